@@ -1,0 +1,557 @@
+/**
+ * The client actor: one incarnation of a named client. It owns its fuse, its cache, its
+ * provider (and so its connection pool) and runs the pipeline
+ *
+ *   cache lookup -> single-flight -> concurrency slot (or queue) -> fuse ask -> retry(provider
+ *   call) -> cache store -> reply
+ *
+ * with many requests in flight at once. Callers wait as "waiters" on a "flight" (one upstream
+ * call sequence); identical cacheable requests share a flight. Each waiter has its own deadline
+ * and signal; a flight is aborted only when its last waiter has left.
+ *
+ * Provider failures are typed errors that feed the fuse. Anything else that escapes the
+ * pipeline is a fault of the actor itself: it is reported to the supervisor as a crash.
+ */
+import { performance } from 'node:perf_hooks';
+import { nanoid } from 'nanoid';
+import type { Logger } from 'pino';
+import { ClientCache, type CacheCounters, type CachedCompletion } from '../cache/client-cache.js';
+import { cacheKey } from '../cache/key.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { ResolvedClientConfig } from '../config.js';
+import { LlmActorsError, isLlmActorsError } from '../errors.js';
+import { createProvider } from '../providers/index.js';
+import type { Provider } from '../providers/provider.js';
+import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
+import { classify, fuseOutcome } from '../transport/classify.js';
+import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
+import type { HistoryRing } from './history.js';
+import type { ClientStats } from './stats.js';
+
+/** What an actor is built from; the parts that outlive it belong to its registry entry. */
+export interface ActorDeps {
+  config: ResolvedClientConfig;
+  clock: Clock;
+  logger: Logger;
+  stats: ClientStats;
+  cacheCounters: CacheCounters;
+  history: HistoryRing;
+  secrets: readonly string[];
+  /** Called once when the actor faults; the supervisor takes it from there. */
+  onCrash: (actor: ClientActor, error: unknown) => void;
+  onFuseChange: FuseListener;
+}
+
+interface Waiter {
+  id: string;
+  startedAt: number;
+  t0: number;
+  messages: ChatMessage[];
+  params: EffectiveParams;
+  rolloutId: string | number | undefined;
+  resolve: (c: Completion) => void;
+  reject: (e: unknown) => void;
+  timer: TimerHandle | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  flight: Flight | undefined;
+  settled: boolean;
+}
+
+type FlightState = 'queued' | 'running' | 'done';
+
+interface Flight {
+  key: string | undefined;
+  messages: ChatMessage[];
+  params: EffectiveParams;
+  controller: AbortController;
+  waiters: Set<Waiter>;
+  /** The latest deadline among its waiters: retries never wait past it. */
+  deadline: number;
+  /** Upstream attempts made so far. */
+  attempts: number;
+  state: FlightState;
+}
+
+type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
+
+/** One incarnation of a client. */
+export class ClientActor {
+  /** The incarnation id (new on every restart). */
+  readonly id = nanoid();
+  /** When this incarnation started, epoch ms. */
+  readonly startedAt: number;
+  private readonly config: ResolvedClientConfig;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly deps: ActorDeps;
+  private readonly fuse: Fuse;
+  private readonly provider: Provider;
+  private readonly cache: ClientCache | null;
+  private readonly shared = new Map<string, Flight>();
+  private readonly flights = new Set<Flight>();
+  private readonly waiting: Flight[] = [];
+  private running = 0;
+  private queued = 0;
+  private pendingWrites = 0;
+  private idle: Array<() => void> = [];
+  private dead = false;
+
+  private constructor(deps: ActorDeps, cache: ClientCache | null, provider: Provider) {
+    this.deps = deps;
+    this.config = deps.config;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.cache = cache;
+    this.provider = provider;
+    this.startedAt = deps.clock.now();
+    this.fuse = new Fuse(deps.config.fuse, deps.clock, deps.onFuseChange, (e) => this.fault(e));
+  }
+
+  /** Opens the actor's resources and starts it. */
+  static async start(deps: ActorDeps): Promise<ClientActor> {
+    const provider = createProvider(deps.config, deps.secrets, () => deps.clock.now());
+    let cache: ClientCache | null = null;
+    if (deps.config.cache) {
+      try {
+        cache = await ClientCache.open(
+          deps.config.name,
+          deps.config.cache,
+          deps.logger,
+          deps.cacheCounters,
+        );
+      } catch (error) {
+        await provider.destroy();
+        throw new LlmActorsError(
+          'INVALID_CONFIG',
+          `clients.${deps.config.name}.cache: cannot open the ${deps.config.cache.store} cache: ${(error as Error).message}`,
+          { client: deps.config.name, retryable: false, cause: error },
+        );
+      }
+    }
+    return new ClientActor(deps, cache, provider);
+  }
+
+  /** Upstream calls under way. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Upstream calls waiting for a concurrency slot. */
+  get queueLength(): number {
+    return this.queued;
+  }
+
+  /** The fuse part of health. */
+  fuseSnapshot(): FuseSnapshot {
+    return this.fuse.snapshot();
+  }
+
+  /** Runs one request through the pipeline. The caller has validated its input. */
+  async request(messages: ChatMessage[], options: RequestOptions | undefined): Promise<Completion> {
+    const stats = this.deps.stats;
+    stats.requests.total++;
+    const waiter: Waiter = {
+      id: nanoid(),
+      startedAt: this.clock.now(),
+      t0: performance.now(),
+      messages,
+      params: this.effectiveParams(options),
+      rolloutId: options?.rolloutId,
+      resolve: noop,
+      reject: noop,
+      timer: undefined,
+      signal: options?.signal,
+      onAbort: undefined,
+      flight: undefined,
+      settled: false,
+    };
+    const debug = this.logger.isLevelEnabled('debug');
+    if (debug) this.logger.debug({ req: waiter.id, messages: messages.length }, 'request');
+    if (waiter.signal?.aborted) {
+      throw this.fail(waiter, this.aborted(), true);
+    }
+    let key: string | undefined;
+    if (this.cache !== null && options?.cache !== false) {
+      key = cacheKey({
+        provider: this.config.provider,
+        baseUrl: this.config.baseUrl,
+        model: this.config.model,
+        messages,
+        params: waiter.params,
+        rolloutId: waiter.rolloutId,
+      });
+      const hit = await this.cache.get(key);
+      if (hit !== undefined) {
+        if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');
+        return this.resolve(waiter, hit, true, undefined);
+      }
+    }
+    if (this.dead) throw this.fail(waiter, this.restartedError(undefined), false);
+    const promise = new Promise<Completion>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
+    waiter.timer = this.clock.setTimeout(
+      () => this.leave(waiter, this.timeout(timeoutMs)),
+      timeoutMs,
+    );
+    if (waiter.signal) {
+      waiter.onAbort = () => this.leave(waiter, this.aborted());
+      waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    const deadline = waiter.startedAt + timeoutMs;
+    const joined = key === undefined ? undefined : this.shared.get(key);
+    if (joined !== undefined) {
+      joined.waiters.add(waiter);
+      waiter.flight = joined;
+      if (deadline > joined.deadline) joined.deadline = deadline;
+    } else {
+      this.launch(key, waiter, deadline);
+    }
+    return promise;
+  }
+
+  /** Drops every cached answer of this client. */
+  async clearCache(): Promise<void> {
+    await this.cache?.clear();
+  }
+
+  /**
+   * The actor crashed (or was killed): every waiter rejects with CLIENT_RESTARTED, upstream
+   * calls are aborted and resources released. Idempotent.
+   */
+  crash(reason: unknown): void {
+    if (this.dead) return;
+    this.dead = true;
+    const error = this.restartedError(reason);
+    for (const flight of this.flights) {
+      flight.state = 'done';
+      flight.controller.abort(error);
+      for (const waiter of flight.waiters) this.fail(waiter, error, false);
+      flight.waiters.clear();
+    }
+    this.flights.clear();
+    this.shared.clear();
+    this.waiting.length = 0;
+    this.queued = 0;
+    this.running = 0;
+    this.release();
+    void this.provider
+      .destroy()
+      .catch((e: unknown) => this.logger.warn({ err: e }, 'pool destroy'));
+    void this.cache?.close();
+    this.notifyIdle();
+  }
+
+  /** Waits until nothing is in flight, queued or being written to the cache. */
+  drain(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Drains, then closes the pool and the cache. */
+  async close(): Promise<void> {
+    await this.drain();
+    if (this.dead) return;
+    this.dead = true;
+    this.release();
+    await Promise.allSettled([this.provider.close(), this.cache?.close()]);
+  }
+
+  private release(): void {
+    this.fuse.stop();
+  }
+
+  private effectiveParams(options: RequestOptions | undefined): EffectiveParams {
+    const defaults = this.config.defaults;
+    const params: EffectiveParams = {};
+    const temperature = options?.temperature ?? defaults.temperature;
+    const maxTokens = options?.maxTokens ?? defaults.maxTokens;
+    if (temperature !== undefined) params.temperature = temperature;
+    if (maxTokens !== undefined) params.maxTokens = maxTokens;
+    if (defaults.extra !== undefined || options?.extra !== undefined) {
+      params.extra = { ...defaults.extra, ...options?.extra };
+    }
+    return params;
+  }
+
+  private launch(key: string | undefined, waiter: Waiter, deadline: number): void {
+    const flight: Flight = {
+      key,
+      messages: waiter.messages,
+      params: waiter.params,
+      controller: new AbortController(),
+      waiters: new Set([waiter]),
+      deadline,
+      attempts: 0,
+      state: 'queued',
+    };
+    waiter.flight = flight;
+    const ticket = this.fuse.peek();
+    if (!ticket.ok) {
+      this.finish(flight, { error: this.fuseOpen(ticket.retryAt, undefined) });
+      return;
+    }
+    if (this.running < this.config.maxConcurrency) {
+      this.track(flight);
+      this.running++;
+      this.run(flight);
+    } else if (this.queued >= this.config.maxQueue) {
+      this.finish(flight, {
+        error: new LlmActorsError(
+          'QUEUE_FULL',
+          `${this.config.name}: ${this.queued} requests already wait for a slot (maxQueue)`,
+          { client: this.config.name },
+        ),
+      });
+    } else {
+      this.track(flight);
+      this.waiting.push(flight);
+      this.queued++;
+    }
+  }
+
+  private track(flight: Flight): void {
+    this.flights.add(flight);
+    if (flight.key !== undefined) this.shared.set(flight.key, flight);
+  }
+
+  private run(flight: Flight): void {
+    flight.state = 'running';
+    this.attempt(flight).then(
+      (outcome) => {
+        if (this.dead) return;
+        this.running--;
+        this.finish(flight, outcome);
+        this.next();
+      },
+      (error: unknown) => this.fault(error),
+    );
+  }
+
+  private next(): void {
+    while (this.waiting.length > 0 && this.running < this.config.maxConcurrency) {
+      const flight = this.waiting.shift()!;
+      if (flight.state !== 'queued') continue;
+      this.queued--;
+      this.running++;
+      this.run(flight);
+    }
+    this.notifyIdle();
+  }
+
+  /** The retry loop: every attempt asks the fuse and reports to it. */
+  private async attempt(flight: Flight): Promise<Outcome> {
+    const retry = this.config.retry;
+    const maxAttempts = retry ? retry.maxAttempts : 1;
+    const signal = flight.controller.signal;
+    let last: LlmActorsError | undefined;
+    for (;;) {
+      if (signal.aborted) return { error: classify(signal.reason, signal, this.config.name, []) };
+      const ticket = this.fuse.ask();
+      if (!ticket.ok) return { error: this.fuseOpen(ticket.retryAt, last) };
+      flight.attempts++;
+      try {
+        const answer = await this.provider.call({
+          messages: flight.messages,
+          params: flight.params,
+          signal,
+        });
+        if (this.dead) return { error: this.restartedError(undefined) };
+        this.fuse.report('success', ticket.probe);
+        return { value: answer.completion, raw: answer.raw };
+      } catch (thrown) {
+        if (this.dead) return { error: this.restartedError(undefined) };
+        const error = classify(thrown, signal, this.config.name, this.deps.secrets);
+        this.fuse.report(fuseOutcome(error), ticket.probe);
+        last = error;
+        if (!retry || !error.retryable || flight.attempts >= maxAttempts || signal.aborted) {
+          return { error };
+        }
+        const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (flight.attempts - 1));
+        const delay =
+          error.retryAfterMs !== undefined
+            ? Math.min(error.retryAfterMs, retry.maxDelayMs)
+            : Math.floor(this.clock.random() * backoff);
+        if (delay >= flight.deadline - this.clock.now()) return { error };
+        if (this.logger.isLevelEnabled('debug')) {
+          this.logger.debug({ code: error.code, attempt: flight.attempts, delay }, 'retrying');
+        }
+        await this.sleep(delay, signal);
+      }
+    }
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Settles every waiter of a finished flight and stores a fresh answer. */
+  private finish(flight: Flight, outcome: Outcome): void {
+    flight.state = 'done';
+    this.flights.delete(flight);
+    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
+      this.shared.delete(flight.key);
+    }
+    if ('error' in outcome) {
+      for (const waiter of flight.waiters) this.fail(waiter, outcome.error, flight.attempts === 0);
+    } else {
+      if (flight.key !== undefined && this.cache !== null) this.store(flight.key, outcome.value);
+      let first = true;
+      for (const waiter of flight.waiters) {
+        this.resolve(waiter, outcome.value, false, first ? outcome.raw : undefined, first);
+        first = false;
+      }
+    }
+    flight.waiters.clear();
+    this.notifyIdle();
+  }
+
+  private store(key: string, value: CachedCompletion): void {
+    this.pendingWrites++;
+    this.cache!.set(key, value).finally(() => {
+      this.pendingWrites--;
+      this.notifyIdle();
+    });
+  }
+
+  /** A waiter's deadline passed or its signal aborted: it leaves its flight now. */
+  private leave(waiter: Waiter, error: LlmActorsError): void {
+    if (waiter.settled) return;
+    const flight = waiter.flight;
+    this.fail(waiter, error, flight === undefined || flight.attempts === 0);
+    if (flight === undefined) return;
+    flight.waiters.delete(waiter);
+    if (flight.waiters.size > 0 || flight.state === 'done') return;
+    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
+      this.shared.delete(flight.key);
+    }
+    if (flight.state === 'queued') {
+      flight.state = 'done';
+      this.flights.delete(flight);
+      this.queued--;
+      this.notifyIdle();
+    } else {
+      flight.controller.abort(error);
+    }
+  }
+
+  private resolve(
+    waiter: Waiter,
+    value: CachedCompletion,
+    cacheHit: boolean,
+    raw: unknown,
+    paid = false,
+  ): Completion {
+    const latencyMs = performance.now() - waiter.t0;
+    const completion: Completion = {
+      ...value,
+      client: this.config.name,
+      cacheHit,
+      latencyMs,
+    };
+    if (raw !== undefined) completion.raw = raw;
+    this.settle(waiter);
+    this.deps.stats.succeeded(latencyMs, paid ? value.usage : undefined);
+    this.deps.history.push({
+      id: waiter.id,
+      client: this.config.name,
+      at: waiter.startedAt,
+      messages: waiter.messages,
+      params: waiter.params,
+      ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
+      completion: { ...value, client: this.config.name, cacheHit, latencyMs },
+    });
+    waiter.resolve(completion);
+    return completion;
+  }
+
+  /** Settles a waiter with `error` (once) and returns the error. */
+  private fail(waiter: Waiter, error: LlmActorsError, beforeAnyAttempt: boolean): LlmActorsError {
+    if (!waiter.settled) {
+      this.settle(waiter);
+      const rejected =
+        error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
+      this.deps.stats.failed(error.code, error.message, this.clock.now(), rejected);
+      this.deps.history.push({
+        id: waiter.id,
+        client: this.config.name,
+        at: waiter.startedAt,
+        messages: waiter.messages,
+        params: waiter.params,
+        ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
+        error: { code: error.code, message: error.message },
+      });
+      if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug({ req: waiter.id, code: error.code }, 'request failed');
+      }
+      waiter.reject(error);
+    }
+    return error;
+  }
+
+  private settle(waiter: Waiter): void {
+    waiter.settled = true;
+    if (waiter.timer !== undefined) this.clock.clearTimeout(waiter.timer);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+  }
+
+  private fault(error: unknown): void {
+    if (this.dead) return;
+    this.logger.error({ err: error }, 'actor fault');
+    this.deps.onCrash(this, error);
+  }
+
+  private isIdle(): boolean {
+    return this.flights.size === 0 && this.pendingWrites === 0;
+  }
+
+  private notifyIdle(): void {
+    if (this.idle.length === 0 || !this.isIdle()) return;
+    const idle = this.idle;
+    this.idle = [];
+    for (const resolve of idle) resolve();
+  }
+
+  private fuseOpen(retryAt: number | null, cause: LlmActorsError | undefined): LlmActorsError {
+    return new LlmActorsError(
+      'FUSE_OPEN',
+      `${this.config.name}: the fuse is open${retryAt === null ? '' : ` until ${new Date(retryAt).toISOString()}`}${cause ? ` (last error: ${cause.message})` : ''}`,
+      { client: this.config.name, retryAt, cause },
+    );
+  }
+
+  private timeout(ms: number): LlmActorsError {
+    return new LlmActorsError('TIMEOUT', `${this.config.name}: no answer within ${ms} ms`, {
+      client: this.config.name,
+    });
+  }
+
+  private aborted(): LlmActorsError {
+    return new LlmActorsError('ABORTED', `${this.config.name}: the request was aborted`, {
+      client: this.config.name,
+      retryable: false,
+    });
+  }
+
+  private restartedError(reason: unknown): LlmActorsError {
+    return new LlmActorsError(
+      'CLIENT_RESTARTED',
+      `${this.config.name}: the client actor crashed while the request was in flight`,
+      { client: this.config.name, cause: isLlmActorsError(reason) ? reason : undefined },
+    );
+  }
+}
+
+function noop(): void {}

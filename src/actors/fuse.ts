@@ -1,0 +1,252 @@
+/**
+ * The fuse: a circuit breaker per client, as an xstate machine.
+ *
+ * closed    — failures are recorded with their time; those older than `windowMs` drop out;
+ *             reaching `maxFailures` melts it.
+ * open      — requests fail fast until `retryAt = openedAt + min(resetMs * backoffFactor^(n-1),
+ *             maxResetMs)`, n the consecutive opens; then it turns half_open by itself.
+ * half_open — one probe goes through; its success closes the fuse (history and backoff
+ *             cleared), its failure opens it again one backoff step further.
+ *
+ * The request path only reads the snapshot ({@link Fuse.ask}); it sends an event only when
+ * something changes (a probe taken, an outcome that counts).
+ */
+import { assign, createActor, setup, type Actor, type Subscription } from 'xstate';
+import { unrefTimer, type Clock } from '../clock.js';
+import type { FuseConfig } from '../config.js';
+
+/** The fuse's state. */
+export type FuseState = 'closed' | 'open' | 'half_open';
+
+/** The fuse part of a health snapshot. */
+export interface FuseSnapshot {
+  state: FuseState;
+  /** Failures counted in the window (at the melt, while open). */
+  failures: number;
+  /** How many times it has opened. */
+  melts: number;
+  /** When an open fuse lets a probe through (epoch ms); null when closed. */
+  retryAt: number | null;
+}
+
+/** The answer of {@link Fuse.ask}. */
+export type FuseTicket = { ok: true; probe: boolean } | { ok: false; retryAt: number | null };
+
+/** How an attempt ended, as far as the fuse is concerned. */
+export type FuseOutcome = 'success' | 'failure' | 'neutral';
+
+interface FuseContext {
+  config: FuseConfig;
+  failures: number[];
+  melts: number;
+  consecutiveOpens: number;
+  openedAt: number | null;
+  retryAt: number | null;
+  probing: boolean;
+}
+
+type FuseEvent =
+  | { type: 'FAILURE'; at: number; probe: boolean }
+  | { type: 'SUCCESS'; probe: boolean }
+  | { type: 'PROBE' }
+  | { type: 'PROBE_RELEASE' };
+
+const OK: FuseTicket = { ok: true, probe: false };
+const OK_PROBE: FuseTicket = { ok: true, probe: true };
+
+function openDuration(config: FuseConfig, consecutiveOpens: number): number {
+  return Math.min(
+    config.resetMs * config.backoffFactor ** (consecutiveOpens - 1),
+    config.maxResetMs,
+  );
+}
+
+function inWindow(failures: number[], at: number, windowMs: number): number[] {
+  return failures.filter((t) => at - t < windowMs);
+}
+
+const fuseMachine = setup({
+  types: {
+    context: {} as FuseContext,
+    events: {} as FuseEvent,
+    input: {} as { config: FuseConfig },
+  },
+  guards: {
+    reachesMax: ({ context, event }) =>
+      event.type === 'FAILURE' &&
+      inWindow(context.failures, event.at, context.config.windowMs).length + 1 >=
+        context.config.maxFailures,
+    isProbe: ({ event }) => (event.type === 'FAILURE' || event.type === 'SUCCESS') && event.probe,
+    probeFree: ({ context }) => !context.probing,
+  },
+  actions: {
+    record: assign({
+      failures: ({ context, event }) =>
+        event.type === 'FAILURE'
+          ? [...inWindow(context.failures, event.at, context.config.windowMs), event.at]
+          : context.failures,
+    }),
+    melt: assign(({ context, event }) => {
+      const at = event.type === 'FAILURE' ? event.at : 0;
+      const consecutiveOpens = context.consecutiveOpens + 1;
+      const failures =
+        context.openedAt === null
+          ? [...inWindow(context.failures, at, context.config.windowMs), at]
+          : context.failures;
+      return {
+        failures,
+        melts: context.melts + 1,
+        consecutiveOpens,
+        openedAt: at,
+        retryAt: at + openDuration(context.config, consecutiveOpens),
+        probing: false,
+      };
+    }),
+    clear: assign({
+      failures: () => [],
+      consecutiveOpens: 0,
+      openedAt: null,
+      retryAt: null,
+      probing: false,
+    }),
+    takeProbe: assign({ probing: true }),
+    releaseProbe: assign({ probing: false }),
+  },
+  delays: {
+    resetDelay: ({ context }) => (context.retryAt ?? 0) - (context.openedAt ?? 0),
+  },
+}).createMachine({
+  id: 'fuse',
+  initial: 'closed',
+  context: ({ input }) => ({
+    config: input.config,
+    failures: [],
+    melts: 0,
+    consecutiveOpens: 0,
+    openedAt: null,
+    retryAt: null,
+    probing: false,
+  }),
+  states: {
+    closed: {
+      on: {
+        FAILURE: [{ guard: 'reachesMax', target: 'open', actions: 'melt' }, { actions: 'record' }],
+      },
+    },
+    open: {
+      after: { resetDelay: 'half_open' },
+    },
+    half_open: {
+      on: {
+        PROBE: { guard: 'probeFree', actions: 'takeProbe' },
+        PROBE_RELEASE: { actions: 'releaseProbe' },
+        SUCCESS: { guard: 'isProbe', target: 'closed', actions: 'clear' },
+        FAILURE: { guard: 'isProbe', target: 'open', actions: 'melt' },
+      },
+    },
+  },
+});
+
+/** Called with the new snapshot whenever the fuse changes state. */
+export type FuseListener = (snapshot: FuseSnapshot, previous: FuseState) => void;
+
+/**
+ * One client's fuse. Cheap to ask; reports outcomes as events only when they count.
+ */
+export class Fuse {
+  private readonly actor: Actor<typeof fuseMachine>;
+  private readonly subscription: Subscription;
+  private readonly clock: Clock;
+  private state: FuseState = 'closed';
+
+  constructor(
+    config: FuseConfig,
+    clock: Clock,
+    onChange: FuseListener,
+    onError: (e: unknown) => void,
+  ) {
+    this.clock = clock;
+    this.actor = createActor(fuseMachine, {
+      input: { config },
+      clock: {
+        setTimeout: (fn, ms) => {
+          const handle = clock.setTimeout(fn, ms);
+          unrefTimer(handle);
+          return handle;
+        },
+        clearTimeout: (handle) => clock.clearTimeout(handle),
+      },
+    });
+    this.subscription = this.actor.subscribe({
+      next: (snap) => {
+        const next = snap.value as FuseState;
+        if (next === this.state) return;
+        const previous = this.state;
+        this.state = next;
+        onChange(this.snapshot(), previous);
+      },
+      error: onError,
+    });
+    this.actor.start();
+  }
+
+  /** May a request go upstream now? In half_open only the first asker gets the probe. */
+  ask(): FuseTicket {
+    switch (this.state) {
+      case 'closed':
+        return OK;
+      case 'open':
+        return { ok: false, retryAt: this.actor.getSnapshot().context.retryAt };
+      case 'half_open': {
+        const context = this.actor.getSnapshot().context;
+        if (context.probing) return { ok: false, retryAt: context.retryAt };
+        this.actor.send({ type: 'PROBE' });
+        return OK_PROBE;
+      }
+      default:
+        throw new Error(`unknown fuse state ${String(this.state satisfies never)}`);
+    }
+  }
+
+  /** Would {@link ask} let a request through? Takes no probe. */
+  peek(): FuseTicket {
+    if (this.state === 'closed') return OK;
+    const context = this.actor.getSnapshot().context;
+    return this.state === 'half_open' && !context.probing
+      ? OK_PROBE
+      : { ok: false, retryAt: context.retryAt };
+  }
+
+  /** Reports how an attempt that {@link ask} let through ended. */
+  report(outcome: FuseOutcome, probe: boolean): void {
+    if (outcome === 'failure') {
+      if (this.state === 'open') return;
+      this.actor.send({ type: 'FAILURE', at: this.clock.now(), probe });
+    } else if (probe) {
+      this.actor.send(
+        outcome === 'success' ? { type: 'SUCCESS', probe } : { type: 'PROBE_RELEASE' },
+      );
+    }
+  }
+
+  /** The fuse part of a health snapshot. */
+  snapshot(): FuseSnapshot {
+    const context = this.actor.getSnapshot().context;
+    const failures =
+      this.state === 'closed'
+        ? inWindow(context.failures, this.clock.now(), context.config.windowMs)
+        : context.failures;
+    return {
+      state: this.state,
+      failures: failures.length,
+      melts: context.melts,
+      retryAt: this.state === 'closed' ? null : context.retryAt,
+    };
+  }
+
+  /** Stops the machine and its reset timer. */
+  stop(): void {
+    this.subscription.unsubscribe();
+    this.actor.stop();
+  }
+}

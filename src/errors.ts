@@ -1,0 +1,122 @@
+/**
+ * Every error the runtime throws is an {@link LlmActorsError} with a stable {@link ErrorCode}.
+ */
+
+/** The stable codes of {@link LlmActorsError}. Documented in docs/api.md. */
+export const ErrorCodes = {
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  UNKNOWN_CLIENT: 'UNKNOWN_CLIENT',
+  FUSE_OPEN: 'FUSE_OPEN',
+  QUEUE_FULL: 'QUEUE_FULL',
+  TIMEOUT: 'TIMEOUT',
+  ABORTED: 'ABORTED',
+  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  NETWORK_ERROR: 'NETWORK_ERROR',
+  BAD_RESPONSE: 'BAD_RESPONSE',
+  CLIENT_RESTARTED: 'CLIENT_RESTARTED',
+  CLIENT_FAILED: 'CLIENT_FAILED',
+  RUNTIME_STOPPED: 'RUNTIME_STOPPED',
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Extra facts an error carries, depending on its code. */
+export interface LlmActorsErrorDetails {
+  /** The client the error belongs to, when there is one. */
+  client?: string;
+  /** FUSE_OPEN: epoch ms when the fuse lets a probe through. */
+  retryAt?: number | null;
+  /** PROVIDER_ERROR: the upstream HTTP status (null when the backend gave none). */
+  status?: number | null;
+  /** Whether trying the same request again may succeed. */
+  retryable?: boolean;
+  /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
+  body?: string;
+  /** Delay the upstream asked for (Retry-After), in ms. */
+  retryAfterMs?: number;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/** A brand that survives two copies of this package in one process (see {@link isLlmActorsError}). */
+const BRAND = Symbol.for('llm-actors.error');
+
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'FUSE_OPEN',
+  'QUEUE_FULL',
+  'TIMEOUT',
+  'NETWORK_ERROR',
+  'CLIENT_RESTARTED',
+]);
+
+/**
+ * The one error class of the runtime.
+ *
+ * @example
+ * ```ts
+ * try { await runtime.request('gpt', messages); }
+ * catch (e) { if (isLlmActorsError(e) && e.code === 'FUSE_OPEN') wait(e.retryAt); }
+ * ```
+ */
+export class LlmActorsError extends Error {
+  /** The stable code; switch on this, never on the message. */
+  readonly code: ErrorCode;
+  /** The client the error belongs to, when there is one. */
+  readonly client: string | undefined;
+  /** FUSE_OPEN: epoch ms when the fuse lets a probe through. */
+  readonly retryAt: number | null | undefined;
+  /** PROVIDER_ERROR: the upstream HTTP status, null when the backend gave none. */
+  readonly status: number | null | undefined;
+  /** Whether trying the same request again may succeed. */
+  readonly retryable: boolean;
+  /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
+  readonly body: string | undefined;
+  /** Delay the upstream asked for (Retry-After), in ms. */
+  readonly retryAfterMs: number | undefined;
+  declare readonly [BRAND]: true;
+
+  constructor(code: ErrorCode, message: string, details: LlmActorsErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'LlmActorsError';
+    this.code = code;
+    this.client = details.client;
+    this.retryAt = details.retryAt;
+    this.status = details.status;
+    this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.body = details.body;
+    this.retryAfterMs = details.retryAfterMs;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** A plain JSON view (for logs, history and HTTP bodies). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      client: this.client,
+      retryAt: this.retryAt,
+      status: this.status,
+      retryable: this.retryable,
+      body: this.body,
+    };
+  }
+}
+
+/**
+ * True when `e` is an {@link LlmActorsError}, optionally with the given code. Works across
+ * duplicate installs of the package, where `instanceof` does not.
+ *
+ * @example
+ * ```ts
+ * if (isLlmActorsError(e, 'TIMEOUT')) retryLater();
+ * ```
+ */
+export function isLlmActorsError(e: unknown, code?: ErrorCode): e is LlmActorsError {
+  if (typeof e !== 'object' || e === null || (e as Record<symbol, unknown>)[BRAND] !== true) {
+    return false;
+  }
+  return code === undefined || (e as LlmActorsError).code === code;
+}

@@ -1,0 +1,39 @@
+/**
+ * The health snapshot of a client: plain JSON, safe to log or serve (no secrets in it).
+ */
+import type { FuseSnapshot } from './actors/fuse.js';
+import type { LastError, LatencyPercentiles } from './actors/stats.js';
+import type { CacheStats } from './cache/client-cache.js';
+import type { ProviderName } from './config.js';
+import type { Usage } from './request.js';
+
+/** A client's lifecycle status. */
+export type ClientStatus = 'running' | 'restarting' | 'failed' | 'stopped';
+
+/** One client's health. */
+export interface ClientHealth {
+  name: string;
+  provider: ProviderName;
+  model: string;
+  status: ClientStatus;
+  fuse: FuseSnapshot;
+  requests: {
+    total: number;
+    succeeded: number;
+    failed: number;
+    rejected: number;
+    /** Upstream calls under way. */
+    inFlight: number;
+    /** Upstream calls waiting for a concurrency slot. */
+    queued: number;
+  };
+  cache: CacheStats;
+  latencyMs: LatencyPercentiles;
+  /** Tokens paid for upstream (cache hits cost none). */
+  usage: Usage;
+  /** How many times the actor was restarted. */
+  restarts: number;
+  lastError: LastError | null;
+  /** When the current incarnation started, epoch ms. */
+  startedAt: number;
+}

@@ -1,0 +1,84 @@
+/**
+ * The driver provider (the DriverLM pattern): any backend as two functions, `request` that
+ * sends and `output` that normalizes. A throw from either is a typed failed request, never a
+ * crash of the actor.
+ */
+import type { DriverOutput, ResolvedClientConfig } from '../config.js';
+import type { Choice, FinishReason } from '../request.js';
+import { badResponse } from './openai.js';
+import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
+
+const FINISH_REASONS: ReadonlySet<string> = new Set([
+  'stop',
+  'length',
+  'content_filter',
+  'tool_calls',
+  'error',
+  'other',
+]);
+
+function finish(value: unknown, client: string): FinishReason {
+  if (value === undefined) return 'stop';
+  if (typeof value === 'string' && FINISH_REASONS.has(value)) return value as FinishReason;
+  throw badResponse(
+    client,
+    `output().finishReason ${JSON.stringify(value)} is not a finish reason`,
+  );
+}
+
+/** The driver provider of one client. */
+export class DriverProvider implements Provider {
+  constructor(private readonly config: ResolvedClientConfig) {}
+
+  async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
+    const driver = this.config.driver;
+    const name = this.config.name;
+    if (!driver) throw new Error(`${name}: driver client without driver functions`);
+    const raw: unknown = await driver.request({
+      messages,
+      model: this.config.model,
+      temperature: params.temperature,
+      maxTokens: params.maxTokens,
+      extra: params.extra,
+      signal,
+    });
+    let out: DriverOutput;
+    try {
+      out = await driver.output(raw);
+    } catch (cause) {
+      throw badResponse(
+        name,
+        `output() threw: ${(cause as Error)?.message ?? String(cause)}`,
+        cause,
+      );
+    }
+    if (typeof out !== 'object' || out === null || typeof out.text !== 'string') {
+      throw badResponse(name, 'output() must return an object with a string text');
+    }
+    let choices: Choice[] | undefined;
+    if (out.choices !== undefined) {
+      if (!Array.isArray(out.choices) || out.choices.some((c) => typeof c?.text !== 'string')) {
+        throw badResponse(name, 'output().choices must be an array of { text }');
+      }
+      choices = out.choices.map((c) => ({
+        text: c.text,
+        finishReason: finish(c.finishReason, name),
+      }));
+    }
+    const usage = out.usage ?? {};
+    return {
+      completion: {
+        text: out.text,
+        finishReason: finish(out.finishReason, name),
+        usage: makeUsage(usage.promptTokens, usage.completionTokens, usage.totalTokens),
+        model: typeof out.model === 'string' ? out.model : this.config.model,
+        ...(choices && choices.length > 1 ? { choices } : {}),
+      },
+      raw,
+    };
+  }
+
+  async close(): Promise<void> {}
+
+  async destroy(): Promise<void> {}
+}

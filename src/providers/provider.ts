@@ -1,0 +1,41 @@
+/**
+ * What every wire format implements: one call, returning the normalized answer or throwing.
+ */
+import type { CachedCompletion } from '../cache/client-cache.js';
+import type { ChatMessage, EffectiveParams, Usage } from '../request.js';
+
+/** One attempt's input. */
+export interface ProviderCall {
+  messages: ChatMessage[];
+  params: EffectiveParams;
+  /** Aborted on deadline, caller abort or crash. */
+  signal: AbortSignal;
+}
+
+/** One attempt's answer. */
+export interface ProviderAnswer {
+  completion: CachedCompletion;
+  raw: unknown;
+}
+
+/** A wire format bound to one client's config and transport. */
+export interface Provider {
+  /** Makes one attempt. Throws an LlmActorsError, or anything `classify` can type. */
+  call(call: ProviderCall): Promise<ProviderAnswer>;
+  /** Waits for calls under way and releases connections. */
+  close(): Promise<void>;
+  /** Releases connections now. */
+  destroy(): Promise<void>;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+/** Usage from whatever counts a provider gave; the total is their sum when it gave none. */
+export function makeUsage(prompt: unknown, completion: unknown, total?: unknown): Usage {
+  const promptTokens = count(prompt);
+  const completionTokens = count(completion);
+  const totalTokens = typeof total === 'number' ? count(total) : promptTokens + completionTokens;
+  return { promptTokens, completionTokens, totalTokens };
+}

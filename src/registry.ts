@@ -1,0 +1,97 @@
+/**
+ * The registry: client name -> its entry, which outlives every incarnation of the actor and
+ * points at the current one.
+ */
+import type { Logger } from 'pino';
+import type { ClientActor } from './actors/client.js';
+import { HistoryRing } from './actors/history.js';
+import { ClientStats } from './actors/stats.js';
+import { newCacheCounters, type CacheCounters } from './cache/client-cache.js';
+import type { ResolvedClientConfig } from './config.js';
+import { LlmActorsError } from './errors.js';
+import type { ClientStatus } from './health.js';
+import { secretsOf } from './redact.js';
+import type { TimerHandle } from './clock.js';
+
+/** What the runtime keeps about a client across restarts. */
+export interface ClientEntry {
+  readonly name: string;
+  readonly config: ResolvedClientConfig;
+  readonly logger: Logger;
+  readonly secrets: readonly string[];
+  readonly stats: ClientStats;
+  readonly cacheCounters: CacheCounters;
+  readonly history: HistoryRing;
+  status: ClientStatus;
+  /** The running incarnation; null while restarting, failed or stopped. */
+  actor: ClientActor | null;
+  /** Settles when a restart under way has finished (either way). */
+  starting: Promise<void> | null;
+  /** A pending restart (restart backoff). */
+  restartTimer: TimerHandle | undefined;
+  restarts: number;
+  /** Crash times inside the intensity window. */
+  crashes: number[];
+  /** Why the supervisor gave up, while failed. */
+  failure: string | null;
+  startedAt: number;
+}
+
+/** Builds the entry of a newly registered client. */
+export function newEntry(config: ResolvedClientConfig, logger: Logger, now: number): ClientEntry {
+  return {
+    name: config.name,
+    config,
+    logger,
+    secrets: secretsOf(config.apiKey, config.headers),
+    stats: new ClientStats(),
+    cacheCounters: newCacheCounters(),
+    history: new HistoryRing(config.historySize),
+    status: 'restarting',
+    actor: null,
+    starting: null,
+    restartTimer: undefined,
+    restarts: 0,
+    crashes: [],
+    failure: null,
+    startedAt: now,
+  };
+}
+
+/** Name -> entry. */
+export class Registry {
+  private readonly entries = new Map<string, ClientEntry>();
+
+  /** The entry of `name`, or UNKNOWN_CLIENT. */
+  get(name: string): ClientEntry {
+    const entry = this.entries.get(name);
+    if (entry === undefined) {
+      throw new LlmActorsError(
+        'UNKNOWN_CLIENT',
+        `no client named ${JSON.stringify(String(name).slice(0, 128))} is registered`,
+        { retryable: false },
+      );
+    }
+    return entry;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  add(entry: ClientEntry): void {
+    this.entries.set(entry.name, entry);
+  }
+
+  delete(name: string): void {
+    this.entries.delete(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  all(): IterableIterator<ClientEntry> {
+    return this.entries.values();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The shapes of a request and of its answer, and the checks a request passes before it reaches
+ * an actor. Hand-written rather than schema-driven: this runs on every request.
+ */
+import { LlmActorsError } from './errors.js';
+
+/** Who speaks a message. */
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+/** One chat message. */
+export interface ChatMessage {
+  role: Role;
+  content: string;
+  /** Optional speaker name, passed through to providers that accept it. */
+  name?: string;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Sampling temperature (0-2). Overrides the client's `defaults.temperature`. */
+  temperature?: number;
+  /** Upper bound on generated tokens. Overrides the client's `defaults.maxTokens`. */
+  maxTokens?: number;
+  /** `false` bypasses the cache for this request, both read and write. */
+  cache?: boolean;
+  /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
+  rolloutId?: string | number;
+  /** Aborts the request (rejects with ABORTED). */
+  signal?: AbortSignal;
+  /** One deadline over queueing and every attempt (rejects with TIMEOUT). */
+  timeoutMs?: number;
+  /** Provider-specific parameters sent as they are and made part of the cache key. */
+  extra?: Record<string, unknown>;
+}
+
+/** Why generation stopped, normalized across providers. */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'error' | 'other';
+
+/** Token usage of one completion. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** One alternative answer when a provider returns several (`extra: { n: 3 }`). */
+export interface Choice {
+  text: string;
+  finishReason: FinishReason;
+}
+
+/** The normalized answer of every provider. */
+export interface Completion {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  /** The model as the provider reported it (or as configured). */
+  model: string;
+  /** The client name that answered. */
+  client: string;
+  /** True when served from the client's cache without touching fuse or network. */
+  cacheHit: boolean;
+  /** Time from the call to the answer, in ms. */
+  latencyMs: number;
+  /** Every alternative, present when the provider returned more than one. */
+  choices?: Choice[];
+  /** The provider's parsed answer, on cache misses only (never cached). */
+  raw?: unknown;
+}
+
+/** The effective parameters of a request after client defaults are applied. */
+export interface EffectiveParams {
+  temperature?: number;
+  maxTokens?: number;
+  extra?: Record<string, unknown>;
+}
+
+const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'temperature',
+  'maxTokens',
+  'cache',
+  'rolloutId',
+  'signal',
+  'timeoutMs',
+  'extra',
+]);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function invalid(message: string, client: string): LlmActorsError {
+  return new LlmActorsError('INVALID_REQUEST', message, { client, retryable: false });
+}
+
+/** Throws INVALID_REQUEST naming the first problem in `messages`. */
+export function validateMessages(
+  messages: unknown,
+  client: string,
+): asserts messages is ChatMessage[] {
+  if (!Array.isArray(messages)) {
+    throw invalid('messages: expected an array of { role, content }', client);
+  }
+  if (messages.length === 0) throw invalid('messages: must not be empty', client);
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (typeof m !== 'object' || m === null) {
+      throw invalid(`messages[${i}]: expected an object with role and content`, client);
+    }
+    const { role, content, name } = m as Record<string, unknown>;
+    if (typeof role !== 'string' || !ROLES.has(role)) {
+      throw invalid(
+        `messages[${i}].role: expected one of system, user, assistant, tool; got ${describe(role)}`,
+        client,
+      );
+    }
+    if (typeof content !== 'string') {
+      throw invalid(`messages[${i}].content: expected a string, got ${describe(content)}`, client);
+    }
+    if (!content.isWellFormed()) {
+      throw invalid(`messages[${i}].content: contains a lone surrogate (invalid UTF-16)`, client);
+    }
+    if (name !== undefined && typeof name !== 'string') {
+      throw invalid(`messages[${i}].name: expected a string, got ${describe(name)}`, client);
+    }
+  }
+}
+
+/** Throws INVALID_REQUEST naming the first problem in `options`. */
+export function validateOptions(
+  options: unknown,
+  client: string,
+): asserts options is RequestOptions | undefined {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(`options: expected an object, got ${describe(options)}`, client);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_KEYS.has(key)) throw invalid(`options.${key}: unknown option`, client);
+  }
+  checkNumber(o.temperature, 'options.temperature', 0, 2, false, client);
+  checkNumber(o.maxTokens, 'options.maxTokens', 1, Number.MAX_SAFE_INTEGER, true, client);
+  checkNumber(o.timeoutMs, 'options.timeoutMs', 1, 2_147_483_647, false, client);
+  if (o.cache !== undefined && typeof o.cache !== 'boolean') {
+    throw invalid(`options.cache: expected a boolean, got ${describe(o.cache)}`, client);
+  }
+  if (
+    o.rolloutId !== undefined &&
+    typeof o.rolloutId !== 'string' &&
+    !(typeof o.rolloutId === 'number' && Number.isFinite(o.rolloutId))
+  ) {
+    throw invalid(
+      `options.rolloutId: expected a string or number, got ${describe(o.rolloutId)}`,
+      client,
+    );
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw invalid('options.signal: expected an AbortSignal', client);
+  }
+  if (o.extra !== undefined) checkExtra(o.extra, client);
+}
+
+function checkExtra(extra: unknown, client: string): void {
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    throw invalid(`options.extra: expected a plain object, got ${describe(extra)}`, client);
+  }
+  for (const key of Object.keys(extra)) {
+    if (FORBIDDEN_KEYS.has(key)) throw invalid(`options.extra.${key}: forbidden key`, client);
+  }
+}
+
+function checkNumber(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+  integer: boolean,
+  client: string,
+): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(`${field}: expected a finite number, got ${describe(value)}`, client);
+  }
+  if (integer && !Number.isInteger(value)) {
+    throw invalid(`${field}: expected an integer, got ${value}`, client);
+  }
+  if (value < min || value > max) {
+    throw invalid(`${field}: must be between ${min} and ${max}, got ${value}`, client);
+  }
+}
+
+/** A short, safe description of a value for an error message. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
+  return typeof value;
+}

@@ -1,0 +1,299 @@
+/**
+ * createRuntime: wires the registry, the supervisor and the clients, and is the public edge
+ * where names are resolved and input is checked.
+ */
+import type { Logger } from 'pino';
+import type { FuseSnapshot } from './actors/fuse.js';
+import type { HistoryEntry } from './actors/history.js';
+import { cacheStats } from './cache/client-cache.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  checkClientName,
+  resolveClientConfig,
+  resolveRuntimeConfig,
+  type CacheConfig,
+  type ClientConfig,
+  type RuntimeConfig,
+} from './config.js';
+import { LlmActorsError } from './errors.js';
+import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './events.js';
+import type { ClientHealth } from './health.js';
+import { rootLogger } from './logger.js';
+import { Registry, newEntry, type ClientEntry } from './registry.js';
+import {
+  validateMessages,
+  validateOptions,
+  type ChatMessage,
+  type Completion,
+  type RequestOptions,
+} from './request.js';
+import { Supervisor } from './supervisor/supervisor.js';
+
+const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryAt: null };
+
+/**
+ * A running set of named, supervised LLM clients. Made by {@link createRuntime}.
+ */
+export class Runtime {
+  private readonly registry = new Registry();
+  private readonly supervisor: Supervisor;
+  private readonly events: EventHub;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly defaultCache: CacheConfig | false;
+  private stopping: Promise<void> | null = null;
+
+  /** @internal Use {@link createRuntime}. */
+  constructor(config: ReturnType<typeof resolveRuntimeConfig>) {
+    this.clock = config.clock ?? systemClock;
+    this.logger = rootLogger(config.logger);
+    this.events = new EventHub(this.logger);
+    this.defaultCache = config.cache;
+    this.supervisor = new Supervisor(config.supervisor, this.clock, this.events);
+  }
+
+  /**
+   * Sends `messages` to the client named `client` through its pipeline: cache, fuse, retry,
+   * provider.
+   *
+   * @example
+   * ```ts
+   * const res = await runtime.request('gpt', [{ role: 'user', content: 'Hi' }], { temperature: 0 });
+   * console.log(res.text, res.cacheHit, res.usage.totalTokens);
+   * ```
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, INVALID_REQUEST, FUSE_OPEN, QUEUE_FULL, TIMEOUT,
+   * ABORTED, PROVIDER_ERROR, NETWORK_ERROR, BAD_RESPONSE, CLIENT_RESTARTED, CLIENT_FAILED,
+   * RUNTIME_STOPPED.
+   */
+  async request(
+    client: string,
+    messages: ChatMessage[],
+    options?: RequestOptions,
+  ): Promise<Completion> {
+    if (this.stopping) throw this.stoppedError();
+    const entry = this.registry.get(client);
+    try {
+      validateMessages(messages, client);
+      validateOptions(options, client);
+    } catch (error) {
+      this.refuse(entry, error as LlmActorsError);
+    }
+    let actor = entry.actor;
+    if (actor === null && entry.starting) {
+      await entry.starting;
+      actor = entry.actor;
+    }
+    if (actor === null) {
+      if (entry.status === 'failed') {
+        this.refuse(
+          entry,
+          new LlmActorsError(
+            'CLIENT_FAILED',
+            `${client}: the supervisor gave up on this client (${entry.failure}); runtime.restart('${client}') brings it back`,
+            { client, retryable: false },
+          ),
+        );
+      }
+      this.refuse(entry, this.stoppedError());
+    }
+    return actor.request(messages, options);
+  }
+
+  /**
+   * The health of one client, or of every client by name.
+   *
+   * @example
+   * ```ts
+   * const { fuse, cache } = runtime.health('gpt');
+   * ```
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
+   */
+  health(): Record<string, ClientHealth>;
+  health(client: string): ClientHealth;
+  health(client?: string): ClientHealth | Record<string, ClientHealth> {
+    if (client !== undefined) return this.snapshot(this.registry.get(client));
+    const all: Record<string, ClientHealth> = {};
+    for (const entry of this.registry.all()) all[entry.name] = this.snapshot(entry);
+    return all;
+  }
+
+  /** The names of the registered clients. */
+  clients(): string[] {
+    return this.registry.names();
+  }
+
+  /**
+   * Registers and starts a client.
+   *
+   * @throws {@link LlmActorsError} INVALID_CONFIG (bad config or a name in use), RUNTIME_STOPPED.
+   */
+  async register(name: string, config: ClientConfig): Promise<void> {
+    if (this.stopping) throw this.stoppedError();
+    checkClientName(name);
+    if (this.registry.has(name)) {
+      throw new LlmActorsError(
+        'INVALID_CONFIG',
+        `clients.${name}: a client with this name is already registered`,
+        {
+          client: name,
+          retryable: false,
+        },
+      );
+    }
+    const resolved = resolveClientConfig(name, config, this.defaultCache);
+    const entry = newEntry(
+      resolved,
+      this.logger.child({ client: name, provider: resolved.provider }),
+      this.clock.now(),
+    );
+    this.registry.add(entry);
+    try {
+      await this.supervisor.start(entry);
+    } catch (error) {
+      this.registry.delete(name);
+      throw error;
+    }
+    this.events.emit({ type: 'client:registered', client: name, at: this.clock.now() });
+  }
+
+  /**
+   * Removes a client: new requests get UNKNOWN_CLIENT; those in flight finish first.
+   *
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
+   */
+  async unregister(name: string): Promise<void> {
+    const entry = this.registry.get(name);
+    this.registry.delete(name);
+    await this.supervisor.stop(entry);
+    this.events.emit({ type: 'client:unregistered', client: name, at: this.clock.now() });
+  }
+
+  /**
+   * Rebuilds a client's actor now (like supervisor:restart_child): what it had in flight
+   * rejects with CLIENT_RESTARTED; a `failed` client comes back.
+   *
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, RUNTIME_STOPPED.
+   */
+  async restart(name: string): Promise<void> {
+    if (this.stopping) throw this.stoppedError();
+    await this.supervisor.restart(this.registry.get(name));
+  }
+
+  /**
+   * Crashes a client's actor on purpose (tests, chaos drills); the supervisor takes over.
+   *
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
+   */
+  kill(name: string): void {
+    this.supervisor.kill(this.registry.get(name));
+  }
+
+  /**
+   * Drops the cached answers of a client (DriverLM: clear between comparisons).
+   *
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED.
+   */
+  async clearCache(name: string): Promise<void> {
+    const entry = this.registry.get(name);
+    if (entry.starting) await entry.starting;
+    if (entry.actor === null) {
+      throw new LlmActorsError('CLIENT_FAILED', `${name}: the client is ${entry.status}`, {
+        client: name,
+        retryable: false,
+      });
+    }
+    await entry.actor.clearCache();
+  }
+
+  /**
+   * The last `n` exchanges of a client (all it keeps when `n` is omitted), oldest first.
+   *
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
+   */
+  history(name: string, n?: number): HistoryEntry[] {
+    return this.registry.get(name).history.last(n);
+  }
+
+  /**
+   * Subscribes to runtime events (`'*'` for all); returns the function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * runtime.on('fuse:open', (e) => alert(`${e.client} is down until ${e.fuse.retryAt}`));
+   * ```
+   */
+  on<T extends RuntimeEventType | '*'>(type: T, listener: RuntimeEventListener<T>): () => void {
+    return this.events.on(type, listener);
+  }
+
+  /**
+   * Stops the runtime: new requests get RUNTIME_STOPPED, work in flight drains, then pools and
+   * caches close. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= Promise.all(
+      [...this.registry.all()].map((entry) => this.supervisor.stop(entry)),
+    ).then(() => undefined);
+    return this.stopping;
+  }
+
+  private snapshot(entry: ClientEntry): ClientHealth {
+    const actor = entry.actor;
+    const s = entry.stats;
+    return {
+      name: entry.name,
+      provider: entry.config.provider,
+      model: entry.config.model,
+      status: entry.status,
+      fuse: actor ? actor.fuseSnapshot() : IDLE_FUSE,
+      requests: {
+        ...s.requests,
+        inFlight: actor ? actor.inFlight : 0,
+        queued: actor ? actor.queueLength : 0,
+      },
+      cache: cacheStats(entry.cacheCounters),
+      latencyMs: s.latency.percentiles(),
+      usage: { ...s.usage },
+      restarts: entry.restarts,
+      lastError: s.lastError ? { ...s.lastError } : null,
+      startedAt: entry.startedAt,
+    };
+  }
+
+  private refuse(entry: ClientEntry, error: LlmActorsError): never {
+    entry.stats.requests.total++;
+    entry.stats.failed(error.code, error.message, this.clock.now(), true);
+    throw error;
+  }
+
+  private stoppedError(): LlmActorsError {
+    return new LlmActorsError('RUNTIME_STOPPED', 'the runtime is stopped', { retryable: false });
+  }
+}
+
+/**
+ * Validates `config`, starts every client under the supervisor and returns the runtime.
+ *
+ * @example
+ * ```ts
+ * const runtime = await createRuntime({
+ *   clients: { gpt: { provider: 'openai', model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY } },
+ *   cache: { store: 'sqlite', path: '.cache/llm.sqlite' },
+ * });
+ * ```
+ * @throws {@link LlmActorsError} INVALID_CONFIG naming every field at fault and why.
+ */
+export async function createRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
+  const resolved = resolveRuntimeConfig(config);
+  const runtime = new Runtime(resolved);
+  const inputs = config.clients ?? {};
+  const started = await Promise.allSettled(
+    resolved.clients.map((c) => runtime.register(c.name, inputs[c.name]!)),
+  );
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await runtime.stop();
+    throw failure.reason;
+  }
+  return runtime;
+}

@@ -1,0 +1,178 @@
+/**
+ * The supervisor: one_for_one, every child permanent. A crash of a client's actor rejects what
+ * it had in flight (CLIENT_RESTARTED), and the actor is rebuilt from its config under the same
+ * name. More than `maxRestarts` crashes of one client within `periodMs` and the supervisor
+ * gives up on that client (`failed`) until `runtime.restart` brings it back. Nothing here ever
+ * throws into another client or out of the runtime.
+ */
+import { ClientActor, type ActorDeps } from '../actors/client.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { SupervisorConfig } from '../config.js';
+import type { EventHub } from '../events.js';
+import type { ClientEntry } from '../registry.js';
+
+/** Reads the status afresh (it may have changed across an await). */
+function isStopped(entry: ClientEntry): boolean {
+  return entry.status === 'stopped';
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Restarts crashed actors, counting intensity per client. */
+export class Supervisor {
+  private readonly backoffs = new Map<
+    ClientEntry,
+    { timer: TimerHandle; wake: (proceed: boolean) => void }
+  >();
+
+  constructor(
+    private readonly config: SupervisorConfig,
+    private readonly clock: Clock,
+    private readonly events: EventHub,
+  ) {}
+
+  /** Starts a client's first incarnation; rejects if its resources cannot be opened. */
+  start(entry: ClientEntry): Promise<void> {
+    return this.track(entry, this.spawn(entry));
+  }
+
+  /** `runtime.kill`: crashes the actor on purpose; the supervisor takes over. */
+  kill(entry: ClientEntry, reason = 'killed by runtime.kill'): void {
+    if (entry.actor !== null) this.crashed(entry, entry.actor, new Error(reason));
+  }
+
+  /** `runtime.restart`: a fresh incarnation now, whatever the state, intensity cleared. */
+  async restart(entry: ClientEntry): Promise<void> {
+    this.cancelBackoff(entry);
+    if (entry.starting) await entry.starting;
+    if (entry.status === 'stopped') return;
+    const actor = entry.actor;
+    entry.actor = null;
+    actor?.crash(new Error('restarted by runtime.restart'));
+    entry.crashes = [];
+    entry.failure = null;
+    await this.track(entry, this.respawn(entry));
+  }
+
+  /** Stops a client for good: drains its actor and closes its resources. */
+  async stop(entry: ClientEntry): Promise<void> {
+    entry.status = 'stopped';
+    this.cancelBackoff(entry);
+    if (entry.starting) await entry.starting;
+    const actor = entry.actor;
+    entry.actor = null;
+    await actor?.close();
+  }
+
+  private deps(entry: ClientEntry): ActorDeps {
+    return {
+      config: entry.config,
+      clock: this.clock,
+      logger: entry.logger,
+      stats: entry.stats,
+      cacheCounters: entry.cacheCounters,
+      history: entry.history,
+      secrets: entry.secrets,
+      onCrash: (actor, error) => this.crashed(entry, actor, error),
+      onFuseChange: (fuse, from) => {
+        const at = this.clock.now();
+        const type = `fuse:${fuse.state}` as const;
+        const log = fuse.state === 'open' ? 'warn' : 'info';
+        entry.logger[log]({ fuse, from }, `fuse ${fuse.state}`);
+        this.events.emit({ type, client: entry.name, at, from, fuse });
+      },
+    };
+  }
+
+  private async spawn(entry: ClientEntry): Promise<void> {
+    entry.status = 'restarting';
+    const actor = await ClientActor.start(this.deps(entry));
+    if (isStopped(entry)) {
+      await actor.close();
+      return;
+    }
+    entry.actor = actor;
+    entry.status = 'running';
+    entry.startedAt = actor.startedAt;
+  }
+
+  private async respawn(entry: ClientEntry): Promise<void> {
+    try {
+      await this.spawn(entry);
+    } catch (error) {
+      this.fail(entry, `restart failed: ${reasonOf(error)}`);
+      return;
+    }
+    if (entry.status !== 'running') return;
+    entry.restarts++;
+    entry.logger.info({ restarts: entry.restarts }, 'client restarted');
+    this.events.emit({
+      type: 'client:restarted',
+      client: entry.name,
+      at: this.clock.now(),
+      restarts: entry.restarts,
+    });
+  }
+
+  private track(entry: ClientEntry, work: Promise<void>): Promise<void> {
+    const starting = work.finally(() => {
+      if (entry.starting === starting) entry.starting = null;
+    });
+    entry.starting = starting;
+    return starting;
+  }
+
+  private crashed(entry: ClientEntry, actor: ClientActor, error: unknown): void {
+    if (entry.actor !== actor) return;
+    entry.actor = null;
+    actor.crash(error);
+    const now = this.clock.now();
+    const reason = reasonOf(error);
+    entry.logger.error({ err: error }, 'client actor crashed');
+    this.events.emit({ type: 'client:crashed', client: entry.name, at: now, reason });
+    entry.crashes = entry.crashes.filter((t) => now - t < this.config.periodMs);
+    entry.crashes.push(now);
+    if (entry.crashes.length > this.config.maxRestarts) {
+      this.fail(
+        entry,
+        `${entry.crashes.length} crashes within ${this.config.periodMs} ms (maxRestarts ${this.config.maxRestarts}); last: ${reason}`,
+      );
+      return;
+    }
+    entry.status = 'restarting';
+    this.track(
+      entry,
+      this.delayed(entry).then((proceed) => (proceed ? this.respawn(entry) : undefined)),
+    );
+  }
+
+  /** Waits out the restart backoff; false when it was cancelled (restart or stop). */
+  private delayed(entry: ClientEntry): Promise<boolean> {
+    if (this.config.backoffMs <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (proceed: boolean) => {
+        this.backoffs.delete(entry);
+        resolve(proceed);
+      };
+      const timer = this.clock.setTimeout(() => wake(true), this.config.backoffMs);
+      this.backoffs.set(entry, { timer, wake });
+    });
+  }
+
+  private cancelBackoff(entry: ClientEntry): void {
+    const backoff = this.backoffs.get(entry);
+    if (backoff === undefined) return;
+    this.clock.clearTimeout(backoff.timer);
+    backoff.wake(false);
+  }
+
+  private fail(entry: ClientEntry, reason: string): void {
+    if (entry.status === 'stopped') return;
+    entry.status = 'failed';
+    entry.failure = reason;
+    entry.logger.error({ reason }, 'supervisor gave up on the client');
+    this.events.emit({ type: 'client:failed', client: entry.name, at: this.clock.now(), reason });
+  }
+}

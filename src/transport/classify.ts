@@ -1,0 +1,165 @@
+/**
+ * Turning what went wrong in an attempt into a typed error, and deciding what it means for
+ * retry and for the fuse.
+ */
+import { LlmActorsError, isLlmActorsError } from '../errors.js';
+import type { FuseOutcome } from '../actors/fuse.js';
+import { scrub } from '../redact.js';
+
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
+
+const BODY_EXCERPT = 500;
+
+/** Statuses a retry may cure (as the official SDKs do: 408, 409, 429 and 5xx). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Statuses that melt the fuse: the provider is overloaded or broken, not the caller. */
+function isFailureStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Reads `retry-after-ms` or `retry-after` (seconds or an HTTP date) into ms. */
+export function retryAfterMs(
+  headers: Record<string, string | string[] | undefined>,
+  now: number,
+): number | undefined {
+  const ms = first(headers['retry-after-ms']);
+  if (ms !== undefined) {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return value;
+  }
+  const after = first(headers['retry-after']);
+  if (after === undefined) return undefined;
+  const seconds = Number(after);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The PROVIDER_ERROR of an HTTP answer that is not 2xx. */
+export function httpError(
+  client: string,
+  provider: string,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+  secrets: readonly string[],
+  now: number,
+): LlmActorsError {
+  const excerpt = scrub(body.slice(0, BODY_EXCERPT), secrets);
+  const shouldRetry = first(headers['x-should-retry']);
+  const retryable =
+    shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
+  return new LlmActorsError(
+    'PROVIDER_ERROR',
+    `${client}: ${provider} answered HTTP ${status}${upstreamMessage(body, secrets)}`,
+    { client, status, retryable, body: excerpt, retryAfterMs: retryAfterMs(headers, now) },
+  );
+}
+
+function upstreamMessage(body: string, secrets: readonly string[]): string {
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { message?: unknown } | string;
+      message?: unknown;
+    };
+    const message =
+      typeof parsed.error === 'string'
+        ? parsed.error
+        : typeof parsed.error?.message === 'string'
+          ? parsed.error.message
+          : typeof parsed.message === 'string'
+            ? parsed.message
+            : undefined;
+    return message ? `: ${scrub(message.slice(0, 200), secrets)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Turns anything thrown during an attempt into an LlmActorsError. When the attempt's signal was
+ * aborted, the abort reason (TIMEOUT, ABORTED, CLIENT_RESTARTED) wins over what the transport
+ * threw about it.
+ */
+export function classify(
+  error: unknown,
+  signal: AbortSignal,
+  client: string,
+  secrets: readonly string[],
+): LlmActorsError {
+  if (signal.aborted && isLlmActorsError(signal.reason)) return signal.reason;
+  if (isLlmActorsError(error)) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    retryable?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown };
+  };
+  const message = scrub(typeof e.message === 'string' ? e.message : String(error), secrets);
+  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) {
+    return new LlmActorsError('NETWORK_ERROR', `${client}: ${code}: ${message}`, {
+      client,
+      retryable: true,
+      cause: error,
+    });
+  }
+  const status =
+    typeof e.status === 'number'
+      ? e.status
+      : typeof e.statusCode === 'number'
+        ? e.statusCode
+        : null;
+  const retryable =
+    typeof e.retryable === 'boolean'
+      ? e.retryable
+      : status === null
+        ? true
+        : isRetryableStatus(status);
+  return new LlmActorsError('PROVIDER_ERROR', `${client}: ${message}`, {
+    client,
+    status,
+    retryable,
+    cause: error,
+  });
+}
+
+/** What an error means to the fuse. */
+export function fuseOutcome(error: LlmActorsError): FuseOutcome {
+  switch (error.code) {
+    case 'NETWORK_ERROR':
+    case 'TIMEOUT':
+    case 'BAD_RESPONSE':
+      return 'failure';
+    case 'PROVIDER_ERROR':
+      return error.status == null || isFailureStatus(error.status) ? 'failure' : 'success';
+    default:
+      return 'neutral';
+  }
+}
