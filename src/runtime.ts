@@ -15,7 +15,7 @@ import {
   type ClientConfig,
   type RuntimeConfig,
 } from './config.js';
-import { LlmActorsError } from './errors.js';
+import { LlmActorsError, isLlmActorsError } from './errors.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './events.js';
 import type { ClientHealth } from './health.js';
 import { rootLogger } from './logger.js';
@@ -96,7 +96,18 @@ export class Runtime {
       }
       this.refuse(entry, this.stoppedError());
     }
-    return actor.request(messages, options);
+    try {
+      return await actor.request(messages, options);
+    } catch (error) {
+      if (isLlmActorsError(error)) throw error;
+      // Only a fault of the actor's own code or resources gets here untyped: that is a crash.
+      this.supervisor.crash(entry, actor, error);
+      throw new LlmActorsError(
+        'CLIENT_RESTARTED',
+        `${client}: the client actor crashed while the request was in flight`,
+        { client },
+      );
+    }
   }
 
   /**
@@ -227,12 +238,26 @@ export class Runtime {
   }
 
   /**
-   * Stops the runtime: new requests get RUNTIME_STOPPED, work in flight drains, then pools and
-   * caches close. Idempotent.
+   * Stops the runtime: new requests get RUNTIME_STOPPED, work in flight drains (each request
+   * is bounded by its own deadline), then pools and caches close. With `timeoutMs`, whatever
+   * is still pending after it rejects with RUNTIME_STOPPED (0: at once). Idempotent.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => runtime.stop({ timeoutMs: 10_000 }));
+   * ```
    */
-  stop(): Promise<void> {
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
+      return Promise.reject(
+        new LlmActorsError('INVALID_REQUEST', 'stop: timeoutMs must be a non-negative integer', {
+          retryable: false,
+        }),
+      );
+    }
     this.stopping ??= Promise.all(
-      [...this.registry.all()].map((entry) => this.supervisor.stop(entry)),
+      [...this.registry.all()].map((entry) => this.supervisor.stop(entry, timeoutMs)),
     ).then(() => undefined);
     return this.stopping;
   }

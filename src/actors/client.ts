@@ -96,6 +96,7 @@ export class ClientActor {
   private pendingWrites = 0;
   private idle: Array<() => void> = [];
   private dead = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(deps: ActorDeps, cache: ClientCache | null, provider: Provider) {
     this.deps = deps;
@@ -147,10 +148,13 @@ export class ClientActor {
     return this.fuse.snapshot();
   }
 
-  /** Runs one request through the pipeline. The caller has validated its input. */
+  /**
+   * Runs one request through the pipeline. The caller has validated its input. An untyped
+   * error here is a fault of the actor: the request gets CLIENT_RESTARTED and the supervisor
+   * is told.
+   */
   async request(messages: ChatMessage[], options: RequestOptions | undefined): Promise<Completion> {
-    const stats = this.deps.stats;
-    stats.requests.total++;
+    this.deps.stats.requests.total++;
     const waiter: Waiter = {
       id: nanoid(),
       startedAt: this.clock.now(),
@@ -166,6 +170,19 @@ export class ClientActor {
       flight: undefined,
       settled: false,
     };
+    try {
+      return await this.pipeline(waiter, options);
+    } catch (error) {
+      if (isLlmActorsError(error)) throw error;
+      const restarted = this.restartedError(error);
+      this.fail(waiter, restarted, false);
+      this.fault(error);
+      throw restarted;
+    }
+  }
+
+  private async pipeline(waiter: Waiter, options: RequestOptions | undefined): Promise<Completion> {
+    const messages = waiter.messages;
     const debug = this.logger.isLevelEnabled('debug');
     if (debug) this.logger.debug({ req: waiter.id, messages: messages.length }, 'request');
     if (waiter.signal?.aborted) {
@@ -224,8 +241,16 @@ export class ClientActor {
    */
   crash(reason: unknown): void {
     if (this.dead) return;
+    this.abort(this.restartedError(reason));
+    void this.closeResources(true);
+  }
+
+  /**
+   * Ends every request now with `error` and aborts their upstream calls; the actor takes no
+   * more work. Resources stay open until {@link close}.
+   */
+  abort(error: LlmActorsError): void {
     this.dead = true;
-    const error = this.restartedError(reason);
     for (const flight of this.flights) {
       flight.state = 'done';
       flight.controller.abort(error);
@@ -237,11 +262,7 @@ export class ClientActor {
     this.waiting.length = 0;
     this.queued = 0;
     this.running = 0;
-    this.release();
-    void this.provider
-      .destroy()
-      .catch((e: unknown) => this.logger.warn({ err: e }, 'pool destroy'));
-    void this.cache?.close();
+    this.fuse.stop();
     this.notifyIdle();
   }
 
@@ -251,17 +272,25 @@ export class ClientActor {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Drains, then closes the pool and the cache. */
+  /** Drains, then closes the pool and the cache. Idempotent. */
   async close(): Promise<void> {
     await this.drain();
-    if (this.dead) return;
     this.dead = true;
-    this.release();
-    await Promise.allSettled([this.provider.close(), this.cache?.close()]);
+    this.fuse.stop();
+    await this.closeResources(false);
   }
 
-  private release(): void {
-    this.fuse.stop();
+  /** Closes pool and cache once pending cache writes are done; a crash destroys the pool. */
+  private closeResources(destroy: boolean): Promise<void> {
+    this.closing ??= this.drain()
+      .then(() =>
+        Promise.allSettled([
+          destroy ? this.provider.destroy() : this.provider.close(),
+          this.cache?.close(),
+        ]),
+      )
+      .then(() => undefined);
+    return this.closing;
   }
 
   private effectiveParams(options: RequestOptions | undefined): EffectiveParams {
@@ -320,15 +349,14 @@ export class ClientActor {
 
   private run(flight: Flight): void {
     flight.state = 'running';
-    this.attempt(flight).then(
-      (outcome) => {
+    this.attempt(flight)
+      .then((outcome) => {
         if (this.dead) return;
         this.running--;
         this.finish(flight, outcome);
         this.next();
-      },
-      (error: unknown) => this.fault(error),
-    );
+      })
+      .catch((error: unknown) => this.fault(error));
   }
 
   private next(): void {
@@ -508,9 +536,7 @@ export class ClientActor {
   }
 
   private fault(error: unknown): void {
-    if (this.dead) return;
-    this.logger.error({ err: error }, 'actor fault');
-    this.deps.onCrash(this, error);
+    if (!this.dead) this.deps.onCrash(this, error);
   }
 
   private isIdle(): boolean {
@@ -549,7 +575,7 @@ export class ClientActor {
     return new LlmActorsError(
       'CLIENT_RESTARTED',
       `${this.config.name}: the client actor crashed while the request was in flight`,
-      { client: this.config.name, cause: isLlmActorsError(reason) ? reason : undefined },
+      { client: this.config.name, cause: reason },
     );
   }
 }

@@ -8,12 +8,22 @@
 import { ClientActor, type ActorDeps } from '../actors/client.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { SupervisorConfig } from '../config.js';
+import { LlmActorsError } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { ClientEntry } from '../registry.js';
 
 /** Reads the status afresh (it may have changed across an await). */
 function isStopped(entry: ClientEntry): boolean {
   return entry.status === 'stopped';
+}
+
+/** Logs without letting a broken logger break supervision. */
+function log(entry: ClientEntry, level: 'info' | 'warn' | 'error', obj: object, msg: string): void {
+  try {
+    entry.logger[level](obj, msg);
+  } catch {
+    // The logger is the one resource the supervisor cannot report a fault of.
+  }
 }
 
 function reasonOf(error: unknown): string {
@@ -40,7 +50,7 @@ export class Supervisor {
 
   /** `runtime.kill`: crashes the actor on purpose; the supervisor takes over. */
   kill(entry: ClientEntry, reason = 'killed by runtime.kill'): void {
-    if (entry.actor !== null) this.crashed(entry, entry.actor, new Error(reason));
+    if (entry.actor !== null) this.crash(entry, entry.actor, new Error(reason));
   }
 
   /** `runtime.restart`: a fresh incarnation now, whatever the state, intensity cleared. */
@@ -56,14 +66,32 @@ export class Supervisor {
     await this.track(entry, this.respawn(entry));
   }
 
-  /** Stops a client for good: drains its actor and closes its resources. */
-  async stop(entry: ClientEntry): Promise<void> {
+  /**
+   * Stops a client for good: drains its actor and closes its resources. After `graceMs` what
+   * is still pending rejects with RUNTIME_STOPPED (0: at once; undefined: wait for deadlines).
+   */
+  async stop(entry: ClientEntry, graceMs?: number): Promise<void> {
     entry.status = 'stopped';
     this.cancelBackoff(entry);
     if (entry.starting) await entry.starting;
     const actor = entry.actor;
     entry.actor = null;
-    await actor?.close();
+    if (actor === null) return;
+    const stopped = () =>
+      actor.abort(
+        new LlmActorsError(
+          'RUNTIME_STOPPED',
+          `${entry.name}: the runtime stopped before an answer`,
+          {
+            client: entry.name,
+            retryable: false,
+          },
+        ),
+      );
+    if (graceMs === 0) stopped();
+    const timer = graceMs ? this.clock.setTimeout(stopped, graceMs) : undefined;
+    await actor.close();
+    if (timer !== undefined) this.clock.clearTimeout(timer);
   }
 
   private deps(entry: ClientEntry): ActorDeps {
@@ -75,12 +103,11 @@ export class Supervisor {
       cacheCounters: entry.cacheCounters,
       history: entry.history,
       secrets: entry.secrets,
-      onCrash: (actor, error) => this.crashed(entry, actor, error),
+      onCrash: (actor, error) => this.crash(entry, actor, error),
       onFuseChange: (fuse, from) => {
         const at = this.clock.now();
         const type = `fuse:${fuse.state}` as const;
-        const log = fuse.state === 'open' ? 'warn' : 'info';
-        entry.logger[log]({ fuse, from }, `fuse ${fuse.state}`);
+        log(entry, fuse.state === 'open' ? 'warn' : 'info', { fuse, from }, `fuse ${fuse.state}`);
         this.events.emit({ type, client: entry.name, at, from, fuse });
       },
     };
@@ -107,7 +134,7 @@ export class Supervisor {
     }
     if (entry.status !== 'running') return;
     entry.restarts++;
-    entry.logger.info({ restarts: entry.restarts }, 'client restarted');
+    log(entry, 'info', { restarts: entry.restarts }, 'client restarted');
     this.events.emit({
       type: 'client:restarted',
       client: entry.name,
@@ -124,13 +151,14 @@ export class Supervisor {
     return starting;
   }
 
-  private crashed(entry: ClientEntry, actor: ClientActor, error: unknown): void {
+  /** An actor faulted: reject its work, count the crash, restart it or give up. */
+  crash(entry: ClientEntry, actor: ClientActor, error: unknown): void {
     if (entry.actor !== actor) return;
     entry.actor = null;
     actor.crash(error);
     const now = this.clock.now();
     const reason = reasonOf(error);
-    entry.logger.error({ err: error }, 'client actor crashed');
+    log(entry, 'error', { err: error }, 'client actor crashed');
     this.events.emit({ type: 'client:crashed', client: entry.name, at: now, reason });
     entry.crashes = entry.crashes.filter((t) => now - t < this.config.periodMs);
     entry.crashes.push(now);
@@ -172,7 +200,7 @@ export class Supervisor {
     if (entry.status === 'stopped') return;
     entry.status = 'failed';
     entry.failure = reason;
-    entry.logger.error({ reason }, 'supervisor gave up on the client');
+    log(entry, 'error', { reason }, 'supervisor gave up on the client');
     this.events.emit({ type: 'client:failed', client: entry.name, at: this.clock.now(), reason });
   }
 }
