@@ -69,7 +69,8 @@ export function httpError(
   secrets: readonly string[],
   now: number,
 ): LlmActorsError {
-  const excerpt = scrub(body.slice(0, BODY_EXCERPT), secrets);
+  // Scrub before cutting: a key straddling the cut would otherwise leak its first half.
+  const excerpt = scrub(body, secrets).slice(0, BODY_EXCERPT);
   const shouldRetry = first(headers['x-should-retry']);
   const retryable =
     shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
