@@ -199,10 +199,24 @@ const fn = (what: string) =>
   z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', {
     error: `expected a function (${what})`,
   });
+// The check runs on the input: zod strips an own `__proto__` key from a record's output, so a
+// refinement of the parsed record would never see it.
 const safeRecord = <T extends z.ZodType>(value: T) =>
-  z.record(z.string(), value).refine((r) => !Object.keys(r).some((k) => FORBIDDEN_NAMES.has(k)), {
-    error: 'must not use the keys __proto__, constructor or prototype',
-  });
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (typeof v !== 'object' || v === null) return;
+      for (const key of Object.keys(v)) {
+        if (FORBIDDEN_NAMES.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must not use the keys __proto__, constructor or prototype',
+            path: [key],
+          });
+        }
+      }
+    })
+    .pipe(z.record(z.string(), value));
 
 const cacheSchema = z
   .strictObject({
@@ -216,6 +230,9 @@ const cacheSchema = z
     error: "store 'redis' needs a url",
     path: ['url'],
   });
+
+const CACHE_EXPECTED =
+  "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries? } or false";
 
 const paramsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
@@ -235,7 +252,7 @@ const clientSchema = z.strictObject({
   timeoutMs: ms().optional(),
   maxConcurrency: z.number().int().min(1).max(100_000).optional(),
   maxQueue: z.number().int().min(0).max(10_000_000).optional(),
-  cache: z.union([cacheSchema, z.literal(false)]).optional(),
+  cache: z.union([cacheSchema, z.literal(false)], { error: CACHE_EXPECTED }).optional(),
   fuse: z
     .strictObject({
       maxFailures: z.number().int().min(1).optional(),
@@ -246,14 +263,17 @@ const clientSchema = z.strictObject({
     })
     .optional(),
   retry: z
-    .union([
-      z.strictObject({
-        maxAttempts: z.number().int().min(1).max(100).optional(),
-        baseDelayMs: ms(0).optional(),
-        maxDelayMs: ms(0).optional(),
-      }),
-      z.literal(false),
-    ])
+    .union(
+      [
+        z.strictObject({
+          maxAttempts: z.number().int().min(1).max(100).optional(),
+          baseDelayMs: ms(0).optional(),
+          maxDelayMs: ms(0).optional(),
+        }),
+        z.literal(false),
+      ],
+      { error: 'expected { maxAttempts?, baseDelayMs?, maxDelayMs? } or false' },
+    )
     .optional(),
   historySize: z.number().int().min(0).max(100_000).optional(),
   request: fn('the driver request function').optional(),
@@ -262,7 +282,7 @@ const clientSchema = z.strictObject({
 
 const runtimeSchema = z.strictObject({
   clients: z.record(z.string(), z.unknown()).optional(),
-  cache: z.union([cacheSchema, z.literal(false)]).optional(),
+  cache: z.union([cacheSchema, z.literal(false)], { error: CACHE_EXPECTED }).optional(),
   supervisor: z
     .strictObject({
       maxRestarts: z.number().int().min(0).optional(),
@@ -271,12 +291,13 @@ const runtimeSchema = z.strictObject({
     })
     .optional(),
   logger: z
-    .union([
-      z.literal(false),
-      z.custom<Logger | LoggerOptions>((v) => typeof v === 'object' && v !== null, {
-        error: 'expected a pino logger, pino options or false',
-      }),
-    ])
+    .union(
+      [
+        z.literal(false),
+        z.custom<Logger | LoggerOptions>((v) => typeof v === 'object' && v !== null),
+      ],
+      { error: 'expected a pino logger, pino options or false' },
+    )
     .optional(),
   clock: z
     .custom<Clock>(
@@ -291,13 +312,40 @@ const runtimeSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * One `path: reason` line per problem. An unknown key is named in the path; a union (`{...} or
+ * false`) that failed inside the object option reports those inner problems rather than zod's
+ * bare "Invalid input".
+ */
+function issueLines(issues: readonly z.core.$ZodIssue[], base: PropertyKey[]): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(line([...path, key], 'unknown key'));
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      const inner = issue.errors.find(
+        (errs) => errs.length > 0 && errs.every((e) => e.path.length > 0),
+      );
+      if (inner) {
+        lines.push(...issueLines(inner, path));
+        continue;
+      }
+    }
+    lines.push(line(path, issue.message));
+  }
+  return lines;
+}
+
+function line(path: PropertyKey[], message: string): string {
+  const field = path.map(String).filter(Boolean).join('.');
+  return `${field || 'config'}: ${message}`;
+}
+
 function formatIssues(prefix: string, error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-      return `${path || 'config'}: ${issue.message}`;
-    })
-    .join('; ');
+  return issueLines(error.issues, prefix ? [prefix] : []).join('; ');
 }
 
 function invalidConfig(message: string, client?: string): LlmActorsError {
@@ -398,11 +446,15 @@ export function resolveRuntimeConfig(input: unknown): ResolvedRuntimeConfig {
     throw invalidConfig('config: expected an object');
   }
   const parsed = runtimeSchema.safeParse(input);
-  if (!parsed.success) throw invalidConfig(formatIssues('', parsed.error));
-  const c = parsed.data;
-  const cache = c.cache ?? { store: 'memory' };
-  const clientsInput = (input as RuntimeConfig).clients ?? {};
   const problems: string[] = [];
+  if (!parsed.success) problems.push(formatIssues('', parsed.error));
+  const cache = (parsed.success ? parsed.data.cache : undefined) ?? { store: 'memory' };
+  // Checked even when the runtime-level fields are at fault, so every problem is reported at once.
+  const rawClients: unknown = (input as Record<string, unknown>).clients;
+  const clientsInput: Record<string, unknown> =
+    typeof rawClients === 'object' && rawClients !== null && !Array.isArray(rawClients)
+      ? (rawClients as Record<string, unknown>)
+      : {};
   const clients: ResolvedClientConfig[] = [];
   for (const name of Object.keys(clientsInput)) {
     try {
@@ -411,7 +463,8 @@ export function resolveRuntimeConfig(input: unknown): ResolvedRuntimeConfig {
       problems.push((e as Error).message);
     }
   }
-  if (problems.length > 0) throw invalidConfig(problems.join('; '));
+  if (problems.length > 0 || !parsed.success) throw invalidConfig(problems.join('; '));
+  const c = parsed.data;
   return {
     clients,
     cache,

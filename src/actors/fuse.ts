@@ -55,9 +55,10 @@ const OK: FuseTicket = { ok: true, probe: false };
 const OK_PROBE: FuseTicket = { ok: true, probe: true };
 
 function openDuration(config: FuseConfig, consecutiveOpens: number): number {
-  return Math.min(
-    config.resetMs * config.backoffFactor ** (consecutiveOpens - 1),
-    config.maxResetMs,
+  // Whole milliseconds: a fractional backoffFactor must not make retryAt fractional, nor let the
+  // reset timer (which truncates) turn the fuse half_open before retryAt.
+  return Math.ceil(
+    Math.min(config.resetMs * config.backoffFactor ** (consecutiveOpens - 1), config.maxResetMs),
   );
 }
 
