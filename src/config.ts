@@ -362,7 +362,7 @@ export function checkClientName(name: unknown): asserts name is string {
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/.test(name)) {
     throw invalidConfig(
-      `clients.${name}: a name starts with a letter or digit and uses only letters, digits and . _ : / @ -`,
+      `clients.${JSON.stringify(name.slice(0, 64))}: a name starts with a letter or digit and uses only letters, digits and . _ : / @ -`,
     );
   }
 }
@@ -401,7 +401,7 @@ export function resolveClientConfig(
   const fuse = { ...DEFAULTS.fuse, ...c.fuse };
   if (fuse.maxResetMs < fuse.resetMs) {
     throw invalidConfig(
-      `${prefix}.fuse.maxResetMs: must be at least fuse.resetMs (${fuse.resetMs})`,
+      `${prefix}.fuse: resetMs (${fuse.resetMs}) must not exceed maxResetMs (${fuse.maxResetMs})`,
       name,
     );
   }

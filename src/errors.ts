@@ -101,6 +101,7 @@ export class LlmActorsError extends Error {
       status: this.status,
       retryable: this.retryable,
       body: this.body,
+      retryAfterMs: this.retryAfterMs,
     };
   }
 }

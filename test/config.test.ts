@@ -154,7 +154,7 @@ describe('client config: INVALID_CONFIG names the field and the reason', () => {
 
   it('rejects fuse.maxResetMs below fuse.resetMs', () => {
     expect(clientProblem(openai({ fuse: { resetMs: 5_000, maxResetMs: 1_000 } }))).toBe(
-      'clients.gpt.fuse.maxResetMs: must be at least fuse.resetMs (5000)',
+      'clients.gpt.fuse: resetMs (5000) must not exceed maxResetMs (1000)',
     );
   });
 
@@ -473,7 +473,7 @@ describe('client names', () => {
   it('rejects a name with spaces in a runtime config', () => {
     expect(
       configError(() => resolveRuntimeConfig({ clients: { 'my gpt': openai() } })).message,
-    ).toMatch(/^clients\.my gpt: a name starts with/);
+    ).toMatch(/^clients\."my gpt": a name starts with/);
   });
 });
 
