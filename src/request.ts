@@ -165,6 +165,17 @@ function checkExtra(extra: unknown, client: string): void {
   }
   for (const key of Object.keys(extra)) {
     if (FORBIDDEN_KEYS.has(key)) throw invalid(`options.extra.${key}: forbidden key`, client);
+    if (key === 'stream') {
+      throw invalid(
+        'options.extra.stream: streamed answers are not available through request()',
+        client,
+      );
+    }
+  }
+  try {
+    JSON.stringify(extra);
+  } catch (e) {
+    throw invalid(`options.extra: must be JSON-serializable (${(e as Error).message})`, client);
   }
 }
 

@@ -3,6 +3,7 @@
  * where names are resolved and input is checked.
  */
 import type { Logger } from 'pino';
+import type { ClientActor } from './actors/client.js';
 import type { FuseSnapshot } from './actors/fuse.js';
 import type { HistoryEntry } from './actors/history.js';
 import { cacheStats } from './cache/client-cache.js';
@@ -80,22 +81,13 @@ export class Runtime {
     }
     let actor = entry.actor;
     if (actor === null && entry.starting) {
-      await entry.starting;
-      actor = entry.actor;
-    }
-    if (actor === null) {
-      if (entry.status === 'failed') {
-        this.refuse(
-          entry,
-          new LlmActorsError(
-            'CLIENT_FAILED',
-            `${client}: the supervisor gave up on this client (${entry.failure}); runtime.restart('${client}') brings it back`,
-            { client, retryable: false },
-          ),
-        );
+      try {
+        actor = await this.awaitStart(entry, options);
+      } catch (error) {
+        this.refuse(entry, error as LlmActorsError);
       }
-      this.refuse(entry, this.stoppedError());
     }
+    if (actor === null) this.refuse(entry, this.unavailable(entry));
     try {
       return await actor.request(messages, options);
     } catch (error) {
@@ -183,7 +175,8 @@ export class Runtime {
    * Rebuilds a client's actor now (like supervisor:restart_child): what it had in flight
    * rejects with CLIENT_RESTARTED; a `failed` client comes back.
    *
-   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, RUNTIME_STOPPED.
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, RUNTIME_STOPPED, CLIENT_FAILED (the rebuild
+   * failed; the client stays `failed`).
    */
   async restart(name: string): Promise<void> {
     if (this.stopping) throw this.stoppedError();
@@ -202,17 +195,13 @@ export class Runtime {
   /**
    * Drops the cached answers of a client (DriverLM: clear between comparisons).
    *
-   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED.
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED.
    */
   async clearCache(name: string): Promise<void> {
+    if (this.stopping) throw this.stoppedError();
     const entry = this.registry.get(name);
     if (entry.starting) await entry.starting;
-    if (entry.actor === null) {
-      throw new LlmActorsError('CLIENT_FAILED', `${name}: the client is ${entry.status}`, {
-        client: name,
-        retryable: false,
-      });
-    }
+    if (entry.actor === null) throw this.unavailable(entry);
     await entry.actor.clearCache();
   }
 
@@ -256,7 +245,11 @@ export class Runtime {
         }),
       );
     }
-    this.stopping ??= Promise.all(
+    if (this.stopping) {
+      if (timeoutMs !== undefined) this.supervisor.hurry(timeoutMs);
+      return this.stopping;
+    }
+    this.stopping = Promise.all(
       [...this.registry.all()].map((entry) => this.supervisor.stop(entry, timeoutMs)),
     ).then(() => undefined);
     return this.stopping;
@@ -283,6 +276,75 @@ export class Runtime {
       lastError: s.lastError ? { ...s.lastError } : null,
       startedAt: entry.startedAt,
     };
+  }
+
+  /** Waits for a restart under way, within the request's own deadline and signal. */
+  private awaitStart(
+    entry: ClientEntry,
+    options: RequestOptions | undefined,
+  ): Promise<ClientActor | null> {
+    const client = entry.name;
+    const timeoutMs = options?.timeoutMs ?? entry.config.timeoutMs;
+    const signal = options?.signal;
+    return new Promise((resolve, reject) => {
+      const done = (error?: LlmActorsError) => {
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(entry.actor);
+      };
+      const onAbort = () =>
+        done(
+          new LlmActorsError('ABORTED', `${client}: the request was aborted`, {
+            client,
+            retryable: false,
+          }),
+        );
+      const timer = this.clock.setTimeout(
+        () =>
+          done(
+            new LlmActorsError(
+              'TIMEOUT',
+              `${client}: no answer within ${timeoutMs} ms (the client was restarting)`,
+              { client },
+            ),
+          ),
+        timeoutMs,
+      );
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      void entry.starting?.then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  /** The error for a client that has no running actor. */
+  private unavailable(entry: ClientEntry): LlmActorsError {
+    const client = entry.name;
+    switch (entry.status) {
+      case 'failed':
+        return new LlmActorsError(
+          'CLIENT_FAILED',
+          `${client}: the supervisor gave up on this client (${entry.failure}); runtime.restart('${client}') brings it back`,
+          { client, retryable: false },
+        );
+      case 'restarting':
+      case 'running':
+        return new LlmActorsError('CLIENT_RESTARTED', `${client}: the client is restarting`, {
+          client,
+        });
+      case 'stopped':
+        return this.stopping
+          ? this.stoppedError()
+          : new LlmActorsError('UNKNOWN_CLIENT', `${client}: the client was unregistered`, {
+              client,
+              retryable: false,
+            });
+      default:
+        throw new Error(`unknown client status ${String(entry.status satisfies never)}`);
+    }
   }
 
   private refuse(entry: ClientEntry, error: LlmActorsError): never {

@@ -61,6 +61,8 @@ interface Waiter {
 type FlightState = 'queued' | 'running' | 'done';
 
 interface Flight {
+  /** The request id of the caller that launched it (for logs). */
+  id: string;
   key: string | undefined;
   messages: ChatMessage[];
   params: EffectiveParams;
@@ -182,33 +184,16 @@ export class ClientActor {
   }
 
   private async pipeline(waiter: Waiter, options: RequestOptions | undefined): Promise<Completion> {
-    const messages = waiter.messages;
     const debug = this.logger.isLevelEnabled('debug');
-    if (debug) this.logger.debug({ req: waiter.id, messages: messages.length }, 'request');
-    if (waiter.signal?.aborted) {
-      throw this.fail(waiter, this.aborted(), true);
-    }
-    let key: string | undefined;
-    if (this.cache !== null && options?.cache !== false) {
-      key = cacheKey({
-        provider: this.config.provider,
-        baseUrl: this.config.baseUrl,
-        model: this.config.model,
-        messages,
-        params: waiter.params,
-        rolloutId: waiter.rolloutId,
-      });
-      const hit = await this.cache.get(key);
-      if (hit !== undefined) {
-        if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');
-        return this.resolve(waiter, hit, true, undefined);
-      }
-    }
-    if (this.dead) throw this.fail(waiter, this.restartedError(undefined), false);
+    if (debug) this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
+    if (waiter.signal?.aborted) throw this.fail(waiter, this.aborted(), true);
     const promise = new Promise<Completion>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
     });
+    // The caller awaits `promise`; this branch only keeps a rejection that happens while the
+    // pipeline itself throws (a crash) from being reported as unhandled.
+    promise.catch(noop);
     const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
     waiter.timer = this.clock.setTimeout(
       () => this.leave(waiter, this.timeout(timeoutMs)),
@@ -217,6 +202,28 @@ export class ClientActor {
     if (waiter.signal) {
       waiter.onAbort = () => this.leave(waiter, this.aborted());
       waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    let key: string | undefined;
+    if (this.cache !== null && options?.cache !== false) {
+      key = cacheKey({
+        provider: this.config.provider,
+        baseUrl: this.config.baseUrl,
+        model: this.config.model,
+        messages: waiter.messages,
+        params: waiter.params,
+        rolloutId: waiter.rolloutId,
+      });
+      const hit = await this.cache.get(key);
+      if (waiter.settled) return promise;
+      if (hit !== undefined) {
+        if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');
+        this.resolve(waiter, hit, true, undefined);
+        return promise;
+      }
+    }
+    if (this.dead) {
+      this.fail(waiter, this.restartedError(undefined), false);
+      return promise;
     }
     const deadline = waiter.startedAt + timeoutMs;
     const joined = key === undefined ? undefined : this.shared.get(key);
@@ -232,7 +239,13 @@ export class ClientActor {
 
   /** Drops every cached answer of this client. */
   async clearCache(): Promise<void> {
-    await this.cache?.clear();
+    try {
+      await this.cache?.clear();
+    } catch (error) {
+      // A store that cannot clear is a fault of the actor's own resource.
+      this.fault(error);
+      throw this.restartedError(error);
+    }
   }
 
   /**
@@ -308,6 +321,7 @@ export class ClientActor {
 
   private launch(key: string | undefined, waiter: Waiter, deadline: number): void {
     const flight: Flight = {
+      id: waiter.id,
       key,
       messages: waiter.messages,
       params: waiter.params,
@@ -405,7 +419,10 @@ export class ClientActor {
             : Math.floor(this.clock.random() * backoff);
         if (delay >= flight.deadline - this.clock.now()) return { error };
         if (this.logger.isLevelEnabled('debug')) {
-          this.logger.debug({ code: error.code, attempt: flight.attempts, delay }, 'retrying');
+          this.logger.debug(
+            { req: flight.id, code: error.code, attempt: flight.attempts, delay },
+            'retrying',
+          );
         }
         await this.sleep(delay, signal);
       }
@@ -428,7 +445,6 @@ export class ClientActor {
   /** Settles every waiter of a finished flight and stores a fresh answer. */
   private finish(flight: Flight, outcome: Outcome): void {
     flight.state = 'done';
-    this.flights.delete(flight);
     if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
       this.shared.delete(flight.key);
     }
@@ -443,15 +459,19 @@ export class ClientActor {
       }
     }
     flight.waiters.clear();
+    // Only now: should settling throw, a crash still finds this flight and its waiters.
+    this.flights.delete(flight);
     this.notifyIdle();
   }
 
   private store(key: string, value: CachedCompletion): void {
     this.pendingWrites++;
-    this.cache!.set(key, value).finally(() => {
-      this.pendingWrites--;
-      this.notifyIdle();
-    });
+    this.cache!.set(key, value)
+      .catch((error: unknown) => this.fault(error))
+      .finally(() => {
+        this.pendingWrites--;
+        this.notifyIdle();
+      });
   }
 
   /** A waiter's deadline passed or its signal aborted: it leaves its flight now. */
@@ -491,6 +511,7 @@ export class ClientActor {
     };
     if (raw !== undefined) completion.raw = raw;
     this.settle(waiter);
+    waiter.resolve(completion);
     this.deps.stats.succeeded(latencyMs, paid ? value.usage : undefined);
     this.deps.history.push({
       id: waiter.id,
@@ -501,7 +522,6 @@ export class ClientActor {
       ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
       completion: { ...value, client: this.config.name, cacheHit, latencyMs },
     });
-    waiter.resolve(completion);
     return completion;
   }
 
@@ -509,6 +529,7 @@ export class ClientActor {
   private fail(waiter: Waiter, error: LlmActorsError, beforeAnyAttempt: boolean): LlmActorsError {
     if (!waiter.settled) {
       this.settle(waiter);
+      waiter.reject(error);
       const rejected =
         error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
       this.deps.stats.failed(error.code, error.message, this.clock.now(), rejected);
@@ -524,7 +545,6 @@ export class ClientActor {
       if (this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ req: waiter.id, code: error.code }, 'request failed');
       }
-      waiter.reject(error);
     }
     return error;
   }

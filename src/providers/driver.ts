@@ -5,6 +5,8 @@
  */
 import type { DriverOutput, ResolvedClientConfig } from '../config.js';
 import type { Choice, FinishReason } from '../request.js';
+import { scrub } from '../redact.js';
+import { safeCause } from '../transport/classify.js';
 import { badResponse } from './openai.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
@@ -28,7 +30,10 @@ function finish(value: unknown, client: string): FinishReason {
 
 /** The driver provider of one client. */
 export class DriverProvider implements Provider {
-  constructor(private readonly config: ResolvedClientConfig) {}
+  constructor(
+    private readonly config: ResolvedClientConfig,
+    private readonly secrets: readonly string[],
+  ) {}
 
   async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
     const driver = this.config.driver;
@@ -46,11 +51,8 @@ export class DriverProvider implements Provider {
     try {
       out = await driver.output(raw);
     } catch (cause) {
-      throw badResponse(
-        name,
-        `output() threw: ${(cause as Error)?.message ?? String(cause)}`,
-        cause,
-      );
+      const message = scrub(String((cause as Error)?.message ?? cause), this.secrets);
+      throw badResponse(name, `output() threw: ${message}`, safeCause(cause, this.secrets));
     }
     if (typeof out !== 'object' || out === null || typeof out.text !== 'string') {
       throw badResponse(name, 'output() must return an object with a string text');

@@ -17,7 +17,7 @@ export function createProvider(
     case 'openai':
       return new OpenAIProvider(config, secrets, now);
     case 'driver':
-      return new DriverProvider(config);
+      return new DriverProvider(config, secrets);
     case 'anthropic':
     case 'ollama':
       throw new LlmActorsError(

@@ -26,12 +26,17 @@ function log(entry: ClientEntry, level: 'info' | 'warn' | 'error', obj: object, 
   }
 }
 
+function isFailed(entry: ClientEntry): boolean {
+  return entry.status === 'failed';
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** Restarts crashed actors, counting intensity per client. */
 export class Supervisor {
+  private readonly draining = new Map<ClientActor, { name: string; timer: TimerHandle }>();
   private readonly backoffs = new Map<
     ClientEntry,
     { timer: TimerHandle; wake: (proceed: boolean) => void }
@@ -64,6 +69,12 @@ export class Supervisor {
     entry.crashes = [];
     entry.failure = null;
     await this.track(entry, this.respawn(entry));
+    if (isFailed(entry)) {
+      throw new LlmActorsError('CLIENT_FAILED', `${entry.name}: ${entry.failure}`, {
+        client: entry.name,
+        retryable: false,
+      });
+    }
   }
 
   /**
@@ -77,21 +88,33 @@ export class Supervisor {
     const actor = entry.actor;
     entry.actor = null;
     if (actor === null) return;
-    const stopped = () =>
+    this.draining.set(actor, { name: entry.name, timer: undefined });
+    if (graceMs !== undefined) this.cutOff(actor, graceMs);
+    await actor.close();
+    const timer = this.draining.get(actor)?.timer;
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    this.draining.delete(actor);
+  }
+
+  /** Gives every actor still draining at most `graceMs` more (a second, firmer stop). */
+  hurry(graceMs: number): void {
+    for (const actor of this.draining.keys()) this.cutOff(actor, graceMs);
+  }
+
+  private cutOff(actor: ClientActor, graceMs: number): void {
+    const draining = this.draining.get(actor);
+    if (draining === undefined) return;
+    const stop = () =>
       actor.abort(
         new LlmActorsError(
           'RUNTIME_STOPPED',
-          `${entry.name}: the runtime stopped before an answer`,
-          {
-            client: entry.name,
-            retryable: false,
-          },
+          `${draining.name}: the runtime stopped before an answer`,
+          { client: draining.name, retryable: false },
         ),
       );
-    if (graceMs === 0) stopped();
-    const timer = graceMs ? this.clock.setTimeout(stopped, graceMs) : undefined;
-    await actor.close();
-    if (timer !== undefined) this.clock.clearTimeout(timer);
+    if (draining.timer !== undefined) this.clock.clearTimeout(draining.timer);
+    if (graceMs === 0) stop();
+    else draining.timer = this.clock.setTimeout(stop, graceMs);
   }
 
   private deps(entry: ClientEntry): ActorDeps {

@@ -102,6 +102,22 @@ function upstreamMessage(body: string, secrets: readonly string[]): string {
 }
 
 /**
+ * The cause to keep on a typed error: the original, unless its message or stack holds a
+ * secret, in which case a scrubbed copy.
+ */
+export function safeCause(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error)) {
+    return typeof error === 'string' ? scrub(error, secrets) : error;
+  }
+  const text = `${error.message}\n${error.stack ?? ''}`;
+  if (scrub(text, secrets) === text) return error;
+  const copy = new Error(scrub(error.message, secrets));
+  copy.name = error.name;
+  copy.stack = scrub(error.stack ?? '', secrets);
+  return copy;
+}
+
+/**
  * Turns anything thrown during an attempt into an LlmActorsError. When the attempt's signal was
  * aborted, the abort reason (TIMEOUT, ABORTED, CLIENT_RESTARTED) wins over what the transport
  * threw about it.
@@ -128,7 +144,7 @@ export function classify(
     return new LlmActorsError('NETWORK_ERROR', `${client}: ${code}: ${message}`, {
       client,
       retryable: true,
-      cause: error,
+      cause: safeCause(error, secrets),
     });
   }
   const status =
@@ -147,7 +163,7 @@ export function classify(
     client,
     status,
     retryable,
-    cause: error,
+    cause: safeCause(error, secrets),
   });
 }
 
