@@ -68,6 +68,16 @@ export interface Completion {
   raw?: unknown;
 }
 
+/** Every finish reason, for checking answers that come from outside (drivers, caches). */
+export const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
+  'stop',
+  'length',
+  'content_filter',
+  'tool_calls',
+  'error',
+  'other',
+]);
+
 /** The effective parameters of a request after client defaults are applied. */
 export interface EffectiveParams {
   temperature?: number;

@@ -1,14 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createRuntime,
-  isLlmActorsError,
-  type ClientConfig,
-  type LlmActorsError,
-  type Runtime,
-} from '../src/index.js';
+import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
+import { failure } from './support/failure.js';
 
 const KEY = 'sk-test-SENTINEL-0123456789abcdef';
 const hi = [{ role: 'user' as const, content: 'hi' }];
@@ -37,16 +32,6 @@ async function start(clients: Record<string, ClientConfig>): Promise<Runtime> {
   });
   runtime = await createRuntime({ clients, logger: pino({ level: 'trace' }, sink) });
   return runtime;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LlmActorsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isLlmActorsError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
 }
 
 beforeEach(async () => {

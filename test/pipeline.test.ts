@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createRuntime,
-  isLlmActorsError,
   type Clock,
   type LlmActorsError,
   type Runtime,
   type RuntimeEvent,
 } from '../src/index.js';
 import { deferred, hang, hi, httpFailure, testDriver, type Answer } from './support/driver.js';
+import { failure } from './support/failure.js';
 
 /** A clock on the faked globals, with jitter pinned to half the backoff. */
 const clock: Clock = {
@@ -28,16 +28,6 @@ async function start(
 ): Promise<Runtime> {
   runtime = await createRuntime({ clients, logger: false, clock });
   return runtime;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LlmActorsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isLlmActorsError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
 }
 
 const msg = (content: string) => [{ role: 'user' as const, content }];

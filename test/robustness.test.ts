@@ -4,25 +4,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  createRuntime,
-  isLlmActorsError,
-  type LlmActorsError,
-  type Runtime,
-} from '../src/index.js';
+import { createRuntime, type Runtime } from '../src/index.js';
+import { failure } from './support/failure.js';
 import { hang, hi, httpFailure, testDriver } from './support/driver.js';
 
 let runtime: Runtime | undefined;
-
-async function failure(promise: Promise<unknown>): Promise<LlmActorsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isLlmActorsError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
-}
 
 afterEach(async () => {
   await runtime?.stop({ timeoutMs: 0 });

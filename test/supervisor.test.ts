@@ -3,12 +3,11 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createRuntime,
-  isLlmActorsError,
-  type LlmActorsError,
   type Runtime,
   type RuntimeConfig,
   type RuntimeEvent,
 } from '../src/index.js';
+import { failure } from './support/failure.js';
 import { hang, hi, testDriver } from './support/driver.js';
 
 let runtime: Runtime | undefined;
@@ -16,16 +15,6 @@ let runtime: Runtime | undefined;
 async function start(config: RuntimeConfig): Promise<Runtime> {
   runtime = await createRuntime({ logger: false, ...config });
   return runtime;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LlmActorsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isLlmActorsError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the request to fail');
 }
 
 const msg = (content: string) => [{ role: 'user' as const, content }];

@@ -25,7 +25,7 @@ import type { Provider } from '../providers/provider.js';
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
 import { classify, fuseOutcome } from '../transport/classify.js';
 import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
-import type { HistoryRing } from './history.js';
+import type { HistoryEntry, HistoryRing } from './history.js';
 import type { ClientStats } from './stats.js';
 
 /** What an actor is built from; the parts that outlive it belong to its registry entry. */
@@ -513,13 +513,7 @@ export class ClientActor {
     this.settle(waiter);
     waiter.resolve(completion);
     this.deps.stats.succeeded(latencyMs, paid ? value.usage : undefined);
-    this.deps.history.push({
-      id: waiter.id,
-      client: this.config.name,
-      at: waiter.startedAt,
-      messages: waiter.messages,
-      params: waiter.params,
-      ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
+    this.remember(waiter, {
       completion: { ...value, client: this.config.name, cacheHit, latencyMs },
     });
     return completion;
@@ -533,20 +527,25 @@ export class ClientActor {
       const rejected =
         error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
       this.deps.stats.failed(error.code, error.message, this.clock.now(), rejected);
-      this.deps.history.push({
-        id: waiter.id,
-        client: this.config.name,
-        at: waiter.startedAt,
-        messages: waiter.messages,
-        params: waiter.params,
-        ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
-        error: { code: error.code, message: error.message },
-      });
+      this.remember(waiter, { error: { code: error.code, message: error.message } });
       if (this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ req: waiter.id, code: error.code }, 'request failed');
       }
     }
     return error;
+  }
+
+  /** Adds a settled request to the client's history. */
+  private remember(waiter: Waiter, outcome: Pick<HistoryEntry, 'completion' | 'error'>): void {
+    this.deps.history.push({
+      id: waiter.id,
+      client: this.config.name,
+      at: waiter.startedAt,
+      messages: waiter.messages,
+      params: waiter.params,
+      ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
+      ...outcome,
+    });
   }
 
   private settle(waiter: Waiter): void {

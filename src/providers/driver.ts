@@ -4,20 +4,11 @@
  * crash of the actor.
  */
 import type { DriverOutput, ResolvedClientConfig } from '../config.js';
-import type { Choice, FinishReason } from '../request.js';
+import { FINISH_REASONS, type Choice, type FinishReason } from '../request.js';
 import { scrub } from '../redact.js';
 import { safeCause } from '../transport/classify.js';
 import { badResponse } from './openai.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
-
-const FINISH_REASONS: ReadonlySet<string> = new Set([
-  'stop',
-  'length',
-  'content_filter',
-  'tool_calls',
-  'error',
-  'other',
-]);
 
 function finish(value: unknown, client: string): FinishReason {
   if (value === undefined) return 'stop';
