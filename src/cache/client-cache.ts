@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { DEFAULTS, type CacheConfig } from '../config.js';
-import type { Completion, FinishReason } from '../request.js';
+import { FINISH_REASONS, type Completion } from '../request.js';
 
 /** What a cache holds for one request: the Completion without its per-call fields. */
 export type CachedCompletion = Omit<Completion, 'client' | 'cacheHit' | 'latencyMs' | 'raw'>;
@@ -26,15 +26,6 @@ export interface CacheStats {
   /** Store faults (the request went on without the cache). */
   errors: number;
 }
-
-const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
-  'stop',
-  'length',
-  'content_filter',
-  'tool_calls',
-  'error',
-  'other',
-]);
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -96,7 +87,30 @@ export function cacheNamespace(client: string): string {
   return `llma-${createHash('sha256').update(client).digest('hex').slice(0, 16)}`;
 }
 
+/** SQLite opens under way, by absolute path: one file is opened by one connection at a time. */
+const sqliteOpening = new Map<string, Promise<KeyvStoreAdapter>>();
+
+/**
+ * Opens the SQLite store at `path`. Opens of one file are queued in this process: switching a
+ * new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
+ * waiting out busyTimeout) when another connection is opening the same file.
+ */
 async function sqliteStore(path: string): Promise<KeyvStoreAdapter> {
+  const file = resolvePath(path);
+  const before = sqliteOpening.get(file) ?? Promise.resolve();
+  const opening = before.then(
+    () => openSqlite(file),
+    () => openSqlite(file),
+  );
+  sqliteOpening.set(file, opening);
+  try {
+    return await opening;
+  } finally {
+    if (sqliteOpening.get(file) === opening) sqliteOpening.delete(file);
+  }
+}
+
+async function openSqlite(path: string): Promise<KeyvStoreAdapter> {
   await mkdir(dirname(path), { recursive: true });
   const handle = await open(path, 'a', 0o600);
   await handle.close();
@@ -107,9 +121,27 @@ async function sqliteStore(path: string): Promise<KeyvStoreAdapter> {
     table: 'llm_actors_cache',
     busyTimeout: 5_000,
   });
-  await store.query('PRAGMA journal_mode=WAL');
-  await store.query('PRAGMA synchronous=NORMAL');
+  try {
+    await walMode(store);
+    await store.query('PRAGMA synchronous=NORMAL');
+  } catch (error) {
+    await store.disconnect().catch(() => undefined);
+    throw error;
+  }
   return store as unknown as KeyvStoreAdapter;
+}
+
+/** Turns WAL on, retrying a while if another process holds the file (SQLITE_BUSY). */
+async function walMode(store: { query: (sql: string) => Promise<unknown> }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.query('PRAGMA journal_mode=WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    }
+  }
 }
 
 async function redisStore(url: string): Promise<KeyvStoreAdapter> {
@@ -117,11 +149,30 @@ async function redisStore(url: string): Promise<KeyvStoreAdapter> {
   return new KeyvRedis(url, { throwOnConnectError: false }) as unknown as KeyvStoreAdapter;
 }
 
+/**
+ * The memory store: an LRU behind the four calls Keyv makes. Keyv passes a ttl number as the
+ * third argument of `set`, which LRUCache takes for its options object (and throws on, in strict
+ * mode); Keyv already stamps `expires` on every entry and checks it on read, so it is dropped.
+ */
+function memoryStore(max: number): KeyvStoreAdapter {
+  const lru = new LRUCache<string, string>({ max });
+  const store = {
+    get: (key: string) => lru.get(key),
+    set: (key: string, value: string) => {
+      lru.set(key, value);
+      return true;
+    },
+    delete: (key: string) => lru.delete(key),
+    clear: () => lru.clear(),
+  };
+  return store as unknown as KeyvStoreAdapter;
+}
+
 /** Opens the store a cache config names. */
-async function openStore(config: CacheConfig): Promise<KeyvStoreAdapter | LRUCache<string, any>> {
+async function openStore(config: CacheConfig): Promise<KeyvStoreAdapter> {
   switch (config.store) {
     case 'memory':
-      return new LRUCache<string, any>({ max: config.maxEntries ?? DEFAULTS.memoryEntries });
+      return memoryStore(config.maxEntries ?? DEFAULTS.memoryEntries);
     case 'sqlite':
       return sqliteStore(config.path ?? DEFAULTS.cachePath);
     case 'redis':
@@ -131,12 +182,37 @@ async function openStore(config: CacheConfig): Promise<KeyvStoreAdapter | LRUCac
   }
 }
 
+/** What an entry that cannot be read as a Keyv entry turns into: it fails validation. */
+const UNREADABLE = Symbol('unreadable cache entry');
+
+/**
+ * Keyv's deserializer made total: a stored value that is not JSON, or not a `{ value }` entry,
+ * becomes an entry holding {@link UNREADABLE} (invalid, dropped) instead of a throw that would
+ * look like a store fault.
+ */
+function safeDeserializer(parse: Keyv['deserialize']): Keyv['deserialize'] {
+  const unreadable = { value: UNREADABLE };
+  return (async (data: string) => {
+    try {
+      const entry: unknown = await parse?.(data);
+      if (typeof entry === 'object' && entry !== null && 'value' in entry) return entry;
+    } catch {
+      // falls through: unreadable
+    }
+    return unreadable;
+  }) as Keyv['deserialize'];
+}
+
 /** A client's cache. */
 export class ClientCache {
   readonly persistent: boolean;
   private readonly keyv: Keyv;
   private readonly logger: Logger;
   private readonly stats: CacheCounters;
+  /** Answers whose write is under way, by key: served until the store has them. */
+  private readonly writing = new Map<string, CachedCompletion>();
+  /** The writes under way; close() waits for them. */
+  private readonly writes = new Set<Promise<void>>();
 
   private constructor(keyv: Keyv, persistent: boolean, logger: Logger, stats: CacheCounters) {
     this.keyv = keyv;
@@ -160,26 +236,30 @@ export class ClientCache {
   ): Promise<ClientCache> {
     const store = await openStore(config);
     const keyv = new Keyv({
-      store: store as KeyvStoreAdapter,
+      store,
       namespace: cacheNamespace(client),
       ttl: config.ttlMs,
       throwOnErrors: true,
     });
+    keyv.deserialize = safeDeserializer(keyv.deserialize);
     return new ClientCache(keyv, config.store !== 'memory', logger, stats);
   }
 
   /** The cached answer for `key`, or undefined. */
   async get(key: string): Promise<CachedCompletion | undefined> {
+    const writing = this.writing.get(key);
+    if (writing !== undefined) return this.hit(writing);
     let value: unknown;
     try {
       value = await this.keyv.get(key);
     } catch (error) {
+      // A store fault, not a bad entry (those come back as UNREADABLE): nothing to drop.
       this.fault('get', error);
-      this.stats.misses++;
-      await this.drop(key);
-      return undefined;
     }
     if (value === undefined) {
+      // A write that began while the store was being read may not have been visible to it.
+      const written = this.writing.get(key);
+      if (written !== undefined) return this.hit(written);
       this.stats.misses++;
       return undefined;
     }
@@ -194,26 +274,55 @@ export class ClientCache {
     return value;
   }
 
-  /** Stores an answer; a store fault is logged, never thrown. */
+  /**
+   * Stores an answer; a store fault is logged, never thrown. Until the store has it, the
+   * answer is served from memory, so a request right after this one (or one whose lookup was
+   * under way) hits instead of calling the provider again.
+   */
   async set(key: string, value: CachedCompletion): Promise<void> {
+    let copy: CachedCompletion;
     try {
-      await this.keyv.set(key, value);
+      copy = structuredClone(value);
     } catch (error) {
       this.fault('set', error);
+      return;
     }
+    this.writing.set(key, copy);
+    const write = this.write(key, copy);
+    this.writes.add(write);
+    await write;
+    this.writes.delete(write);
   }
 
-  /** Drops every answer of this client. */
+  /** Drops every answer of this client, those being written included. */
   async clear(): Promise<void> {
+    this.writing.clear();
+    await Promise.allSettled(this.writes);
     await this.keyv.clear();
   }
 
-  /** Closes the store's connection. */
+  /** Lets writes under way land, then closes the store's connection. */
   async close(): Promise<void> {
+    await Promise.allSettled(this.writes);
     try {
       await this.keyv.disconnect();
     } catch (error) {
       this.fault('close', error);
+    }
+  }
+
+  private hit(value: CachedCompletion): CachedCompletion {
+    this.stats.hits++;
+    return structuredClone(value);
+  }
+
+  private async write(key: string, value: CachedCompletion): Promise<void> {
+    try {
+      await this.keyv.set(key, value);
+    } catch (error) {
+      this.fault('set', error);
+    } finally {
+      if (this.writing.get(key) === value) this.writing.delete(key);
     }
   }
 

@@ -15,17 +15,36 @@ export interface KeyParts {
   rolloutId: string | number | undefined;
 }
 
+/** What JSON.stringify writes for `value`: its `toJSON()` result when it has one (a Date). */
+function jsonValue(value: unknown): unknown {
+  if (value !== null && typeof value === 'object') {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return toJSON.call(value);
+  }
+  return value;
+}
+
+/** True for what JSON.stringify leaves out of objects (and writes as null in arrays). */
+function isSkipped(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
 /** JSON with object keys sorted, `undefined` members left out, as JSON.stringify would. */
 export function canonicalJson(value: unknown): string {
+  return write(jsonValue(value));
+}
+
+/** canonicalJson of a value whose `toJSON` (if any) has been applied already. */
+function write(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    return value === undefined ? 'null' : JSON.stringify(value);
+    return isSkipped(value) ? 'null' : JSON.stringify(value);
   }
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      const item: unknown = value[i];
-      out += item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item);
+      const item: unknown = jsonValue(value[i]);
+      out += isSkipped(item) ? 'null' : write(item);
     }
     return out + ']';
   }
@@ -34,11 +53,11 @@ export function canonicalJson(value: unknown): string {
   let out = '{';
   let first = true;
   for (const key of keys) {
-    const item = record[key];
-    if (item === undefined || typeof item === 'function') continue;
+    const item = jsonValue(record[key]);
+    if (isSkipped(item)) continue;
     if (!first) out += ',';
     first = false;
-    out += JSON.stringify(key) + ':' + canonicalJson(item);
+    out += JSON.stringify(key) + ':' + write(item);
   }
   return out + '}';
 }
