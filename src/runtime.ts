@@ -60,7 +60,7 @@ export class Runtime {
    * @example
    * ```ts
    * const res = await runtime.request('gpt', [{ role: 'user', content: 'Hi' }], { temperature: 0 });
-   * console.log(res.text, res.cacheHit, res.usage.totalTokens);
+   * res.text; res.cacheHit; res.usage.totalTokens;
    * ```
    * @throws {@link LlmActorsError} UNKNOWN_CLIENT, INVALID_REQUEST, FUSE_OPEN, QUEUE_FULL, TIMEOUT,
    * ABORTED, PROVIDER_ERROR, NETWORK_ERROR, BAD_RESPONSE, CLIENT_RESTARTED, CLIENT_FAILED,

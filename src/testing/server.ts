@@ -487,7 +487,7 @@ class TestServerImpl implements TestServer {
  *   headers: { 'content-type': 'application/json' },
  *   body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
  * });
- * console.log(res.status); // 429
+ * res.status; // 429
  * await server.close();
  * ```
  */
