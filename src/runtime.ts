@@ -17,6 +17,7 @@ import {
   type RuntimeConfig,
 } from './config.js';
 import { LlmActorsError, isLlmActorsError } from './errors.js';
+import { aborted, clientFailed, restarted, runtimeStopped, timedOut } from './failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './events.js';
 import type { ClientHealth } from './health.js';
 import { rootLogger } from './logger.js';
@@ -71,7 +72,7 @@ export class Runtime {
     messages: ChatMessage[],
     options?: RequestOptions,
   ): Promise<Completion> {
-    if (this.stopping) throw this.stoppedError();
+    if (this.stopping) throw runtimeStopped();
     const entry = this.registry.get(client);
     try {
       validateMessages(messages, client);
@@ -94,11 +95,7 @@ export class Runtime {
       if (isLlmActorsError(error)) throw error;
       // Only a fault of the actor's own code or resources gets here untyped: that is a crash.
       this.supervisor.crash(entry, actor, error);
-      throw new LlmActorsError(
-        'CLIENT_RESTARTED',
-        `${client}: the client actor crashed while the request was in flight`,
-        { client },
-      );
+      throw restarted(client, error);
     }
   }
 
@@ -131,7 +128,7 @@ export class Runtime {
    * @throws {@link LlmActorsError} INVALID_CONFIG (bad config or a name in use), RUNTIME_STOPPED.
    */
   async register(name: string, config: ClientConfig): Promise<void> {
-    if (this.stopping) throw this.stoppedError();
+    if (this.stopping) throw runtimeStopped();
     checkClientName(name);
     if (this.registry.has(name)) {
       throw new LlmActorsError(
@@ -179,7 +176,7 @@ export class Runtime {
    * failed; the client stays `failed`).
    */
   async restart(name: string): Promise<void> {
-    if (this.stopping) throw this.stoppedError();
+    if (this.stopping) throw runtimeStopped();
     await this.supervisor.restart(this.registry.get(name));
   }
 
@@ -198,7 +195,7 @@ export class Runtime {
    * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED.
    */
   async clearCache(name: string): Promise<void> {
-    if (this.stopping) throw this.stoppedError();
+    if (this.stopping) throw runtimeStopped();
     const entry = this.registry.get(name);
     if (entry.starting) await entry.starting;
     if (entry.actor === null) throw this.unavailable(entry);
@@ -293,22 +290,9 @@ export class Runtime {
         if (error) reject(error);
         else resolve(entry.actor);
       };
-      const onAbort = () =>
-        done(
-          new LlmActorsError('ABORTED', `${client}: the request was aborted`, {
-            client,
-            retryable: false,
-          }),
-        );
+      const onAbort = () => done(aborted(client));
       const timer = this.clock.setTimeout(
-        () =>
-          done(
-            new LlmActorsError(
-              'TIMEOUT',
-              `${client}: no answer within ${timeoutMs} ms (the client was restarting)`,
-              { client },
-            ),
-          ),
+        () => done(timedOut(client, timeoutMs, ' (the client was restarting)')),
         timeoutMs,
       );
       if (signal?.aborted) onAbort();
@@ -325,19 +309,13 @@ export class Runtime {
     const client = entry.name;
     switch (entry.status) {
       case 'failed':
-        return new LlmActorsError(
-          'CLIENT_FAILED',
-          `${client}: the supervisor gave up on this client (${entry.failure}); runtime.restart('${client}') brings it back`,
-          { client, retryable: false },
-        );
+        return clientFailed(client, entry.failure);
       case 'restarting':
       case 'running':
-        return new LlmActorsError('CLIENT_RESTARTED', `${client}: the client is restarting`, {
-          client,
-        });
+        return restarted(client);
       case 'stopped':
         return this.stopping
-          ? this.stoppedError()
+          ? runtimeStopped()
           : new LlmActorsError('UNKNOWN_CLIENT', `${client}: the client was unregistered`, {
               client,
               retryable: false,
@@ -351,10 +329,6 @@ export class Runtime {
     entry.stats.requests.total++;
     entry.stats.failed(error.code, error.message, this.clock.now(), true);
     throw error;
-  }
-
-  private stoppedError(): LlmActorsError {
-    return new LlmActorsError('RUNTIME_STOPPED', 'the runtime is stopped', { retryable: false });
   }
 }
 

@@ -20,6 +20,7 @@ import { cacheKey } from '../cache/key.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ResolvedClientConfig } from '../config.js';
 import { LlmActorsError, isLlmActorsError } from '../errors.js';
+import { aborted, fuseOpen, restarted, timedOut } from '../failures.js';
 import { createProvider } from '../providers/index.js';
 import type { Provider } from '../providers/provider.js';
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
@@ -176,17 +177,17 @@ export class ClientActor {
       return await this.pipeline(waiter, options);
     } catch (error) {
       if (isLlmActorsError(error)) throw error;
-      const restarted = this.restartedError(error);
-      this.fail(waiter, restarted, false);
+      const crashed = restarted(this.config.name, error);
+      this.fail(waiter, crashed, false);
       this.fault(error);
-      throw restarted;
+      throw crashed;
     }
   }
 
   private async pipeline(waiter: Waiter, options: RequestOptions | undefined): Promise<Completion> {
     const debug = this.logger.isLevelEnabled('debug');
     if (debug) this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
-    if (waiter.signal?.aborted) throw this.fail(waiter, this.aborted(), true);
+    if (waiter.signal?.aborted) throw this.fail(waiter, aborted(this.config.name), true);
     const promise = new Promise<Completion>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -196,11 +197,11 @@ export class ClientActor {
     promise.catch(noop);
     const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
     waiter.timer = this.clock.setTimeout(
-      () => this.leave(waiter, this.timeout(timeoutMs)),
+      () => this.leave(waiter, timedOut(this.config.name, timeoutMs)),
       timeoutMs,
     );
     if (waiter.signal) {
-      waiter.onAbort = () => this.leave(waiter, this.aborted());
+      waiter.onAbort = () => this.leave(waiter, aborted(this.config.name));
       waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     let key: string | undefined;
@@ -222,7 +223,7 @@ export class ClientActor {
       }
     }
     if (this.dead) {
-      this.fail(waiter, this.restartedError(undefined), false);
+      this.fail(waiter, restarted(this.config.name), false);
       return promise;
     }
     const deadline = waiter.startedAt + timeoutMs;
@@ -244,7 +245,7 @@ export class ClientActor {
     } catch (error) {
       // A store that cannot clear is a fault of the actor's own resource.
       this.fault(error);
-      throw this.restartedError(error);
+      throw restarted(this.config.name, error);
     }
   }
 
@@ -254,7 +255,7 @@ export class ClientActor {
    */
   crash(reason: unknown): void {
     if (this.dead) return;
-    this.abort(this.restartedError(reason));
+    this.abort(restarted(this.config.name, reason));
     void this.closeResources(true);
   }
 
@@ -334,7 +335,7 @@ export class ClientActor {
     waiter.flight = flight;
     const ticket = this.fuse.peek();
     if (!ticket.ok) {
-      this.finish(flight, { error: this.fuseOpen(ticket.retryAt, undefined) });
+      this.finish(flight, { error: fuseOpen(this.config.name, ticket.retryAt, undefined) });
       return;
     }
     if (this.running < this.config.maxConcurrency) {
@@ -393,7 +394,7 @@ export class ClientActor {
     for (;;) {
       if (signal.aborted) return { error: classify(signal.reason, signal, this.config.name, []) };
       const ticket = this.fuse.ask();
-      if (!ticket.ok) return { error: this.fuseOpen(ticket.retryAt, last) };
+      if (!ticket.ok) return { error: fuseOpen(this.config.name, ticket.retryAt, last) };
       flight.attempts++;
       try {
         const answer = await this.provider.call({
@@ -401,11 +402,11 @@ export class ClientActor {
           params: flight.params,
           signal,
         });
-        if (this.dead) return { error: this.restartedError(undefined) };
+        if (this.dead) return { error: restarted(this.config.name) };
         this.fuse.report('success', ticket.probe);
         return { value: answer.completion, raw: answer.raw };
       } catch (thrown) {
-        if (this.dead) return { error: this.restartedError(undefined) };
+        if (this.dead) return { error: restarted(this.config.name) };
         const error = classify(thrown, signal, this.config.name, this.deps.secrets);
         this.fuse.report(fuseOutcome(error), ticket.probe);
         last = error;
@@ -567,35 +568,6 @@ export class ClientActor {
     const idle = this.idle;
     this.idle = [];
     for (const resolve of idle) resolve();
-  }
-
-  private fuseOpen(retryAt: number | null, cause: LlmActorsError | undefined): LlmActorsError {
-    return new LlmActorsError(
-      'FUSE_OPEN',
-      `${this.config.name}: the fuse is open${retryAt === null ? '' : ` until ${new Date(retryAt).toISOString()}`}${cause ? ` (last error: ${cause.message})` : ''}`,
-      { client: this.config.name, retryAt, cause },
-    );
-  }
-
-  private timeout(ms: number): LlmActorsError {
-    return new LlmActorsError('TIMEOUT', `${this.config.name}: no answer within ${ms} ms`, {
-      client: this.config.name,
-    });
-  }
-
-  private aborted(): LlmActorsError {
-    return new LlmActorsError('ABORTED', `${this.config.name}: the request was aborted`, {
-      client: this.config.name,
-      retryable: false,
-    });
-  }
-
-  private restartedError(reason: unknown): LlmActorsError {
-    return new LlmActorsError(
-      'CLIENT_RESTARTED',
-      `${this.config.name}: the client actor crashed while the request was in flight`,
-      { client: this.config.name, cause: reason },
-    );
   }
 }
 

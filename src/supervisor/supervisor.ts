@@ -8,7 +8,7 @@
 import { ClientActor, type ActorDeps } from '../actors/client.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { SupervisorConfig } from '../config.js';
-import { LlmActorsError } from '../errors.js';
+import { clientFailed, runtimeStopped } from '../failures.js';
 import type { EventHub } from '../events.js';
 import type { ClientEntry } from '../registry.js';
 
@@ -70,10 +70,7 @@ export class Supervisor {
     entry.failure = null;
     await this.track(entry, this.respawn(entry));
     if (isFailed(entry)) {
-      throw new LlmActorsError('CLIENT_FAILED', `${entry.name}: ${entry.failure}`, {
-        client: entry.name,
-        retryable: false,
-      });
+      throw clientFailed(entry.name, entry.failure);
     }
   }
 
@@ -104,14 +101,7 @@ export class Supervisor {
   private cutOff(actor: ClientActor, graceMs: number): void {
     const draining = this.draining.get(actor);
     if (draining === undefined) return;
-    const stop = () =>
-      actor.abort(
-        new LlmActorsError(
-          'RUNTIME_STOPPED',
-          `${draining.name}: the runtime stopped before an answer`,
-          { client: draining.name, retryable: false },
-        ),
-      );
+    const stop = () => actor.abort(runtimeStopped(draining.name));
     if (draining.timer !== undefined) this.clock.clearTimeout(draining.timer);
     if (graceMs === 0) stop();
     else draining.timer = this.clock.setTimeout(stop, graceMs);

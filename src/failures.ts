@@ -1,0 +1,60 @@
+/**
+ * The runtime's own failures, one constructor each, so every place that raises one says it the
+ * same way.
+ */
+import { LlmActorsError } from './errors.js';
+
+/** FUSE_OPEN: fail fast; `cause` is the last provider error when retries were cut short. */
+export function fuseOpen(
+  client: string,
+  retryAt: number | null,
+  cause?: LlmActorsError,
+): LlmActorsError {
+  const until = retryAt === null ? '' : ` until ${new Date(retryAt).toISOString()}`;
+  const last = cause ? ` (last error: ${cause.message})` : '';
+  return new LlmActorsError('FUSE_OPEN', `${client}: the fuse is open${until}${last}`, {
+    client,
+    retryAt,
+    cause,
+  });
+}
+
+/** TIMEOUT: the request's deadline passed. */
+export function timedOut(client: string, ms: number, while_ = ''): LlmActorsError {
+  return new LlmActorsError('TIMEOUT', `${client}: no answer within ${ms} ms${while_}`, { client });
+}
+
+/** ABORTED: the caller's signal aborted. */
+export function aborted(client: string): LlmActorsError {
+  return new LlmActorsError('ABORTED', `${client}: the request was aborted`, {
+    client,
+    retryable: false,
+  });
+}
+
+/** CLIENT_RESTARTED: the actor crashed (or is restarting) while the request was pending. */
+export function restarted(client: string, cause?: unknown): LlmActorsError {
+  return new LlmActorsError(
+    'CLIENT_RESTARTED',
+    `${client}: the client actor crashed while the request was in flight`,
+    { client, cause },
+  );
+}
+
+/** CLIENT_FAILED: the supervisor gave up on the client. */
+export function clientFailed(client: string, reason: string | null): LlmActorsError {
+  return new LlmActorsError(
+    'CLIENT_FAILED',
+    `${client}: the supervisor gave up on this client (${reason}); runtime.restart('${client}') brings it back`,
+    { client, retryable: false },
+  );
+}
+
+/** RUNTIME_STOPPED: the runtime is stopping, or stopped before an answer. */
+export function runtimeStopped(client?: string): LlmActorsError {
+  return new LlmActorsError(
+    'RUNTIME_STOPPED',
+    client ? `${client}: the runtime stopped before an answer` : 'the runtime is stopped',
+    { client, retryable: false },
+  );
+}
