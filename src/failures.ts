@@ -58,3 +58,12 @@ export function runtimeStopped(client?: string): LlmActorsError {
     { client, retryable: false },
   );
 }
+
+/** BAD_RESPONSE: the provider answered 2xx with something that is not a usable answer. */
+export function badResponse(client: string, why: string, cause?: unknown): LlmActorsError {
+  return new LlmActorsError('BAD_RESPONSE', `${client}: unusable answer: ${why}`, {
+    client,
+    retryable: false,
+    cause,
+  });
+}

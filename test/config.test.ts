@@ -501,20 +501,24 @@ describe('createRuntime rejects bad configs with INVALID_CONFIG', () => {
     expect(error.message).toMatch(/^clients\.mine\.output: /);
   });
 
-  it('rejects an anthropic client as not available yet', async () => {
-    const error = await startError({
+  it('starts anthropic and ollama clients without contacting anything', async () => {
+    const runtime = await start({
       logger: false,
-      clients: { x: { provider: 'anthropic', model: 'm' } },
+      clients: { a: { provider: 'anthropic', model: 'm' }, o: { provider: 'ollama', model: 'm' } },
     });
-    expect(error.message).toMatch(/^clients\.x\.provider: 'anthropic' is not available/);
+    expect(runtime.health('a')).toMatchObject({ status: 'running', provider: 'anthropic' });
+    expect(runtime.health('o')).toMatchObject({ status: 'running', provider: 'ollama' });
   });
 
-  it('rejects an ollama client as not available yet and starts none of the others', async () => {
+  it('rejects a cache that cannot be opened, naming the client, and starts none of the others', async () => {
     const error = await startError({
       logger: false,
-      clients: { ok: openai() as never, x: { provider: 'ollama', model: 'm' } },
+      clients: {
+        ok: openai() as never,
+        x: { ...openai(), cache: { store: 'sqlite', path: '/dev/null/cache.sqlite' } } as never,
+      },
     });
-    expect(error.message).toMatch(/^clients\.x\.provider: 'ollama' is not available/);
+    expect(error.message).toMatch(/^clients\.x\.cache: cannot open the sqlite cache/);
   });
 
   it('starts a valid config of driver and openai clients without contacting anything', async () => {

@@ -7,7 +7,7 @@ import type { DriverOutput, ResolvedClientConfig } from '../config.js';
 import { FINISH_REASONS, type Choice, type FinishReason } from '../request.js';
 import { scrub } from '../redact.js';
 import { safeCause } from '../transport/classify.js';
-import { badResponse } from './openai.js';
+import { badResponse } from '../failures.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {

@@ -2,8 +2,9 @@
  * Picks the wire format of a client.
  */
 import type { ResolvedClientConfig } from '../config.js';
-import { LlmActorsError } from '../errors.js';
+import { AnthropicProvider } from './anthropic.js';
 import { DriverProvider } from './driver.js';
+import { OllamaProvider } from './ollama.js';
 import { OpenAIProvider } from './openai.js';
 import type { Provider } from './provider.js';
 
@@ -19,12 +20,9 @@ export function createProvider(
     case 'driver':
       return new DriverProvider(config, secrets);
     case 'anthropic':
+      return new AnthropicProvider(config, secrets, now);
     case 'ollama':
-      throw new LlmActorsError(
-        'INVALID_CONFIG',
-        `clients.${config.name}.provider: '${config.provider}' is not available in this version yet; use 'openai' (Ollama serves it at /v1) or 'driver'`,
-        { client: config.name, retryable: false },
-      );
+      return new OllamaProvider(config, secrets, now);
     default:
       throw new Error(`unknown provider ${String(config.provider satisfies never)}`);
   }

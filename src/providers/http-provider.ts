@@ -1,0 +1,85 @@
+/**
+ * What the HTTP wire formats share: one pool per client, a JSON POST, non-2xx answers typed as
+ * PROVIDER_ERROR, bodies that are not JSON typed as BAD_RESPONSE. Each format supplies its path,
+ * headers, request body and normalization.
+ */
+import type { ResolvedClientConfig } from '../config.js';
+import { badResponse } from '../failures.js';
+import type { ChatMessage, EffectiveParams } from '../request.js';
+import { httpError } from '../transport/classify.js';
+import { HttpTransport } from '../transport/http.js';
+import type { CachedCompletion } from '../cache/client-cache.js';
+import type { Provider, ProviderAnswer, ProviderCall } from './provider.js';
+
+/** A wire format spoken over the client's pool. */
+export abstract class HttpProvider implements Provider {
+  protected readonly transport: HttpTransport;
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    protected readonly config: ResolvedClientConfig,
+    private readonly secrets: readonly string[],
+    private readonly now: () => number,
+    private readonly label: string,
+    private readonly path: string,
+    authHeaders: Record<string, string>,
+  ) {
+    this.transport = new HttpTransport(config.baseUrl, config.maxConcurrency);
+    this.headers = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...authHeaders,
+      ...config.headers,
+    };
+  }
+
+  /** The JSON body of one request. */
+  protected abstract body(
+    messages: ChatMessage[],
+    params: EffectiveParams,
+  ): Record<string, unknown>;
+
+  /** The normalized answer of a parsed 2xx body; throws BAD_RESPONSE when it is not usable. */
+  protected abstract normalize(raw: Record<string, unknown>): CachedCompletion;
+
+  async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
+    const res = await this.transport.postJson(
+      this.path,
+      JSON.stringify(this.body(messages, params)),
+      this.headers,
+      signal,
+    );
+    if (res.status < 200 || res.status >= 300) {
+      throw httpError(
+        this.config.name,
+        this.label,
+        res.status,
+        res.headers,
+        res.body,
+        this.secrets,
+        this.now(),
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(res.body);
+    } catch (cause) {
+      throw this.bad('the body is not JSON', cause);
+    }
+    if (typeof raw !== 'object' || raw === null) throw this.bad('the body is not a JSON object');
+    return { completion: this.normalize(raw as Record<string, unknown>), raw };
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.transport.destroy();
+  }
+
+  /** A BAD_RESPONSE of this client. */
+  protected bad(why: string, cause?: unknown) {
+    return badResponse(this.config.name, why, cause);
+  }
+}
