@@ -1,0 +1,92 @@
+/**
+ * An incremental Server-Sent Events parser (the WHATWG event-stream format): text in, whole
+ * events out, whatever the chunk boundaries — including inside a line or a `\r\n`.
+ */
+
+/** One dispatched event. `event` is `'message'` when the stream named none. */
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/** Parses event-stream text pushed in arbitrary pieces. */
+export class SseParser {
+  private buffer = '';
+  private data: string[] = [];
+  private event = '';
+  private pendingCr = false;
+
+  /** Feeds decoded text; returns the events it completed. */
+  push(text: string): SseEvent[] {
+    const events: SseEvent[] = [];
+    let input = text;
+    // A `\r` at the end of the last piece may be the first half of a `\r\n`.
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (input.startsWith('\n')) input = input.slice(1);
+    }
+    this.buffer += input;
+    let start = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const ch = this.buffer.charCodeAt(i);
+      if (ch !== 10 && ch !== 13) continue;
+      this.line(this.buffer.slice(start, i), events);
+      if (ch === 13) {
+        if (i + 1 === this.buffer.length) this.pendingCr = true;
+        else if (this.buffer.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** True when the stream stopped inside an event (nothing dispatched for it). */
+  get partial(): boolean {
+    return this.buffer.length > 0 || this.data.length > 0;
+  }
+
+  private line(line: string, events: SseEvent[]): void {
+    if (line === '') {
+      if (this.data.length > 0) {
+        events.push({ event: this.event || 'message', data: this.data.join('\n') });
+      }
+      this.data = [];
+      this.event = '';
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.event = value;
+  }
+}
+
+/** Splits newline-delimited JSON pushed in arbitrary pieces into its lines' values. */
+export class NdjsonParser {
+  private buffer = '';
+
+  /** Feeds decoded text; returns the values of the lines it completed. */
+  push(text: string): unknown[] {
+    this.buffer += text;
+    const values: unknown[] = [];
+    let newline = this.buffer.indexOf('\n');
+    while (newline !== -1) {
+      const line = this.buffer.slice(0, newline).trim();
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line !== '') values.push(JSON.parse(line));
+      newline = this.buffer.indexOf('\n');
+    }
+    return values;
+  }
+
+  /** The last line, when the stream ended without a final newline (else undefined). */
+  end(): unknown {
+    const line = this.buffer.trim();
+    this.buffer = '';
+    return line === '' ? undefined : JSON.parse(line);
+  }
+}
