@@ -6,7 +6,8 @@ import type { CachedCompletion } from '../cache/client-cache.js';
 import type { ResolvedClientConfig } from '../config.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../request.js';
 import { HttpProvider } from './http-provider.js';
-import { makeUsage } from './provider.js';
+import { makeUsage, type StreamReader } from './provider.js';
+import { anthropicStreamReader } from './streams.js';
 
 /** The API version header sent unless the client's `headers` set another. */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -68,6 +69,14 @@ export class AnthropicProvider extends HttpProvider {
 
   protected body(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
     return anthropicBody(this.config.model, messages, params);
+  }
+
+  protected streamBody(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
+    return { ...this.body(messages, params), stream: true };
+  }
+
+  protected streamReader(): StreamReader {
+    return anthropicStreamReader(this.config.name, this.config.model);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

@@ -8,7 +8,13 @@ import { FINISH_REASONS, type Choice, type FinishReason } from '../request.js';
 import { scrub } from '../redact.js';
 import { safeCause } from '../transport/classify.js';
 import { badResponse } from '../failures.js';
-import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
+import {
+  makeUsage,
+  type Provider,
+  type ProviderAnswer,
+  type ProviderCall,
+  type StreamEvent,
+} from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {
   if (value === undefined) return 'stop';
@@ -69,6 +75,13 @@ export class DriverProvider implements Provider {
       },
       raw,
     };
+  }
+
+  /** A driver has no stream of its own: its whole answer is one delta. */
+  async *stream(call: ProviderCall): AsyncIterable<StreamEvent> {
+    const { completion } = await this.call(call);
+    if (completion.text !== '') yield { type: 'delta', text: completion.text };
+    yield { type: 'done', completion };
   }
 
   async close(): Promise<void> {}

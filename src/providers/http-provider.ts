@@ -7,9 +7,15 @@ import type { ResolvedClientConfig } from '../config.js';
 import { badResponse } from '../failures.js';
 import type { ChatMessage, EffectiveParams } from '../request.js';
 import { httpError } from '../transport/classify.js';
-import { HttpTransport } from '../transport/http.js';
+import { HttpTransport, type HttpAnswer } from '../transport/http.js';
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { Provider, ProviderAnswer, ProviderCall } from './provider.js';
+import type {
+  Provider,
+  ProviderAnswer,
+  ProviderCall,
+  StreamEvent,
+  StreamReader,
+} from './provider.js';
 
 /** A wire format spoken over the client's pool. */
 export abstract class HttpProvider implements Provider {
@@ -42,6 +48,15 @@ export abstract class HttpProvider implements Provider {
   /** The normalized answer of a parsed 2xx body; throws BAD_RESPONSE when it is not usable. */
   protected abstract normalize(raw: Record<string, unknown>): CachedCompletion;
 
+  /** The JSON body of one streamed request. */
+  protected abstract streamBody(
+    messages: ChatMessage[],
+    params: EffectiveParams,
+  ): Record<string, unknown>;
+
+  /** A fresh reader of this format's stream. */
+  protected abstract streamReader(): StreamReader;
+
   async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
     const res = await this.transport.postJson(
       this.path,
@@ -49,17 +64,7 @@ export abstract class HttpProvider implements Provider {
       this.headers,
       signal,
     );
-    if (res.status < 200 || res.status >= 300) {
-      throw httpError(
-        this.config.name,
-        this.label,
-        res.status,
-        res.headers,
-        res.body,
-        this.secrets,
-        this.now(),
-      );
-    }
+    if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
     let raw: unknown;
     try {
       raw = JSON.parse(res.body);
@@ -70,12 +75,37 @@ export abstract class HttpProvider implements Provider {
     return { completion: this.normalize(raw as Record<string, unknown>), raw };
   }
 
+  async *stream({ messages, params, signal }: ProviderCall): AsyncIterable<StreamEvent> {
+    const res = await this.transport.postStream(
+      this.path,
+      JSON.stringify(this.streamBody(messages, params)),
+      this.headers,
+      signal,
+    );
+    if ('body' in res) throw this.httpFailure(res);
+    const reader = this.streamReader();
+    for await (const text of res.text) yield* reader.push(text);
+    yield* reader.end();
+  }
+
   close(): Promise<void> {
     return this.transport.close();
   }
 
   destroy(): Promise<void> {
     return this.transport.destroy();
+  }
+
+  private httpFailure(res: HttpAnswer) {
+    return httpError(
+      this.config.name,
+      this.label,
+      res.status,
+      res.headers,
+      res.body,
+      this.secrets,
+      this.now(),
+    );
   }
 
   /** A BAD_RESPONSE of this client. */

@@ -6,7 +6,8 @@ import type { CachedCompletion } from '../cache/client-cache.js';
 import type { ResolvedClientConfig } from '../config.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../request.js';
 import { HttpProvider } from './http-provider.js';
-import { makeUsage } from './provider.js';
+import { makeUsage, type StreamReader } from './provider.js';
+import { ollamaStreamReader } from './streams.js';
 
 /** Maps an Ollama `done_reason` to ours. */
 export function ollamaFinishReason(reason: unknown): FinishReason {
@@ -46,6 +47,14 @@ export class OllamaProvider extends HttpProvider {
 
   protected body(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
     return ollamaBody(this.config.model, messages, params, false);
+  }
+
+  protected streamBody(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
+    return ollamaBody(this.config.model, messages, params, true);
+  }
+
+  protected streamReader(): StreamReader {
+    return ollamaStreamReader(this.config.name, this.config.model);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

@@ -6,7 +6,8 @@ import type { CachedCompletion } from '../cache/client-cache.js';
 import type { ResolvedClientConfig } from '../config.js';
 import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../request.js';
 import { HttpProvider } from './http-provider.js';
-import { makeUsage } from './provider.js';
+import { makeUsage, type StreamReader } from './provider.js';
+import { openaiStreamReader } from './streams.js';
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -39,6 +40,18 @@ export class OpenAIProvider extends HttpProvider {
     if (params.temperature !== undefined) body.temperature = params.temperature;
     if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
     return body;
+  }
+
+  protected streamBody(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
+    return {
+      ...this.body(messages, params),
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+  }
+
+  protected streamReader(): StreamReader {
+    return openaiStreamReader(this.config.name, this.config.model);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

@@ -22,6 +22,8 @@ export interface ProviderAnswer {
 export interface Provider {
   /** Makes one attempt. Throws an LlmActorsError, or anything `classify` can type. */
   call(call: ProviderCall): Promise<ProviderAnswer>;
+  /** Makes one streamed attempt: deltas as they arrive, then `done`. Throws like `call`. */
+  stream(call: ProviderCall): AsyncIterable<StreamEvent>;
   /** Waits for calls under way and releases connections. */
   close(): Promise<void>;
   /** Releases connections now. */
@@ -38,4 +40,16 @@ export function makeUsage(prompt: unknown, completion: unknown, total?: unknown)
   const completionTokens = count(completion);
   const totalTokens = typeof total === 'number' ? count(total) : promptTokens + completionTokens;
   return { promptTokens, completionTokens, totalTokens };
+}
+
+/** What a streamed attempt yields: text deltas, then the whole normalized answer once. */
+export type StreamEvent =
+  { type: 'delta'; text: string } | { type: 'done'; completion: CachedCompletion };
+
+/** Reads one wire format's stream: decoded text in, events out; throws typed errors. */
+export interface StreamReader {
+  /** Feeds decoded text; returns the events it completed. */
+  push(text: string): StreamEvent[];
+  /** The stream ended: the last events, or NETWORK_ERROR if it ended before its terminator. */
+  end(): StreamEvent[];
 }
