@@ -28,6 +28,7 @@ export type {
   Usage,
 } from './request.js';
 export type { ClientHealth, ClientStatus } from './health.js';
+export type { CompletionStream, StreamChunk } from './stream.js';
 export type { FuseSnapshot, FuseState } from './actors/fuse.js';
 export type { LastError, LatencyPercentiles } from './actors/stats.js';
 export type { CacheStats } from './cache/client-cache.js';

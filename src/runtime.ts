@@ -3,7 +3,7 @@
  * where names are resolved and input is checked.
  */
 import type { Logger } from 'pino';
-import type { ClientActor } from './actors/client.js';
+import type { ClientActor, StreamSink } from './actors/client.js';
 import type { FuseSnapshot } from './actors/fuse.js';
 import type { HistoryEntry } from './actors/history.js';
 import { cacheStats } from './cache/client-cache.js';
@@ -29,6 +29,7 @@ import {
   type Completion,
   type RequestOptions,
 } from './request.js';
+import { StreamChannel, type CompletionStream } from './stream.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
 const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryAt: null };
@@ -72,6 +73,49 @@ export class Runtime {
     messages: ChatMessage[],
     options?: RequestOptions,
   ): Promise<Completion> {
+    return this.dispatch(client, messages, options, undefined);
+  }
+
+  /**
+   * Streams the answer of the client named `client`: the same pipeline as {@link request}
+   * (cache, fuse, retry before the first delta, deadline and signal throughout), with the text
+   * delivered as it arrives. A cached answer replays as a stream with `cacheHit: true`; a
+   * completed stream is cached; a failed or cancelled one is not.
+   *
+   * @example
+   * ```ts
+   * const s = runtime.stream('gpt', [{ role: 'user', content: 'Hi' }]);
+   * for await (const chunk of s) process.stdout.write(chunk.text);
+   * (await s.completion).usage;
+   * ```
+   * @throws {@link LlmActorsError} through the iterator and `completion`: the codes of
+   * {@link request}.
+   */
+  stream(client: string, messages: ChatMessage[], options?: RequestOptions): CompletionStream {
+    const cancel = new AbortController();
+    const own = options?.signal;
+    // Leaving the loop aborts through `cancel`; a malformed options object or signal is passed
+    // on untouched so that validation names it.
+    const malformed =
+      options !== undefined &&
+      (typeof options !== 'object' ||
+        options === null ||
+        !(own === undefined || own instanceof AbortSignal));
+    const merged = malformed
+      ? options
+      : { ...options, signal: own ? AbortSignal.any([own, cancel.signal]) : cancel.signal };
+    return new StreamChannel(
+      (sink) => this.dispatch(client, messages, merged, sink),
+      () => cancel.abort(),
+    );
+  }
+
+  private async dispatch(
+    client: string,
+    messages: ChatMessage[],
+    options: RequestOptions | undefined,
+    sink: StreamSink | undefined,
+  ): Promise<Completion> {
     if (this.stopping) throw runtimeStopped();
     const entry = this.registry.get(client);
     try {
@@ -90,7 +134,7 @@ export class Runtime {
     }
     if (actor === null) this.refuse(entry, this.unavailable(entry));
     try {
-      return await actor.request(messages, options);
+      return await actor.request(messages, options, sink);
     } catch (error) {
       if (isLlmActorsError(error)) throw error;
       // Only a fault of the actor's own code or resources gets here untyped: that is a crash.

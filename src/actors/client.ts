@@ -20,9 +20,9 @@ import { cacheKey } from '../cache/key.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ResolvedClientConfig } from '../config.js';
 import { LlmActorsError, isLlmActorsError } from '../errors.js';
-import { aborted, fuseOpen, restarted, timedOut } from '../failures.js';
+import { aborted, badResponse, fuseOpen, restarted, timedOut } from '../failures.js';
 import { createProvider } from '../providers/index.js';
-import type { Provider } from '../providers/provider.js';
+import type { Provider, ProviderAnswer, ProviderCall } from '../providers/provider.js';
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
 import { classify, fuseOutcome } from '../transport/classify.js';
 import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
@@ -74,6 +74,15 @@ interface Flight {
   /** Upstream attempts made so far. */
   attempts: number;
   state: FlightState;
+  /** Where a streamed flight's deltas go (streams are never shared). */
+  sink: StreamSink | undefined;
+  /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
+  delivered: boolean;
+}
+
+/** Receives a streamed request's text as it arrives. */
+export interface StreamSink {
+  delta(text: string): void;
 }
 
 type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
@@ -156,7 +165,11 @@ export class ClientActor {
    * error here is a fault of the actor: the request gets CLIENT_RESTARTED and the supervisor
    * is told.
    */
-  async request(messages: ChatMessage[], options: RequestOptions | undefined): Promise<Completion> {
+  async request(
+    messages: ChatMessage[],
+    options: RequestOptions | undefined,
+    sink?: StreamSink,
+  ): Promise<Completion> {
     this.deps.stats.requests.total++;
     const waiter: Waiter = {
       id: nanoid(),
@@ -174,7 +187,7 @@ export class ClientActor {
       settled: false,
     };
     try {
-      return await this.pipeline(waiter, options);
+      return await this.pipeline(waiter, options, sink);
     } catch (error) {
       if (isLlmActorsError(error)) throw error;
       const crashed = restarted(this.config.name, error);
@@ -184,7 +197,11 @@ export class ClientActor {
     }
   }
 
-  private async pipeline(waiter: Waiter, options: RequestOptions | undefined): Promise<Completion> {
+  private async pipeline(
+    waiter: Waiter,
+    options: RequestOptions | undefined,
+    sink: StreamSink | undefined,
+  ): Promise<Completion> {
     const debug = this.logger.isLevelEnabled('debug');
     if (debug) this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
     if (waiter.signal?.aborted) throw this.fail(waiter, aborted(this.config.name), true);
@@ -218,6 +235,7 @@ export class ClientActor {
       if (waiter.settled) return promise;
       if (hit !== undefined) {
         if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');
+        if (sink && hit.text !== '') sink.delta(hit.text);
         this.resolve(waiter, hit, true, undefined);
         return promise;
       }
@@ -227,13 +245,13 @@ export class ClientActor {
       return promise;
     }
     const deadline = waiter.startedAt + timeoutMs;
-    const joined = key === undefined ? undefined : this.shared.get(key);
+    const joined = key === undefined || sink ? undefined : this.shared.get(key);
     if (joined !== undefined) {
       joined.waiters.add(waiter);
       waiter.flight = joined;
       if (deadline > joined.deadline) joined.deadline = deadline;
     } else {
-      this.launch(key, waiter, deadline);
+      this.launch(key, waiter, deadline, sink);
     }
     return promise;
   }
@@ -320,7 +338,12 @@ export class ClientActor {
     return params;
   }
 
-  private launch(key: string | undefined, waiter: Waiter, deadline: number): void {
+  private launch(
+    key: string | undefined,
+    waiter: Waiter,
+    deadline: number,
+    sink: StreamSink | undefined,
+  ): void {
     const flight: Flight = {
       id: waiter.id,
       key,
@@ -331,6 +354,8 @@ export class ClientActor {
       deadline,
       attempts: 0,
       state: 'queued',
+      sink,
+      delivered: false,
     };
     waiter.flight = flight;
     const ticket = this.fuse.peek();
@@ -359,7 +384,7 @@ export class ClientActor {
 
   private track(flight: Flight): void {
     this.flights.add(flight);
-    if (flight.key !== undefined) this.shared.set(flight.key, flight);
+    if (flight.key !== undefined && flight.sink === undefined) this.shared.set(flight.key, flight);
   }
 
   private run(flight: Flight): void {
@@ -397,11 +422,10 @@ export class ClientActor {
       if (!ticket.ok) return { error: fuseOpen(this.config.name, ticket.retryAt, last) };
       flight.attempts++;
       try {
-        const answer = await this.provider.call({
-          messages: flight.messages,
-          params: flight.params,
-          signal,
-        });
+        const call = { messages: flight.messages, params: flight.params, signal };
+        const answer = flight.sink
+          ? await this.streamed(flight, call)
+          : await this.provider.call(call);
         if (this.dead) return { error: restarted(this.config.name) };
         this.fuse.report('success', ticket.probe);
         return { value: answer.completion, raw: answer.raw };
@@ -410,7 +434,13 @@ export class ClientActor {
         const error = classify(thrown, signal, this.config.name, this.deps.secrets);
         this.fuse.report(fuseOutcome(error), ticket.probe);
         last = error;
-        if (!retry || !error.retryable || flight.attempts >= maxAttempts || signal.aborted) {
+        if (
+          !retry ||
+          !error.retryable ||
+          flight.attempts >= maxAttempts ||
+          signal.aborted ||
+          flight.delivered
+        ) {
           return { error };
         }
         const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (flight.attempts - 1));
@@ -428,6 +458,16 @@ export class ClientActor {
         await this.sleep(delay, signal);
       }
     }
+  }
+
+  /** One streamed attempt: deltas go to the flight's sink as they arrive. */
+  private async streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
+    for await (const event of this.provider.stream(call)) {
+      if (event.type === 'done') return { completion: event.completion, raw: undefined };
+      flight.delivered = true;
+      flight.sink!.delta(event.text);
+    }
+    throw badResponse(this.config.name, 'the stream ended without an answer');
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<void> {

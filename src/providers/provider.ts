@@ -48,8 +48,11 @@ export type StreamEvent =
 
 /** Reads one wire format's stream: decoded text in, events out; throws typed errors. */
 export interface StreamReader {
-  /** Feeds decoded text; returns the events it completed. */
-  push(text: string): StreamEvent[];
+  /**
+   * Feeds decoded text; yields the events it completed, one at a time, so that the deltas
+   * before an error event in the same piece still reach the caller.
+   */
+  push(text: string): Iterable<StreamEvent>;
   /** The stream ended: the last events, or NETWORK_ERROR if it ended before its terminator. */
-  end(): StreamEvent[];
+  end(): Iterable<StreamEvent>;
 }

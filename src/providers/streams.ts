@@ -82,7 +82,9 @@ export function openaiStreamReader(client: string, model: string): StreamReader 
     return [{ type: 'delta', text: content }];
   };
   return {
-    push: (text) => sse.push(text).flatMap((e) => handle(e.data)),
+    *push(text) {
+      for (const event of sse.push(text)) yield* handle(event.data);
+    },
     end: () => {
       if (!done) throw truncated(client, 'data: [DONE]');
       return [];
@@ -140,7 +142,9 @@ export function anthropicStreamReader(client: string, model: string): StreamRead
     }
   };
   return {
-    push: (text) => sse.push(text).flatMap((e) => handle(e.event, e.data)),
+    *push(text) {
+      for (const event of sse.push(text)) yield* handle(event.event, event.data);
+    },
     end: () => {
       if (!done) throw truncated(client, 'message_stop');
       return [];
@@ -184,7 +188,9 @@ export function ollamaStreamReader(client: string, model: string): StreamReader 
     }
   };
   return {
-    push: (text) => parse(() => ndjson.push(text)).flatMap(handle),
+    *push(text) {
+      for (const line of parse(() => ndjson.push(text))) yield* handle(line);
+    },
     end: () => {
       const events = parse(() => {
         const last = ndjson.end();
