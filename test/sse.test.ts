@@ -45,6 +45,12 @@ describe('SSE parser', () => {
     );
   });
 
+  it('keeps a CR LF together across an empty piece between its halves', () => {
+    expect(parseInPieces('data: a\r\ndata: b\r\n\r\n', [8, 8])).toEqual([
+      { event: 'message', data: 'a\nb' },
+    ]);
+  });
+
   it('dispatches nothing for an event the stream cut short, and says so', () => {
     const parser = new SseParser();
     expect(parser.push('data: {"x":1}\n\ndata: {"trunc')).toEqual([

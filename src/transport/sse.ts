@@ -21,6 +21,7 @@ export class SseParser {
     const events: SseEvent[] = [];
     let input = text;
     // A `\r` at the end of the last piece may be the first half of a `\r\n`.
+    if (input === '') return events;
     if (this.pendingCr) {
       this.pendingCr = false;
       if (input.startsWith('\n')) input = input.slice(1);
