@@ -1,11 +1,13 @@
 /**
- * Test utilities: a local, fault-injecting, OpenAI-compatible chat-completions server.
+ * Test utilities: a local, fault-injecting chat server speaking the OpenAI chat-completions,
+ * Anthropic Messages and Ollama chat wire formats, streamed or not.
  *
  * @packageDocumentation
  */
 export { startTestServer } from './server.js';
 export type {
   FaultRule,
+  TestChatFormat,
   TestChatRequest,
   TestFault,
   TestServer,

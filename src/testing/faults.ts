@@ -1,0 +1,118 @@
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { isCount, statusMessage, type WireFormat } from './formats/index.js';
+import { isJson, send } from './http.js';
+import type { StreamBreak } from './stream.js';
+import type { FaultRule, TestFault } from './types.js';
+
+/** A fault kind, as counted in `stats.faults`. */
+export type FaultKind = TestFault['kind'];
+
+/** A fault that only acts on a streamed answer. */
+export type StreamFault = Extract<TestFault, { kind: 'stream_error' | 'stream_cut' }>;
+
+/** Every fault kind, in the order `stats.faults` lists them. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'status',
+  'reset',
+  'hang',
+  'malformed',
+  'truncated',
+  'latency',
+  'trickle',
+  'stream_error',
+  'stream_cut',
+];
+
+const STREAM_ONLY: ReadonlySet<FaultKind> = new Set(['stream_error', 'stream_cut']);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The ordered fault rules of one server, with their seeded RNG and hit counters. */
+export class FaultRules {
+  #rules: FaultRule[] = [];
+  #random = mulberry32(1);
+  readonly #hits = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+
+  /** Validates and appends a rule; throws `RangeError` on invalid options. */
+  add(fault: TestFault, options: { times?: number; probability?: number }): void {
+    const { times, probability } = options;
+    if (times !== undefined && !isCount(times, 1)) {
+      throw new RangeError(`times must be a positive integer, got ${times}`);
+    }
+    if (probability !== undefined && !(probability >= 0 && probability <= 1)) {
+      throw new RangeError(`probability must be between 0 and 1, got ${probability}`);
+    }
+    if (STREAM_ONLY.has(fault.kind) && !isCount((fault as StreamFault).afterDeltas, 0)) {
+      throw new RangeError(`afterDeltas must be a non-negative integer`);
+    }
+    this.#rules.push({ fault, times, probability });
+  }
+
+  /** Removes every rule. */
+  clear(): void {
+    this.#rules = [];
+  }
+
+  /** Reseeds the RNG of probability rules. */
+  seed(n: number): void {
+    this.#random = mulberry32(n);
+  }
+
+  /** A copy of the hit counters. */
+  hits(): Record<FaultKind, number> {
+    return { ...this.#hits };
+  }
+
+  /**
+   * Returns the fault of the first rule that applies, counting the hit and using up one of its
+   * `times`. Stream-only rules are skipped for a request that does not stream, without an RNG
+   * draw, so they wait for the next streaming request and seeded sequences stay reproducible.
+   */
+  pick(streaming: boolean): TestFault | undefined {
+    const index = this.#rules.findIndex(
+      (rule) =>
+        (streaming || !STREAM_ONLY.has(rule.fault.kind)) &&
+        (rule.probability === undefined || this.#random() < rule.probability),
+    );
+    const rule = this.#rules[index];
+    if (!rule) return undefined;
+    if (rule.times !== undefined && --rule.times === 0) this.#rules.splice(index, 1);
+    this.#hits[rule.fault.kind]++;
+    return rule.fault;
+  }
+}
+
+/** Answers a `status` fault: the route's error shape unless the fault brings its own body. */
+export function sendStatusFault(
+  res: ServerResponse,
+  format: WireFormat,
+  fault: Extract<TestFault, { kind: 'status' }>,
+): void {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+  const message = statusMessage(fault.status, STATUS_CODES[fault.status]);
+  const body = fault.body ?? format.errorBody(fault.status, message);
+  if (!isJson(body)) headers['content-type'] = 'text/plain; charset=utf-8';
+  send(res, fault.status, body, headers);
+}
+
+/** The stream break a fault asks for; `truncated` on a stream cuts it after half the deltas. */
+export function streamBreak(
+  fault: TestFault | undefined,
+  format: WireFormat,
+  deltas: number,
+): StreamBreak | undefined {
+  if (fault?.kind === 'truncated') return { kind: 'stream_cut', afterDeltas: deltas >> 1 };
+  if (fault?.kind === 'stream_cut') return fault;
+  if (fault?.kind !== 'stream_error') return undefined;
+  return { kind: 'stream_error', afterDeltas: fault.afterDeltas, event: format.streamError };
+}

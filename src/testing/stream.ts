@@ -1,0 +1,69 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { StreamEvent } from './formats/index.js';
+import { flushed, writePieces } from './http.js';
+
+/** Where and how a stream is broken off: an in-stream error event, or a destroyed socket. */
+export type StreamBreak =
+  | { kind: 'stream_error'; afterDeltas: number; event: string }
+  | { kind: 'stream_cut'; afterDeltas: number };
+
+/** How {@link writeStream} writes one stream. */
+export interface StreamPlan {
+  contentType: string;
+  events: StreamEvent[];
+  /** Bytes per write (see `TestServerOptions.splitBytes`); whole events when unset. */
+  splitBytes?: number;
+  /** Delay between events (a `trickle` fault); none when 0. */
+  delayMs: number;
+  break?: StreamBreak;
+}
+
+/**
+ * The index of the first event not written when breaking off after `afterDeltas` deltas: the
+ * next delta, else the first terminating event after the last delta (or after the head).
+ */
+export function breakIndex(events: StreamEvent[], afterDeltas: number): number {
+  let seen = 0;
+  let afterLast = -1;
+  for (const [i, event] of events.entries()) {
+    if (event.phase !== 'delta') continue;
+    if (seen === afterDeltas) return i;
+    seen++;
+    afterLast = i + 1;
+  }
+  if (afterLast >= 0) return afterLast;
+  const tail = events.findIndex((e) => e.phase === 'tail');
+  return tail >= 0 ? tail : events.length;
+}
+
+/**
+ * Writes a 200 stream. `sleep` must resolve false once the response or the server closes, which
+ * ends the writing. Resolves true only when the whole stream was sent with its terminator.
+ */
+export async function writeStream(
+  res: ServerResponse,
+  socket: Socket,
+  plan: StreamPlan,
+  sleep: (ms: number) => Promise<boolean>,
+): Promise<boolean> {
+  const { events, splitBytes, delayMs } = plan;
+  const end = plan.break ? breakIndex(events, plan.break.afterDeltas) : events.length;
+  res.writeHead(200, { 'content-type': plan.contentType, 'cache-control': 'no-cache' });
+  const pending = events.slice(0, end).map((e) => e.data);
+  if (plan.break?.kind === 'stream_error') pending.push(plan.break.event);
+  for (const [i, data] of pending.entries()) {
+    if (i > 0 && delayMs > 0 && !(await sleep(delayMs))) return false;
+    if (res.destroyed) return false;
+    writePieces(res, data, splitBytes);
+  }
+  if (plan.break?.kind === 'stream_cut') {
+    // Let what was written reach the socket first, so the client sees a stream cut mid-way.
+    await flushed(res);
+    socket.destroy();
+    return false;
+  }
+  if (res.destroyed) return false;
+  res.end();
+  return plan.break === undefined;
+}
