@@ -153,7 +153,7 @@ describe('Anthropic Messages route', () => {
     expect(s.requests).toBe(0);
   });
 
-  it('checks x-api-key, then requires anthropic-version', async () => {
+  it('checks x-api-key (or the bearer token newer SDKs send), then requires anthropic-version', async () => {
     await start({ apiKey: 'sk-ant' });
     const body = { max_tokens: 5, messages: userHi };
     for (const headers of [VERSION, { ...VERSION, 'x-api-key': 'wrong' }]) {
@@ -164,9 +164,10 @@ describe('Anthropic Messages route', () => {
         error: { type: 'authentication_error', message: expect.any(String) },
       });
     }
-    // A bearer token is the OpenAI convention, not Anthropic's.
     const bearer = await anthropic(body, { ...VERSION, authorization: 'Bearer sk-ant' });
-    expect(bearer.status).toBe(401);
+    expect(bearer.status).toBe(200);
+    const wrongBearer = await anthropic(body, { ...VERSION, authorization: 'Bearer nope' });
+    expect(wrongBearer.status).toBe(401);
     const noVersion = await anthropic(body, { 'x-api-key': 'sk-ant' });
     expect(noVersion.status).toBe(400);
     expect(noVersion.json.error).toEqual({

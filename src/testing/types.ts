@@ -13,7 +13,7 @@ export interface TestServerOptions {
   reply?: (req: TestChatRequest) => string | Promise<string>;
   /**
    * When set, requests must carry it: `authorization: Bearer <apiKey>` on the OpenAI and Ollama
-   * routes (and on `GET /v1/models` and unknown routes), `x-api-key: <apiKey>` on the Anthropic
+   * routes (and on `GET /v1/models` and unknown routes), `x-api-key: <apiKey>` (or `Authorization: Bearer <apiKey>`) on the Anthropic
    * route. Otherwise they get a 401 in the route's error shape.
    */
   apiKey?: string;

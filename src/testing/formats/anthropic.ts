@@ -107,7 +107,12 @@ export const anthropic: WireFormat = {
   name: 'anthropic',
   streamType: 'text/event-stream',
   deny(req, apiKey) {
-    if (apiKey !== undefined && req.headers['x-api-key'] !== apiKey) {
+    // The Messages API takes the key as `x-api-key`; newer official SDKs send it as a bearer token.
+    if (
+      apiKey !== undefined &&
+      req.headers['x-api-key'] !== apiKey &&
+      req.headers.authorization !== `Bearer ${apiKey}`
+    ) {
       return { status: 401, body: errorBody(401, 'invalid x-api-key') };
     }
     if (req.headers['anthropic-version'] === undefined) {
