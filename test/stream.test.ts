@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { hi, testDriver } from './support/driver.js';
 import { failure } from './support/failure.js';
 
@@ -299,3 +300,45 @@ describe('streaming', () => {
     expect((await failure(s.completion)).code).toBe('UNKNOWN_CLIENT');
   });
 });
+
+describe.each(['openai', 'anthropic', 'ollama'] as const)(
+  '%s streams against the testing server',
+  (provider) => {
+    let test: TestServer;
+
+    afterEach(async () => {
+      await test?.close();
+    });
+
+    async function startFormat(): Promise<Runtime> {
+      test = await startTestServer({ splitBytes: 2 });
+      const baseUrl = provider === 'openai' ? test.url : test.origin;
+      return start({ provider, baseUrl, model: 'm', retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    }
+
+    it('surfaces an error event after content without retrying', async () => {
+      const rt = await startFormat();
+      test.inject({ kind: 'stream_error', afterDeltas: 2 }, { times: 1 });
+      const s = rt.stream('c', [{ role: 'user', content: 'one two three four' }]);
+      const seen: string[] = [];
+      const error = await failure(
+        (async () => {
+          for await (const chunk of s) seen.push(chunk.text);
+        })(),
+      );
+      expect(error.code).toBe('PROVIDER_ERROR');
+      expect(seen.length).toBe(2);
+      expect(test.requests).toBe(1);
+      expect(rt.health('c').fuse.failures).toBe(1);
+    });
+
+    it('retries a stream cut before its first delta, then answers in full', async () => {
+      const rt = await startFormat();
+      test.inject({ kind: 'stream_cut', afterDeltas: 0 }, { times: 1 });
+      const s = rt.stream('c', [{ role: 'user', content: 'héllo wörld ✓ 日本' }]);
+      expect((await collect(s)).join('')).toBe('echo: héllo wörld ✓ 日本');
+      expect(test.requests).toBe(2);
+      expect((await s.completion).finishReason).toBe('stop');
+    });
+  },
+);
