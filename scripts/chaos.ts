@@ -131,7 +131,7 @@ async function round(runtime: Runtime, random: () => number, index: number): Pro
 }
 
 /** Short open times, so that the fuses cycle through half-open many times in a run. */
-const fuse = { resetMs: 100, maxResetMs: 1_000 };
+const fuse = { maxFailures: 20, windowMs: 1_000, resetMs: 100, maxResetMs: 1_000 };
 const server = await startTestServer({ splitBytes: 7 });
 server.seed(Number(args.seed));
 injectFaults(server);
