@@ -158,7 +158,7 @@ const sum = (f: (r: RoundReport) => number) => rounds.reduce((n, r) => n + f(r),
 const errors: Record<string, number> = {};
 for (const r of rounds)
   for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-const firstHeap = rounds[Math.min(1, rounds.length - 1)]!.heapMb;
+const firstHeap = rounds[0]!.heapMb;
 const lastHeap = rounds.at(-1)!.heapMb;
 const report = {
   requests: sum((r) => r.requests),
@@ -177,7 +177,7 @@ const report = {
     countersAddUp: counters.every(
       (c) => c.total === c.succeeded + c.failed + c.rejected && c.inFlight === 0 && c.queued === 0,
     ),
-    memoryFlat: ROUNDS < 3 || lastHeap <= firstHeap * 1.5 + 8,
+    memoryFlat: ROUNDS < 3 || lastHeap - firstHeap <= 4,
   },
   late: rounds.flatMap((r) => r.lateMs).slice(0, 10),
   unhandled: unhandled.slice(0, 3).map(String),

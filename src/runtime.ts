@@ -126,11 +126,16 @@ export class Runtime {
     }
     let actor = entry.actor;
     if (actor === null && entry.starting) {
+      const waitStarted = this.clock.now();
       try {
         actor = await this.awaitStart(entry, options);
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
       }
+      // One deadline covers the wait for the restart and the request itself.
+      const timeoutMs = options?.timeoutMs ?? entry.config.timeoutMs;
+      const left = Math.max(1, timeoutMs - (this.clock.now() - waitStarted));
+      options = { ...options, timeoutMs: left };
     }
     if (actor === null) this.refuse(entry, this.unavailable(entry));
     try {

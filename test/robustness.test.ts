@@ -56,6 +56,25 @@ describe('edges of the request path', () => {
     expect(runtime.health('d').requests.rejected).toBe(1);
   });
 
+  it('keeps one deadline over the wait for a restart and the request after it', async () => {
+    vi.useFakeTimers();
+    const d = testDriver(hang);
+    runtime = await createRuntime({
+      clients: { d: d.config },
+      supervisor: { backoffMs: 300 },
+      logger: false,
+    });
+    runtime.kill('d');
+    let settled = false;
+    const pending = failure(runtime.request('d', hi, { timeoutMs: 500 })).finally(
+      () => (settled = true),
+    );
+    await vi.advanceTimersByTimeAsync(499);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await pending).code).toBe('TIMEOUT');
+  });
+
   it('settles the request first when its bookkeeping faults, then restarts the actor', async () => {
     const lines: string[] = [];
     const sink = new Writable({
