@@ -11,7 +11,6 @@ import type { ResolvedClientConfig } from './config.js';
 import { LlmActorsError } from './errors.js';
 import type { ClientStatus } from './health.js';
 import { secretsOf } from './redact.js';
-import type { TimerHandle } from './clock.js';
 
 /** What the runtime keeps about a client across restarts. */
 export interface ClientEntry {
@@ -27,8 +26,6 @@ export interface ClientEntry {
   actor: ClientActor | null;
   /** Settles when a restart under way has finished (either way). */
   starting: Promise<void> | null;
-  /** A pending restart (restart backoff). */
-  restartTimer: TimerHandle | undefined;
   restarts: number;
   /** Crash times inside the intensity window. */
   crashes: number[];
@@ -50,7 +47,6 @@ export function newEntry(config: ResolvedClientConfig, logger: Logger, now: numb
     status: 'restarting',
     actor: null,
     starting: null,
-    restartTimer: undefined,
     restarts: 0,
     crashes: [],
     failure: null,

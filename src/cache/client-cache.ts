@@ -155,15 +155,18 @@ async function redisStore(url: string): Promise<KeyvStoreAdapter> {
  * mode); Keyv already stamps `expires` on every entry and checks it on read, so it is dropped.
  */
 function memoryStore(max: number): KeyvStoreAdapter {
-  const lru = new LRUCache<string, string>({ max });
+  // LRUCache allocates its index for `max` entries up front (milliseconds and hundreds of KiB
+  // at the default size): built on the first write, so idle clients and restarts stay cheap.
+  let lru: LRUCache<string, string> | undefined;
   const store = {
-    get: (key: string) => lru.get(key),
+    get: (key: string) => lru?.get(key),
     set: (key: string, value: string) => {
+      lru ??= new LRUCache<string, string>({ max });
       lru.set(key, value);
       return true;
     },
-    delete: (key: string) => lru.delete(key),
-    clear: () => lru.clear(),
+    delete: (key: string) => lru?.delete(key) ?? false,
+    clear: () => lru?.clear(),
   };
   return store as unknown as KeyvStoreAdapter;
 }
