@@ -6,7 +6,7 @@ import type { Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
 import { LlmActorsError } from './errors.js';
-import type { ChatMessage, FinishReason } from './request.js';
+import { extraProblem, type ChatMessage, type FinishReason } from './request.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';
@@ -237,7 +237,16 @@ const CACHE_EXPECTED =
 const paramsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(1).optional(),
-  extra: safeRecord(z.unknown()).optional(),
+  extra: safeRecord(z.unknown())
+    .superRefine((extra, ctx) => {
+      const problem = extraProblem(extra);
+      // Prototype keys are reported by safeRecord with their own path.
+      if (problem !== undefined && !problem.endsWith('forbidden key')) {
+        const [, key, reason] = /^(?:\.(\w+))?: ?(.*)$/.exec(problem) ?? [];
+        ctx.addIssue({ code: 'custom', message: reason ?? problem, path: key ? [key] : [] });
+      }
+    })
+    .optional(),
 });
 
 const clientSchema = z.strictObject({

@@ -96,6 +96,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'extra',
 ]);
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const MESSAGE_KEYS: ReadonlySet<string> = new Set(['role', 'content', 'name']);
 
 function invalid(message: string, client: string): LlmActorsError {
   return new LlmActorsError('INVALID_REQUEST', message, { client, retryable: false });
@@ -116,6 +117,14 @@ export function validateMessages(
       throw invalid(`messages[${i}]: expected an object with role and content`, client);
     }
     const { role, content, name } = m as Record<string, unknown>;
+    for (const key of Object.keys(m)) {
+      if (!MESSAGE_KEYS.has(key)) {
+        throw invalid(
+          `messages[${i}].${key}: unknown key (a message has role, content and name)`,
+          client,
+        );
+      }
+    }
     if (typeof role !== 'string' || !ROLES.has(role)) {
       throw invalid(
         `messages[${i}].role: expected one of system, user, assistant, tool; got ${describe(role)}`,
@@ -170,23 +179,35 @@ export function validateOptions(
 }
 
 function checkExtra(extra: unknown, client: string): void {
+  const problem = extraProblem(extra);
+  if (problem !== undefined) throw invalid(`options.extra${problem}`, client);
+}
+
+/**
+ * What is wrong with an `extra` object (a field suffix and the reason), or undefined: it must be
+ * a plain, JSON-serializable object without prototype keys, and must not ask for streaming
+ * (that is `runtime.stream`'s job). Shared by request options and client `defaults.extra`.
+ */
+export function extraProblem(extra: unknown): string | undefined {
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
-    throw invalid(`options.extra: expected a plain object, got ${describe(extra)}`, client);
+    return `: expected a plain object, got ${describe(extra)}`;
+  }
+  const proto: unknown = Object.getPrototypeOf(extra);
+  if (proto !== Object.prototype && proto !== null) {
+    return `: expected a plain object, got a ${(extra as object).constructor?.name ?? 'class instance'}`;
   }
   for (const key of Object.keys(extra)) {
-    if (FORBIDDEN_KEYS.has(key)) throw invalid(`options.extra.${key}: forbidden key`, client);
+    if (FORBIDDEN_KEYS.has(key)) return `.${key}: forbidden key`;
     if (key === 'stream') {
-      throw invalid(
-        'options.extra.stream: streamed answers are not available through request()',
-        client,
-      );
+      return '.stream: streamed answers are not available through extra (use runtime.stream())';
     }
   }
   try {
     JSON.stringify(extra);
   } catch (e) {
-    throw invalid(`options.extra: must be JSON-serializable (${(e as Error).message})`, client);
+    return `: must be JSON-serializable (${(e as Error).message})`;
   }
+  return undefined;
 }
 
 function checkNumber(

@@ -100,6 +100,7 @@ export class Runtime {
       options !== undefined &&
       (typeof options !== 'object' ||
         options === null ||
+        Array.isArray(options) ||
         !(own === undefined || own instanceof AbortSignal));
     const merged = malformed
       ? options

@@ -249,8 +249,10 @@ describe('validateOptions', () => {
     expect(optionsError({ extra: { [key]: 1 } })).toBe(`options.extra.${key}: forbidden key`);
   });
 
-  it('accepts an extra whose __proto__ was only set as a prototype, not an own key', () => {
-    expect(() => validateOptions({ extra: { __proto__: { x: 1 }, n: 2 } }, 'gpt')).not.toThrow();
+  it('rejects an extra whose prototype was replaced: it is not a plain object', () => {
+    expect(() => validateOptions({ extra: { __proto__: { x: 1 }, n: 2 } }, 'gpt')).toThrow(
+      /^options\.extra: expected a plain object/,
+    );
   });
 });
 

@@ -76,7 +76,7 @@ export class AnthropicProvider extends HttpProvider {
   }
 
   protected streamReader(): StreamReader {
-    return anthropicStreamReader(this.config.name, this.config.model);
+    return anthropicStreamReader(this.config.name, this.config.model, this.secrets);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

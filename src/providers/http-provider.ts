@@ -24,7 +24,7 @@ export abstract class HttpProvider implements Provider {
 
   constructor(
     protected readonly config: ResolvedClientConfig,
-    private readonly secrets: readonly string[],
+    protected readonly secrets: readonly string[],
     private readonly now: () => number,
     private readonly label: string,
     private readonly path: string,

@@ -54,7 +54,7 @@ export class OllamaProvider extends HttpProvider {
   }
 
   protected streamReader(): StreamReader {
-    return ollamaStreamReader(this.config.name, this.config.model);
+    return ollamaStreamReader(this.config.name, this.config.model, this.secrets);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

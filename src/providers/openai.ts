@@ -51,7 +51,7 @@ export class OpenAIProvider extends HttpProvider {
   }
 
   protected streamReader(): StreamReader {
-    return openaiStreamReader(this.config.name, this.config.model);
+    return openaiStreamReader(this.config.name, this.config.model, this.secrets);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

@@ -7,6 +7,7 @@ import type { CachedCompletion } from '../cache/client-cache.js';
 import { LlmActorsError } from '../errors.js';
 import { badResponse } from '../failures.js';
 import type { FinishReason } from '../request.js';
+import { scrub } from '../redact.js';
 import { isRetryableStatus } from '../transport/classify.js';
 import { NdjsonParser, SseParser } from '../transport/sse.js';
 import { anthropicFinishReason, anthropicUsage } from './anthropic.js';
@@ -15,8 +16,14 @@ import { openaiFinishReason } from './openai.js';
 import { makeUsage, type StreamEvent, type StreamReader } from './provider.js';
 
 /** The error event a provider sent in the middle of a stream. */
-function midStreamError(client: string, message: string, status: number | null): LlmActorsError {
-  return new LlmActorsError('PROVIDER_ERROR', `${client}: error in the stream: ${message}`, {
+function midStreamError(
+  client: string,
+  message: string,
+  status: number | null,
+  secrets: readonly string[],
+): LlmActorsError {
+  const text = scrub(message, secrets).slice(0, 500);
+  return new LlmActorsError('PROVIDER_ERROR', `${client}: error in the stream: ${text}`, {
     client,
     status,
     retryable: status === null || isRetryableStatus(status),
@@ -55,7 +62,11 @@ class Accumulator {
 }
 
 /** OpenAI chat.completion.chunk events, ending with `data: [DONE]`. */
-export function openaiStreamReader(client: string, model: string): StreamReader {
+export function openaiStreamReader(
+  client: string,
+  model: string,
+  secrets: readonly string[],
+): StreamReader {
   const sse = new SseParser();
   const acc = new Accumulator(model);
   let done = false;
@@ -67,7 +78,7 @@ export function openaiStreamReader(client: string, model: string): StreamReader 
     }
     const chunk = parseJson(client, data);
     const error = chunk.error as { message?: unknown } | undefined;
-    if (error) throw midStreamError(client, String(error.message ?? 'unknown'), null);
+    if (error) throw midStreamError(client, String(error.message ?? 'unknown'), null, secrets);
     if (typeof chunk.model === 'string') acc.model = chunk.model;
     const usage = chunk.usage as Record<string, unknown> | null | undefined;
     if (usage) {
@@ -100,7 +111,11 @@ const ANTHROPIC_ERROR_STATUS: Record<string, number> = {
 };
 
 /** Anthropic message_start … content_block_delta … message_delta, message_stop. */
-export function anthropicStreamReader(client: string, model: string): StreamReader {
+export function anthropicStreamReader(
+  client: string,
+  model: string,
+  secrets: readonly string[],
+): StreamReader {
   const sse = new SseParser();
   const acc = new Accumulator(model);
   let usage: Record<string, unknown> = {};
@@ -135,7 +150,12 @@ export function anthropicStreamReader(client: string, model: string): StreamRead
       case 'error': {
         const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
         const status = ANTHROPIC_ERROR_STATUS[String(error.type)] ?? null;
-        throw midStreamError(client, `${String(error.type)}: ${String(error.message)}`, status);
+        throw midStreamError(
+          client,
+          `${String(error.type)}: ${String(error.message)}`,
+          status,
+          secrets,
+        );
       }
       default:
         return [];
@@ -153,7 +173,11 @@ export function anthropicStreamReader(client: string, model: string): StreamRead
 }
 
 /** Ollama NDJSON lines, the last with `done: true`. */
-export function ollamaStreamReader(client: string, model: string): StreamReader {
+export function ollamaStreamReader(
+  client: string,
+  model: string,
+  secrets: readonly string[],
+): StreamReader {
   const ndjson = new NdjsonParser();
   const acc = new Accumulator(model);
   let done = false;
@@ -163,7 +187,9 @@ export function ollamaStreamReader(client: string, model: string): StreamReader 
       throw badResponse(client, 'a stream line is not a JSON object');
     }
     const line = value as Record<string, unknown>;
-    if (line.error !== undefined) throw midStreamError(client, String(line.error), null);
+    if (line.error !== undefined) {
+      throw midStreamError(client, String(line.error), null, secrets);
+    }
     if (typeof line.model === 'string') acc.model = line.model;
     const content = (line.message as { content?: unknown } | undefined)?.content;
     const events: StreamEvent[] = [];

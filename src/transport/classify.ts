@@ -2,6 +2,7 @@
  * Turning what went wrong in an attempt into a typed error, and deciding what it means for
  * retry and for the fuse.
  */
+import { inspect } from 'node:util';
 import { LlmActorsError, isLlmActorsError } from '../errors.js';
 import type { FuseOutcome } from '../actors/fuse.js';
 import { scrub } from '../redact.js';
@@ -95,25 +96,27 @@ function upstreamMessage(body: string, secrets: readonly string[]): string {
           : typeof parsed.message === 'string'
             ? parsed.message
             : undefined;
-    return message ? `: ${scrub(message.slice(0, 200), secrets)}` : '';
+    return message ? `: ${scrub(message, secrets).slice(0, 200)}` : '';
   } catch {
     return '';
   }
 }
 
 /**
- * The cause to keep on a typed error: the original, unless its message or stack holds a
- * secret, in which case a scrubbed copy.
+ * The cause to keep on a typed error: the original, unless a secret appears anywhere in it (its
+ * message, stack, own properties or nested causes, as `util.inspect` shows them), in which case
+ * a plain Error with the scrubbed message and stack.
  */
 export function safeCause(error: unknown, secrets: readonly string[]): unknown {
-  if (!(error instanceof Error)) {
-    return typeof error === 'string' ? scrub(error, secrets) : error;
-  }
-  const text = `${error.message}\n${error.stack ?? ''}`;
-  if (scrub(text, secrets) === text) return error;
-  const copy = new Error(scrub(error.message, secrets));
-  copy.name = error.name;
-  copy.stack = scrub(error.stack ?? '', secrets);
+  if (secrets.length === 0) return error;
+  if (typeof error === 'string') return scrub(error, secrets);
+  if (typeof error !== 'object' || error === null) return error;
+  const shown = inspect(error, { depth: 8, breakLength: Infinity });
+  if (scrub(shown, secrets) === shown) return error;
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+  const copy = new Error(scrub(String(e.message ?? shown), secrets));
+  copy.name = typeof e.name === 'string' ? e.name : 'Error';
+  copy.stack = scrub(typeof e.stack === 'string' ? e.stack : copy.message, secrets);
   return copy;
 }
 

@@ -26,9 +26,12 @@ export class SseParser {
       this.pendingCr = false;
       if (input.startsWith('\n')) input = input.slice(1);
     }
+    // The buffer holds no line break (only the unfinished line): scan just the new text, so a
+    // large event costs time in proportion to its size, not to its size squared.
+    let i = this.buffer.length;
     this.buffer += input;
     let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
+    for (; i < this.buffer.length; i++) {
       const ch = this.buffer.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
       this.line(this.buffer.slice(start, i), events);
@@ -72,15 +75,18 @@ export class NdjsonParser {
 
   /** Feeds decoded text; returns the values of the lines it completed. */
   push(text: string): unknown[] {
+    const from = this.buffer.length;
     this.buffer += text;
     const values: unknown[] = [];
-    let newline = this.buffer.indexOf('\n');
+    let start = 0;
+    let newline = this.buffer.indexOf('\n', from);
     while (newline !== -1) {
-      const line = this.buffer.slice(0, newline).trim();
-      this.buffer = this.buffer.slice(newline + 1);
+      const line = this.buffer.slice(start, newline).trim();
       if (line !== '') values.push(JSON.parse(line));
-      newline = this.buffer.indexOf('\n');
+      start = newline + 1;
+      newline = this.buffer.indexOf('\n', start);
     }
+    this.buffer = this.buffer.slice(start);
     return values;
   }
 
