@@ -556,7 +556,7 @@ describe('Fuse: model-based property', () => {
           expect(vi.getTimerCount()).toBe(0);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 2_000 },
     );
   });
 });

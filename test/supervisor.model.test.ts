@@ -362,7 +362,7 @@ describe('supervisor model', () => {
           vi.useRealTimers();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
