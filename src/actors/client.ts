@@ -544,19 +544,21 @@ export class ClientActor {
     paid = false,
   ): Completion {
     const latencyMs = performance.now() - waiter.t0;
+    // A fresh object (usage and choices copied too): `value` may be the cache's own entry.
     const completion: Completion = {
-      ...value,
+      text: value.text,
+      finishReason: value.finishReason,
+      usage: { ...value.usage },
+      model: value.model,
       client: this.config.name,
       cacheHit,
       latencyMs,
     };
-    if (raw !== undefined) completion.raw = raw;
+    if (value.choices !== undefined) completion.choices = value.choices.map((c) => ({ ...c }));
     this.settle(waiter);
-    waiter.resolve(completion);
+    waiter.resolve(raw === undefined ? completion : { ...completion, raw });
     this.deps.stats.succeeded(latencyMs, paid ? value.usage : undefined);
-    this.remember(waiter, {
-      completion: { ...value, client: this.config.name, cacheHit, latencyMs },
-    });
+    this.remember(waiter, { completion });
     return completion;
   }
 

@@ -238,14 +238,17 @@ export class ClientCache {
     stats: CacheCounters,
   ): Promise<ClientCache> {
     const store = await openStore(config);
+    const persistent = config.store !== 'memory';
     const keyv = new Keyv({
       store,
       namespace: cacheNamespace(client),
       ttl: config.ttlMs,
       throwOnErrors: true,
+      // In memory the entries are kept as objects: no JSON round trip on every hit and write.
+      ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
-    keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, config.store !== 'memory', logger, stats);
+    if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
+    return new ClientCache(keyv, persistent, logger, stats);
   }
 
   /** The cached answer for `key`, or undefined. */
@@ -283,15 +286,10 @@ export class ClientCache {
    * under way) hits instead of calling the provider again.
    */
   async set(key: string, value: CachedCompletion): Promise<void> {
-    let copy: CachedCompletion;
-    try {
-      copy = structuredClone(value);
-    } catch (error) {
-      this.fault('set', error);
-      return;
-    }
-    this.writing.set(key, copy);
-    const write = this.write(key, copy);
+    // The cache owns `value` from here on: the actor never hands a stored object to a caller
+    // (it copies what it returns), so no defensive clone is needed on the way in or out.
+    this.writing.set(key, value);
+    const write = this.write(key, value);
     this.writes.add(write);
     await write;
     this.writes.delete(write);
@@ -316,7 +314,7 @@ export class ClientCache {
 
   private hit(value: CachedCompletion): CachedCompletion {
     this.stats.hits++;
-    return structuredClone(value);
+    return value;
   }
 
   private async write(key: string, value: CachedCompletion): Promise<void> {
