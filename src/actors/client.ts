@@ -26,6 +26,7 @@ import type { Provider, ProviderAnswer, ProviderCall } from '../providers/provid
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
 import { classify, fuseOutcome } from '../transport/classify.js';
 import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
+import { Cancellation } from './cancellation.js';
 import type { HistoryEntry, HistoryRing } from './history.js';
 import type { ClientStats } from './stats.js';
 
@@ -67,7 +68,7 @@ interface Flight {
   key: string | undefined;
   messages: ChatMessage[];
   params: EffectiveParams;
-  controller: AbortController;
+  cancel: Cancellation;
   waiters: Set<Waiter>;
   /** The latest deadline among its waiters: retries never wait past it. */
   deadline: number;
@@ -285,7 +286,7 @@ export class ClientActor {
     this.dead = true;
     for (const flight of this.flights) {
       flight.state = 'done';
-      flight.controller.abort(error);
+      flight.cancel.abort(error);
       for (const waiter of flight.waiters) this.fail(waiter, error, false);
       flight.waiters.clear();
     }
@@ -349,7 +350,7 @@ export class ClientActor {
       key,
       messages: waiter.messages,
       params: waiter.params,
-      controller: new AbortController(),
+      cancel: new Cancellation(),
       waiters: new Set([waiter]),
       deadline,
       attempts: 0,
@@ -414,15 +415,15 @@ export class ClientActor {
   private async attempt(flight: Flight): Promise<Outcome> {
     const retry = this.config.retry;
     const maxAttempts = retry ? retry.maxAttempts : 1;
-    const signal = flight.controller.signal;
+    const cancel = flight.cancel;
     let last: LlmActorsError | undefined;
     for (;;) {
-      if (signal.aborted) return { error: classify(signal.reason, signal, this.config.name, []) };
+      if (cancel.aborted) return { error: classify(cancel.reason, cancel, this.config.name, []) };
       const ticket = this.fuse.ask();
       if (!ticket.ok) return { error: fuseOpen(this.config.name, ticket.retryAt, last) };
       flight.attempts++;
       try {
-        const call = { messages: flight.messages, params: flight.params, signal };
+        const call = { messages: flight.messages, params: flight.params, cancel };
         const answer = flight.sink
           ? await this.streamed(flight, call)
           : await this.provider.call(call);
@@ -431,14 +432,14 @@ export class ClientActor {
         return { value: answer.completion, raw: answer.raw };
       } catch (thrown) {
         if (this.dead) return { error: restarted(this.config.name) };
-        const error = classify(thrown, signal, this.config.name, this.deps.secrets);
+        const error = classify(thrown, cancel, this.config.name, this.deps.secrets);
         this.fuse.report(fuseOutcome(error), ticket.probe);
         last = error;
         if (
           !retry ||
           !error.retryable ||
           flight.attempts >= maxAttempts ||
-          signal.aborted ||
+          cancel.aborted ||
           flight.delivered
         ) {
           return { error };
@@ -455,7 +456,7 @@ export class ClientActor {
             'retrying',
           );
         }
-        await this.sleep(delay, signal);
+        await this.sleep(delay, cancel);
       }
     }
   }
@@ -470,16 +471,17 @@ export class ClientActor {
     throw badResponse(this.config.name, 'the stream ended without an answer');
   }
 
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+  private sleep(ms: number, cancel: Cancellation): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        this.clock.clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+      const timer = this.clock.setTimeout(() => {
+        stop();
         resolve();
-      };
-      const timer = this.clock.setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
+      }, ms);
+      const stop = cancel.onAbort(() => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -532,7 +534,7 @@ export class ClientActor {
       this.queued--;
       this.notifyIdle();
     } else {
-      flight.controller.abort(error);
+      flight.cancel.abort(error);
     }
   }
 

@@ -32,7 +32,7 @@ export class DriverProvider implements Provider {
     private readonly secrets: readonly string[],
   ) {}
 
-  async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
+  async call({ messages, params, cancel }: ProviderCall): Promise<ProviderAnswer> {
     const driver = this.config.driver;
     const name = this.config.name;
     if (!driver) throw new Error(`${name}: driver client without driver functions`);
@@ -42,7 +42,7 @@ export class DriverProvider implements Provider {
       temperature: params.temperature,
       maxTokens: params.maxTokens,
       extra: params.extra,
-      signal,
+      signal: cancel.signal,
     });
     let out: DriverOutput;
     try {

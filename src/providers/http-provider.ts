@@ -57,12 +57,12 @@ export abstract class HttpProvider implements Provider {
   /** A fresh reader of this format's stream. */
   protected abstract streamReader(): StreamReader;
 
-  async call({ messages, params, signal }: ProviderCall): Promise<ProviderAnswer> {
+  async call({ messages, params, cancel }: ProviderCall): Promise<ProviderAnswer> {
     const res = await this.transport.postJson(
       this.path,
       JSON.stringify(this.body(messages, params)),
       this.headers,
-      signal,
+      cancel,
     );
     if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
     let raw: unknown;
@@ -75,12 +75,12 @@ export abstract class HttpProvider implements Provider {
     return { completion: this.normalize(raw as Record<string, unknown>), raw };
   }
 
-  async *stream({ messages, params, signal }: ProviderCall): AsyncIterable<StreamEvent> {
+  async *stream({ messages, params, cancel }: ProviderCall): AsyncIterable<StreamEvent> {
     const res = await this.transport.postStream(
       this.path,
       JSON.stringify(this.streamBody(messages, params)),
       this.headers,
-      signal,
+      cancel.signal,
     );
     if ('body' in res) throw this.httpFailure(res);
     const reader = this.streamReader();

@@ -1,6 +1,7 @@
 /**
  * What every wire format implements: one call, returning the normalized answer or throwing.
  */
+import type { Cancellation } from '../actors/cancellation.js';
 import type { CachedCompletion } from '../cache/client-cache.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../request.js';
 
@@ -9,7 +10,7 @@ export interface ProviderCall {
   messages: ChatMessage[];
   params: EffectiveParams;
   /** Aborted on deadline, caller abort or crash. */
-  signal: AbortSignal;
+  cancel: Cancellation;
 }
 
 /** One attempt's answer. */

@@ -127,7 +127,7 @@ export function safeCause(error: unknown, secrets: readonly string[]): unknown {
  */
 export function classify(
   error: unknown,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean; readonly reason: unknown },
   client: string,
   secrets: readonly string[],
 ): LlmActorsError {

@@ -2,7 +2,8 @@
  * One client's HTTP transport: its own undici Pool (keep-alive, one connection per concurrency
  * slot) toward the provider's origin.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
+import type { Cancellation } from '../actors/cancellation.js';
 
 /** A raw HTTP answer with its body read. */
 export interface HttpAnswer {
@@ -29,21 +30,59 @@ export class HttpTransport {
     });
   }
 
-  /** POSTs JSON to `path` below the base URL and reads the whole answer. */
-  async postJson(
+  /**
+   * POSTs JSON to `path` below the base URL and reads the whole answer. It dispatches with a
+   * handler of its own rather than `pool.request`: no body stream and no AbortSignal per
+   * request (the cancellation aborts the dispatch directly). Headers are parsed only for
+   * answers that are not 2xx, the only ones whose headers are read.
+   */
+  postJson(
     path: string,
     body: string,
     headers: Record<string, string>,
-    signal: AbortSignal,
+    cancel: Cancellation,
   ): Promise<HttpAnswer> {
-    const res = await this.pool.request({
-      method: 'POST',
-      path: this.basePath + path,
-      headers,
-      body,
-      signal,
+    return new Promise((resolve, reject) => {
+      if (cancel.aborted) {
+        reject(cancel.reason);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let rawHeaders: Buffer[] = [];
+      let abortDispatch: ((reason: unknown) => void) | undefined;
+      const stop = cancel.onAbort((reason) => abortDispatch?.(reason));
+      this.pool.dispatch({ method: 'POST', path: this.basePath + path, headers, body }, {
+        onConnect: (abort: (reason?: unknown) => void) => {
+          abortDispatch = abort;
+          if (cancel.aborted) abort(cancel.reason);
+        },
+        onHeaders: (statusCode: number, raw: Buffer[]) => {
+          status = statusCode;
+          rawHeaders = raw;
+          return true;
+        },
+        onData: (chunk: Buffer) => {
+          chunks.push(chunk);
+          return true;
+        },
+        onComplete: () => {
+          stop();
+          resolve({
+            status,
+            headers: status >= 200 && status < 300 ? {} : headerRecord(rawHeaders),
+            body:
+              chunks.length === 1
+                ? chunks[0]!.toString('utf8')
+                : Buffer.concat(chunks).toString('utf8'),
+          });
+        },
+        onError: (error: Error) => {
+          stop();
+          reject(error);
+        },
+      } as unknown as Dispatcher.DispatchHandler);
     });
-    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   }
 
   /**
@@ -98,4 +137,16 @@ async function* decode(
   } finally {
     body.destroy();
   }
+}
+
+/** undici's raw header list (name, value, name, value…) as a record with lower-case names. */
+function headerRecord(raw: Buffer[]): HttpAnswer['headers'] {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
 }
