@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,5 +195,46 @@ describe('cache keys across runtimes that differ only by apiKey', () => {
       expect(bytes).not.toContain('sk-first-secret-0001');
       expect(bytes).not.toContain('sk-second-secret-0002');
     }
+  });
+});
+
+describe('the hand-written key', () => {
+  it('equals sha256 of the canonical JSON of its parts, for any request', () => {
+    const message = fc.record(
+      {
+        role: fc.constantFrom('system', 'user', 'assistant', 'tool'),
+        content: fc.string({ unit: 'binary' }),
+        name: fc.string(),
+      },
+      { requiredKeys: ['role', 'content'] },
+    );
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            provider: fc.string(),
+            baseUrl: fc.string(),
+            model: fc.string(),
+            messages: fc.array(message, { minLength: 1, maxLength: 4 }),
+            params: fc.record(
+              {
+                temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+                maxTokens: fc.nat(),
+                extra: fc.dictionary(fc.string(), fc.jsonValue()),
+              },
+              { requiredKeys: [] },
+            ),
+            rolloutId: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }),
+          },
+          { requiredKeys: ['provider', 'baseUrl', 'model', 'messages', 'params'] },
+        ),
+        (parts) => {
+          const full = { rolloutId: undefined, ...parts } as KeyParts;
+          const expected = createHash('sha256').update(canonicalJson(full)).digest('hex');
+          expect(cacheKey(full)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
