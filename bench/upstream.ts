@@ -1,6 +1,10 @@
 /**
- * The benchmark's upstream, in its own process: a fixed small chat completion, optionally after
- * a delay. Prints its port on stdout, then serves until killed.
+ * The benchmark's upstream, in its own process: a fixed small chat completion (an SSE stream of
+ * a few chunks when the body asks for `stream: true`), optionally after a delay. `GET /count`
+ * answers how many chat requests it has received. Prints its port on stdout, then serves until
+ * killed.
+ *
+ *   node --import tsx bench/upstream.ts [delayMs]
  */
 import { createServer } from 'node:http';
 
@@ -20,16 +24,37 @@ const body = JSON.stringify({
   ],
   usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
 });
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'bench-model', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const stream =
+  chunk({ role: 'assistant', content: '' }) +
+  ['o', 'k', '!'].map((c) => chunk({ content: c })).join('') +
+  chunk({}, 'stop') +
+  `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } })}\n\ndata: [DONE]\n\n`;
 
+let count = 0;
 const server = createServer((req, res) => {
-  req.resume();
+  if (req.method === 'GET' && req.url === '/count') {
+    res.end(String(count));
+    return;
+  }
+  let data = '';
+  req.setEncoding('utf8');
+  req.on('data', (part: string) => (data += part));
   req.on('end', () => {
+    count++;
+    const streamed = data.includes('"stream":true');
     const answer = () => {
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
+      if (streamed) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(stream);
+      } else {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(body);
+      }
     };
     if (delayMs > 0) setTimeout(answer, delayMs);
     else answer();
