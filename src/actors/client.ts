@@ -20,7 +20,7 @@ import { cacheKey } from '../cache/key.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ResolvedClientConfig } from '../config.js';
 import { LlmActorsError, isLlmActorsError } from '../errors.js';
-import { aborted, badResponse, fuseOpen, restarted, timedOut } from '../failures.js';
+import { aborted, fuseOpen, restarted, timedOut } from '../failures.js';
 import { createProvider } from '../providers/index.js';
 import type { Provider, ProviderAnswer, ProviderCall } from '../providers/provider.js';
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
@@ -462,13 +462,12 @@ export class ClientActor {
   }
 
   /** One streamed attempt: deltas go to the flight's sink as they arrive. */
-  private async streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
-    for await (const event of this.provider.stream(call)) {
-      if (event.type === 'done') return { completion: event.completion, raw: undefined };
+  private streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
+    const sink = flight.sink!;
+    return this.provider.stream(call, (text) => {
       flight.delivered = true;
-      flight.sink!.delta(event.text);
-    }
-    throw badResponse(this.config.name, 'the stream ended without an answer');
+      sink.delta(text);
+    });
   }
 
   private sleep(ms: number, cancel: Cancellation): Promise<void> {

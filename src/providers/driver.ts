@@ -8,13 +8,7 @@ import { FINISH_REASONS, type Choice, type FinishReason } from '../request.js';
 import { scrub } from '../redact.js';
 import { safeCause } from '../transport/classify.js';
 import { badResponse } from '../failures.js';
-import {
-  makeUsage,
-  type Provider,
-  type ProviderAnswer,
-  type ProviderCall,
-  type StreamEvent,
-} from './provider.js';
+import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {
   if (value === undefined) return 'stop';
@@ -78,10 +72,10 @@ export class DriverProvider implements Provider {
   }
 
   /** A driver has no stream of its own: its whole answer is one delta. */
-  async *stream(call: ProviderCall): AsyncIterable<StreamEvent> {
-    const { completion } = await this.call(call);
-    if (completion.text !== '') yield { type: 'delta', text: completion.text };
-    yield { type: 'done', completion };
+  async stream(call: ProviderCall, onDelta: (text: string) => void): Promise<ProviderAnswer> {
+    const answer = await this.call(call);
+    if (answer.completion.text !== '') onDelta(answer.completion.text);
+    return answer;
   }
 
   async close(): Promise<void> {}

@@ -58,7 +58,7 @@ export abstract class HttpProvider implements Provider {
   protected abstract streamReader(): StreamReader;
 
   async call({ messages, params, cancel }: ProviderCall): Promise<ProviderAnswer> {
-    const res = await this.transport.postJson(
+    const res = await this.transport.post(
       this.path,
       JSON.stringify(this.body(messages, params)),
       this.headers,
@@ -75,17 +75,29 @@ export abstract class HttpProvider implements Provider {
     return { completion: this.normalize(raw as Record<string, unknown>), raw };
   }
 
-  async *stream({ messages, params, cancel }: ProviderCall): AsyncIterable<StreamEvent> {
-    const res = await this.transport.postStream(
+  async stream(
+    { messages, params, cancel }: ProviderCall,
+    onDelta: (text: string) => void,
+  ): Promise<ProviderAnswer> {
+    const reader = this.streamReader();
+    let completion: CachedCompletion | undefined;
+    const take = (events: Iterable<StreamEvent>) => {
+      for (const event of events) {
+        if (event.type === 'delta') onDelta(event.text);
+        else completion = event.completion;
+      }
+    };
+    const res = await this.transport.post(
       this.path,
       JSON.stringify(this.streamBody(messages, params)),
       this.headers,
-      cancel.signal,
+      cancel,
+      (text) => take(reader.push(text)),
     );
-    if ('body' in res) throw this.httpFailure(res);
-    const reader = this.streamReader();
-    for await (const text of res.text) yield* reader.push(text);
-    yield* reader.end();
+    if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
+    take(reader.end());
+    if (completion === undefined) throw this.bad('the stream ended without an answer');
+    return { completion, raw: undefined };
   }
 
   close(): Promise<void> {

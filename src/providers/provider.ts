@@ -23,8 +23,11 @@ export interface ProviderAnswer {
 export interface Provider {
   /** Makes one attempt. Throws an LlmActorsError, or anything `classify` can type. */
   call(call: ProviderCall): Promise<ProviderAnswer>;
-  /** Makes one streamed attempt: deltas as they arrive, then `done`. Throws like `call`. */
-  stream(call: ProviderCall): AsyncIterable<StreamEvent>;
+  /**
+   * Makes one streamed attempt: each text delta goes to `onDelta` as it arrives; resolves with
+   * the whole answer. Throws like `call`.
+   */
+  stream(call: ProviderCall, onDelta: (text: string) => void): Promise<ProviderAnswer>;
   /** Waits for calls under way and releases connections. */
   close(): Promise<void>;
   /** Releases connections now. */

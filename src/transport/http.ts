@@ -2,6 +2,7 @@
  * One client's HTTP transport: its own undici Pool (keep-alive, one connection per concurrency
  * slot) toward the provider's origin.
  */
+import { TextDecoder } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import type { Cancellation } from '../actors/cancellation.js';
 
@@ -31,16 +32,21 @@ export class HttpTransport {
   }
 
   /**
-   * POSTs JSON to `path` below the base URL and reads the whole answer. It dispatches with a
-   * handler of its own rather than `pool.request`: no body stream and no AbortSignal per
-   * request (the cancellation aborts the dispatch directly). Headers are parsed only for
-   * answers that are not 2xx, the only ones whose headers are read.
+   * POSTs JSON to `path` below the base URL. It dispatches with a handler of its own rather
+   * than `pool.request`: no body stream and no AbortSignal per request (the cancellation aborts
+   * the dispatch directly). Headers are parsed only for answers that are not 2xx, the only
+   * ones whose headers are read.
+   *
+   * With `onText`, a 2xx body is not collected: it is decoded as it arrives (characters split
+   * across chunks are joined) and handed to `onText` piece by piece; a throw from `onText`
+   * aborts the request and rejects with what it threw. Other answers are read whole.
    */
-  postJson(
+  post(
     path: string,
     body: string,
     headers: Record<string, string>,
     cancel: Cancellation,
+    onText?: (text: string) => void,
   ): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
       if (cancel.aborted) {
@@ -50,8 +56,14 @@ export class HttpTransport {
       const chunks: Buffer[] = [];
       let status = 0;
       let rawHeaders: Buffer[] = [];
+      let decoder: TextDecoder | undefined;
+      let failure: unknown;
       let abortDispatch: ((reason: unknown) => void) | undefined;
       const stop = cancel.onAbort((reason) => abortDispatch?.(reason));
+      const fail = (error: unknown) => {
+        failure ??= error;
+        abortDispatch?.(error);
+      };
       this.pool.dispatch({ method: 'POST', path: this.basePath + path, headers, body }, {
         onConnect: (abort: (reason?: unknown) => void) => {
           abortDispatch = abort;
@@ -60,14 +72,35 @@ export class HttpTransport {
         onHeaders: (statusCode: number, raw: Buffer[]) => {
           status = statusCode;
           rawHeaders = raw;
+          if (onText && status >= 200 && status < 300) decoder = new TextDecoder();
           return true;
         },
         onData: (chunk: Buffer) => {
-          chunks.push(chunk);
+          if (decoder === undefined) {
+            chunks.push(chunk);
+            return true;
+          }
+          try {
+            const text = decoder.decode(chunk, { stream: true });
+            if (text) onText!(text);
+          } catch (error) {
+            fail(error);
+            return false;
+          }
           return true;
         },
         onComplete: () => {
           stop();
+          try {
+            const rest = decoder?.decode();
+            if (rest) onText!(rest);
+          } catch (error) {
+            failure ??= error;
+          }
+          if (failure !== undefined) {
+            reject(failure);
+            return;
+          }
           resolve({
             status,
             headers: status >= 200 && status < 300 ? {} : headerRecord(rawHeaders),
@@ -79,37 +112,10 @@ export class HttpTransport {
         },
         onError: (error: Error) => {
           stop();
-          reject(error);
+          reject(failure ?? error);
         },
       } as unknown as Dispatcher.DispatchHandler);
     });
-  }
-
-  /**
-   * POSTs JSON to `path` and hands back the answer as it arrives: a non-2xx answer's body is
-   * read whole (it is an error to report); a 2xx body is yielded as decoded text, chunk by chunk
-   * (multi-byte characters split across chunks are joined). Leaving the loop early destroys the
-   * body, which releases the connection.
-   */
-  async postStream(
-    path: string,
-    body: string,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-  ): Promise<
-    HttpAnswer | { status: number; headers: HttpAnswer['headers']; text: AsyncIterable<string> }
-  > {
-    const res = await this.pool.request({
-      method: 'POST',
-      path: this.basePath + path,
-      headers,
-      body,
-      signal,
-    });
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-    }
-    return { status: res.statusCode, headers: res.headers, text: decode(res.body) };
   }
 
   /** Waits for requests under way, then closes every connection. */
@@ -120,22 +126,6 @@ export class HttpTransport {
   /** Closes every connection now, failing requests under way. */
   async destroy(): Promise<void> {
     await this.pool.destroy();
-  }
-}
-
-async function* decode(
-  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
-): AsyncIterable<string> {
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of body) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text) yield text;
-    }
-    const rest = decoder.decode();
-    if (rest) yield rest;
-  } finally {
-    body.destroy();
   }
 }
 
