@@ -92,23 +92,7 @@ export class Runtime {
    * {@link request}.
    */
   stream(client: string, messages: ChatMessage[], options?: RequestOptions): CompletionStream {
-    const cancel = new AbortController();
-    const own = options?.signal;
-    // Leaving the loop aborts through `cancel`; a malformed options object or signal is passed
-    // on untouched so that validation names it.
-    const malformed =
-      options !== undefined &&
-      (typeof options !== 'object' ||
-        options === null ||
-        Array.isArray(options) ||
-        !(own === undefined || own instanceof AbortSignal));
-    const merged = malformed
-      ? options
-      : { ...options, signal: own ? AbortSignal.any([own, cancel.signal]) : cancel.signal };
-    return new StreamChannel(
-      (sink) => this.dispatch(client, messages, merged, sink),
-      () => cancel.abort(),
-    );
+    return new StreamChannel((sink) => this.dispatch(client, messages, options, sink));
   }
 
   private async dispatch(

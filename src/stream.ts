@@ -41,10 +41,10 @@ export class StreamChannel implements StreamSink, CompletionStream {
   private ended = false;
   private error: unknown = undefined;
 
-  constructor(
-    start: (sink: StreamSink) => Promise<Completion>,
-    private readonly abort: () => void,
-  ) {
+  private cancelled = false;
+  private stopRequest: (() => void) | undefined;
+
+  constructor(start: (sink: StreamSink) => Promise<Completion>) {
     this.completion = start(this);
     // The caller may only iterate; the rejection still reaches it through the iterator.
     this.completion.catch(() => undefined);
@@ -65,8 +65,15 @@ export class StreamChannel implements StreamSink, CompletionStream {
     }
   }
 
+  onCancel(cancel: () => void): void {
+    this.stopRequest = cancel;
+    if (this.cancelled) cancel();
+  }
+
   cancel(): void {
-    if (!this.ended) this.abort();
+    if (this.ended || this.cancelled) return;
+    this.cancelled = true;
+    this.stopRequest?.();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {

@@ -84,6 +84,8 @@ interface Flight {
 /** Receives a streamed request's text as it arrives. */
 export interface StreamSink {
   delta(text: string): void;
+  /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
+  onCancel(cancel: () => void): void;
 }
 
 type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
@@ -222,6 +224,7 @@ export class ClientActor {
       waiter.onAbort = () => this.leave(waiter, aborted(this.config.name));
       waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
+    sink?.onCancel(() => this.leave(waiter, aborted(this.config.name)));
     let key: string | undefined;
     if (this.cache !== null && options?.cache !== false) {
       key = cacheKey({
