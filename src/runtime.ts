@@ -68,11 +68,9 @@ export class Runtime {
    * ABORTED, PROVIDER_ERROR, NETWORK_ERROR, BAD_RESPONSE, CLIENT_RESTARTED, CLIENT_FAILED,
    * RUNTIME_STOPPED.
    */
-  async request(
-    client: string,
-    messages: ChatMessage[],
-    options?: RequestOptions,
-  ): Promise<Completion> {
+  request(client: string, messages: ChatMessage[], options?: RequestOptions): Promise<Completion> {
+    // Not async itself: returning dispatch's promise as it is saves the extra turns an async
+    // wrapper would add on every request.
     return this.dispatch(client, messages, options, undefined);
   }
 

@@ -17,14 +17,33 @@ afterEach(async () => {
 });
 
 describe('edges of the request path', () => {
-  it('honours an abort that arrives during the cache lookup, even for a cached answer', async () => {
+  it('honours an abort that arrives during a (SQLite) cache lookup, even for a cached answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llma-lookup-'));
+    try {
+      const d = testDriver();
+      runtime = await createRuntime({
+        clients: { d: { ...d.config, cache: { store: 'sqlite', path: join(dir, 'c.sqlite') } } },
+        logger: false,
+      });
+      await runtime.request('d', hi);
+      const controller = new AbortController();
+      const pending = failure(runtime.request('d', hi, { signal: controller.signal }));
+      controller.abort();
+      expect((await pending).code).toBe('ABORTED');
+    } finally {
+      await runtime?.stop({ timeoutMs: 0 });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a memory-cache hit at once, before the caller can abort it', async () => {
     const d = testDriver();
     runtime = await createRuntime({ clients: { d: d.config }, logger: false });
     await runtime.request('d', hi);
     const controller = new AbortController();
-    const pending = failure(runtime.request('d', hi, { signal: controller.signal }));
+    const pending = runtime.request('d', hi, { signal: controller.signal });
     controller.abort();
-    expect((await pending).code).toBe('ABORTED');
+    await expect(pending).resolves.toMatchObject({ cacheHit: true });
   });
 
   it('rejects extra that cannot be serialized, or that asks for streaming, as INVALID_REQUEST', async () => {

@@ -235,7 +235,8 @@ export class ClientActor {
         params: waiter.params,
         rolloutId: waiter.rolloutId,
       });
-      const hit = await this.cache.get(key);
+      const found = this.cache.lookup(key);
+      const hit = found instanceof Promise ? await found : found;
       if (waiter.settled) return promise;
       if (hit !== undefined) {
         if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');

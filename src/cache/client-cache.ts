@@ -217,8 +217,14 @@ export class ClientCache {
   /** The writes under way; close() waits for them. */
   private readonly writes = new Set<Promise<void>>();
 
+  /** The in-process store, read directly on the hot path (memory caches only). */
+  private readonly memory: KeyvStoreAdapter | undefined;
+  private readonly prefix: string;
+
   private constructor(keyv: Keyv, persistent: boolean, logger: Logger, stats: CacheCounters) {
     this.keyv = keyv;
+    this.memory = persistent ? undefined : (keyv.opts.store as KeyvStoreAdapter);
+    this.prefix = `${keyv.namespace}:`;
     this.persistent = persistent;
     this.logger = logger;
     this.stats = stats;
@@ -249,6 +255,27 @@ export class ClientCache {
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
     return new ClientCache(keyv, persistent, logger, stats);
+  }
+
+  /**
+   * The cached answer for `key`, or undefined — synchronously for a memory cache, whose store
+   * is read directly (the same `namespace:key` entry Keyv writes, with its `expires`), sparing
+   * every hit Keyv's asynchronous get; a promise otherwise.
+   */
+  lookup(key: string): CachedCompletion | undefined | Promise<CachedCompletion | undefined> {
+    const memory = this.memory;
+    if (memory === undefined || this.keyv.opts.store !== memory) return this.get(key);
+    const writing = this.writing.get(key);
+    if (writing !== undefined) return this.hit(writing);
+    const entry = memory.get(this.prefix + key) as unknown as
+      { value: unknown; expires?: number } | undefined;
+    if (entry === undefined || (typeof entry.expires === 'number' && Date.now() > entry.expires)) {
+      this.stats.misses++;
+      return undefined;
+    }
+    if (!isCachedCompletion(entry.value)) return this.get(key);
+    this.stats.hits++;
+    return entry.value;
   }
 
   /** The cached answer for `key`, or undefined. */
