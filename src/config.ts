@@ -43,6 +43,12 @@ export interface CacheConfig {
   ttlMs?: number;
   /** memory: at most this many answers, least recently used evicted first. Default 10 000. */
   maxEntries?: number;
+  /**
+   * sqlite and redis: how many recent answers are also kept in memory in front of the store,
+   * so hot hits skip the store round trip. 0 turns the front off. Default 1 000. The front
+   * belongs to this process: a `clearCache` in another process is not seen by it.
+   */
+  frontEntries?: number;
 }
 
 /** Fuse (circuit breaker) settings. */
@@ -182,6 +188,7 @@ export const DEFAULTS = {
   supervisor: { maxRestarts: 3, periodMs: 5_000, backoffMs: 0 },
   cachePath: '.cache/llm-actors.sqlite',
   memoryEntries: 10_000,
+  frontEntries: 1_000,
 } as const;
 
 const DEFAULT_BASE_URL: Record<ProviderName, string> = {
@@ -225,6 +232,7 @@ const cacheSchema = z
     url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
     ttlMs: ms().optional(),
     maxEntries: z.number().int().min(1).optional(),
+    frontEntries: z.number().int().min(0).optional(),
   })
   .refine((c) => c.store !== 'redis' || c.url !== undefined, {
     error: "store 'redis' needs a url",
@@ -232,7 +240,7 @@ const cacheSchema = z
   });
 
 const CACHE_EXPECTED =
-  "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries? } or false";
+  "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries?, frontEntries? } or false";
 
 const paramsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),

@@ -930,3 +930,79 @@ describe('ClientCache', () => {
     for (const value of bad) expect(isCachedCompletion(value)).toBe(false);
   });
 });
+
+describe('the in-memory front of a persistent cache', () => {
+  const logger = pino({ enabled: false });
+  const answer: CachedCompletion = {
+    text: 'hello',
+    finishReason: 'stop',
+    usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+    model: 'm',
+  };
+  let frontDir: string;
+  beforeEach(() => {
+    frontDir = mkdtempSync(join(tmpdir(), 'llma-front-'));
+  });
+  afterEach(() => {
+    rmSync(frontDir, { recursive: true, force: true });
+  });
+
+  it('serves recent SQLite answers from memory without reading the store', async () => {
+    const stats = newCacheCounters();
+    const cache = await ClientCache.open(
+      'c',
+      { store: 'sqlite', path: join(frontDir, 'f.sqlite') },
+      logger,
+      stats,
+    );
+    try {
+      await cache.set('k', structuredClone(answer));
+      const get = vi.spyOn(cache, 'get');
+      expect(cache.lookup('k')).toEqual(answer);
+      expect(get).not.toHaveBeenCalled();
+      expect(stats.hits).toBe(1);
+      await cache.clear();
+      expect(await cache.lookup('k')).toBeUndefined();
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('reads the store on every lookup with frontEntries 0', async () => {
+    const stats = newCacheCounters();
+    const cache = await ClientCache.open(
+      'c',
+      { store: 'sqlite', path: join(frontDir, 'g.sqlite'), frontEntries: 0 },
+      logger,
+      stats,
+    );
+    try {
+      await cache.set('k', structuredClone(answer));
+      const found = cache.lookup('k');
+      expect(found).toBeInstanceOf(Promise);
+      expect(await found).toEqual(answer);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('lets front entries expire with ttlMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const stats = newCacheCounters();
+      const cache = await ClientCache.open(
+        'c',
+        { store: 'sqlite', path: join(frontDir, 'h.sqlite'), ttlMs: 1_000 },
+        logger,
+        stats,
+      );
+      await cache.set('k', structuredClone(answer));
+      expect(cache.lookup('k')).toEqual(answer);
+      vi.advanceTimersByTime(1_001);
+      expect(await cache.lookup('k')).toBeUndefined();
+      await cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

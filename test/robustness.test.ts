@@ -22,7 +22,12 @@ describe('edges of the request path', () => {
     try {
       const d = testDriver();
       runtime = await createRuntime({
-        clients: { d: { ...d.config, cache: { store: 'sqlite', path: join(dir, 'c.sqlite') } } },
+        clients: {
+          d: {
+            ...d.config,
+            cache: { store: 'sqlite', path: join(dir, 'c.sqlite'), frontEntries: 0 },
+          },
+        },
         logger: false,
       });
       await runtime.request('d', hi);

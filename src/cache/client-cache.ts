@@ -221,7 +221,21 @@ export class ClientCache {
   private readonly memory: KeyvStoreAdapter | undefined;
   private readonly prefix: string;
 
-  private constructor(keyv: Keyv, persistent: boolean, logger: Logger, stats: CacheCounters) {
+  /** Recent answers of a persistent store, kept in memory in front of it (with their expiry). */
+  private readonly front:
+    LRUCache<string, { value: CachedCompletion; expires: number }> | undefined;
+  private readonly ttlMs: number | undefined;
+
+  private constructor(
+    keyv: Keyv,
+    persistent: boolean,
+    logger: Logger,
+    stats: CacheCounters,
+    config: CacheConfig,
+  ) {
+    const frontEntries = config.frontEntries ?? DEFAULTS.frontEntries;
+    this.front = persistent && frontEntries > 0 ? new LRUCache({ max: frontEntries }) : undefined;
+    this.ttlMs = config.ttlMs;
     this.keyv = keyv;
     this.memory = persistent ? undefined : (keyv.opts.store as KeyvStoreAdapter);
     this.prefix = `${keyv.namespace}:`;
@@ -254,7 +268,7 @@ export class ClientCache {
       ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, persistent, logger, stats);
+    return new ClientCache(keyv, persistent, logger, stats, config);
   }
 
   /**
@@ -264,7 +278,11 @@ export class ClientCache {
    */
   lookup(key: string): CachedCompletion | undefined | Promise<CachedCompletion | undefined> {
     const memory = this.memory;
-    if (memory === undefined || this.keyv.opts.store !== memory) return this.get(key);
+    if (memory === undefined || this.keyv.opts.store !== memory) {
+      const recent = this.front?.get(key);
+      if (recent !== undefined && Date.now() <= recent.expires) return this.hit(recent.value);
+      return this.get(key);
+    }
     const writing = this.writing.get(key);
     if (writing !== undefined) return this.hit(writing);
     const entry = memory.get(this.prefix + key) as unknown as
@@ -304,6 +322,7 @@ export class ClientCache {
       return undefined;
     }
     this.stats.hits++;
+    this.remember(key, value);
     return value;
   }
 
@@ -315,6 +334,7 @@ export class ClientCache {
   async set(key: string, value: CachedCompletion): Promise<void> {
     // The cache owns `value` from here on: the actor never hands a stored object to a caller
     // (it copies what it returns), so no defensive clone is needed on the way in or out.
+    this.remember(key, value);
     this.writing.set(key, value);
     const write = this.write(key, value);
     this.writes.add(write);
@@ -324,6 +344,7 @@ export class ClientCache {
 
   /** Drops every answer of this client, those being written included. */
   async clear(): Promise<void> {
+    this.front?.clear();
     this.writing.clear();
     await Promise.allSettled(this.writes);
     await this.keyv.clear();
@@ -337,6 +358,13 @@ export class ClientCache {
     } catch (error) {
       this.fault('close', error);
     }
+  }
+
+  private remember(key: string, value: CachedCompletion): void {
+    this.front?.set(key, {
+      value,
+      expires: this.ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.ttlMs,
+    });
   }
 
   private hit(value: CachedCompletion): CachedCompletion {
