@@ -119,12 +119,21 @@ async function scenario(
         ...client,
         cache: { store: 'sqlite', path: join(dir, `c${concurrency}-${Date.now()}.sqlite`) },
       },
+      sqliteCold: {
+        ...client,
+        cache: {
+          store: 'sqlite',
+          path: join(dir, `cold${concurrency}-${Date.now()}.sqlite`),
+          frontEntries: 0,
+        },
+      },
     },
     logger: false,
   });
   const same: ChatMessage[] = [{ role: 'user', content: 'the same prompt' }];
   await runtime.request('miss', same);
   await runtime.request('sqlite', same);
+  await runtime.request('sqliteCold', same);
   const distinct = (round: number, i: number): ChatMessage[] => [
     { role: 'user', content: `${title} round ${round} prompt ${i}` },
   ];
@@ -155,6 +164,7 @@ async function scenario(
   if (withHits) {
     contenders['llm-actors memory hit'] = () => () => runtime.request('miss', same);
     contenders['llm-actors SQLite hit'] = () => () => runtime.request('sqlite', same);
+    contenders['llm-actors SQLite hit, no front'] = () => () => runtime.request('sqliteCold', same);
   }
   const samples = new Map<string, Sample[]>(Object.keys(contenders).map((k) => [k, []]));
   for (let round = 0; round < ROUNDS; round++) {
