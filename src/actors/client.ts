@@ -511,6 +511,7 @@ export class ClientActor {
   }
 
   private store(key: string, value: CachedCompletion): void {
+    if (this.cache!.store(key, value)) return;
     this.pendingWrites++;
     this.cache!.set(key, value)
       .catch((error: unknown) => this.fault(error))

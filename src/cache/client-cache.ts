@@ -331,6 +331,19 @@ export class ClientCache {
    * answer is served from memory, so a request right after this one (or one whose lookup was
    * under way) hits instead of calling the provider again.
    */
+  /**
+   * Stores an answer in a memory cache at once (the same `namespace:key` entry Keyv would
+   * write) and returns true; returns false for any other store, to be written with
+   * {@link set}.
+   */
+  store(key: string, value: CachedCompletion): boolean {
+    const memory = this.memory;
+    if (memory === undefined || this.keyv.opts.store !== memory) return false;
+    const expires = this.ttlMs === undefined ? undefined : Date.now() + this.ttlMs;
+    void memory.set(this.prefix + key, { value, expires });
+    return true;
+  }
+
   async set(key: string, value: CachedCompletion): Promise<void> {
     // The cache owns `value` from here on: the actor never hands a stored object to a caller
     // (it copies what it returns), so no defensive clone is needed on the way in or out.
