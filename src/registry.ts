@@ -71,6 +71,11 @@ export class Registry {
     return entry;
   }
 
+  /** The entry of `name`, or undefined. */
+  find(name: string): ClientEntry | undefined {
+    return this.entries.get(name);
+  }
+
   has(name: string): boolean {
     return this.entries.has(name);
   }

@@ -93,22 +93,51 @@ export class Runtime {
     return new StreamChannel((sink) => this.dispatch(client, messages, options, sink));
   }
 
-  private async dispatch(
+  /**
+   * The request path. Not async on the way to a running actor (every turn saved is saved on
+   * every request); waiting for a restart goes through {@link dispatchAfterRestart}.
+   */
+  private dispatch(
     client: string,
     messages: ChatMessage[],
     options: RequestOptions | undefined,
     sink: StreamSink | undefined,
   ): Promise<Completion> {
-    if (this.stopping) throw runtimeStopped();
-    const entry = this.registry.get(client);
     try {
-      validateMessages(messages, client);
-      validateOptions(options, client);
+      if (this.stopping) throw runtimeStopped();
+      const entry = this.registry.get(client);
+      try {
+        validateMessages(messages, client);
+        validateOptions(options, client);
+      } catch (error) {
+        this.refuse(entry, error as LlmActorsError);
+      }
+      const actor = entry.actor;
+      if (actor !== null) return actor.request(messages, options, sink);
+      return this.dispatchAfterRestart(entry, messages, options, sink);
     } catch (error) {
-      this.refuse(entry, error as LlmActorsError);
+      return Promise.reject(isLlmActorsError(error) ? error : this.crashOf(client, error));
     }
-    let actor = entry.actor;
-    if (actor === null && entry.starting) {
+  }
+
+  /**
+   * Only a fault of an actor's own code or resources (a logger that throws while the actor is
+   * reporting its own failure) gets here untyped: that is a crash of that actor.
+   */
+  private crashOf(client: string, error: unknown): LlmActorsError {
+    const entry = this.registry.find(client);
+    if (entry?.actor) this.supervisor.crash(entry, entry.actor, error);
+    return restarted(client, error);
+  }
+
+  private async dispatchAfterRestart(
+    entry: ClientEntry,
+    messages: ChatMessage[],
+    options: RequestOptions | undefined,
+    sink: StreamSink | undefined,
+  ): Promise<Completion> {
+    let actor: ClientActor | null = null;
+    if (entry.starting) {
       const waitStarted = this.clock.now();
       try {
         actor = await this.awaitStart(entry, options);
@@ -121,14 +150,7 @@ export class Runtime {
       options = { ...options, timeoutMs: left };
     }
     if (actor === null) this.refuse(entry, this.unavailable(entry));
-    try {
-      return await actor.request(messages, options, sink);
-    } catch (error) {
-      if (isLlmActorsError(error)) throw error;
-      // Only a fault of the actor's own code or resources gets here untyped: that is a crash.
-      this.supervisor.crash(entry, actor, error);
-      throw restarted(client, error);
-    }
+    return actor.request(messages, options, sink);
   }
 
   /**

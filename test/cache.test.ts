@@ -780,6 +780,8 @@ describe('ClientCache', () => {
     const entry = (runtime as any).registry.get('a');
     (entry.actor.cache as any).keyv = new Keyv({ store: failingStore(), throwOnErrors: true });
     expect(await runtime.request('a', hi)).toMatchObject({ text: 'Hi #1', cacheHit: false });
+    // Let the failed write settle: until then the answer being written is served from memory.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await runtime.request('a', hi)).toMatchObject({ text: 'Hi #2', cacheHit: false });
     await runtime.stop();
     expect(runtime.health('a').cache).toMatchObject({ hits: 0, misses: 2, errors: 4 });

@@ -168,7 +168,7 @@ export class ClientActor {
    * error here is a fault of the actor: the request gets CLIENT_RESTARTED and the supervisor
    * is told.
    */
-  async request(
+  request(
     messages: ChatMessage[],
     options: RequestOptions | undefined,
     sink?: StreamSink,
@@ -189,25 +189,34 @@ export class ClientActor {
       flight: undefined,
       settled: false,
     };
+    // Not async: every turn saved here is saved on every request. The waiter's promise only
+    // ever rejects with typed errors; an untyped throw on the way is turned into a crash.
     try {
-      return await this.pipeline(waiter, options, sink);
+      return this.pipeline(waiter, options, sink);
     } catch (error) {
-      if (isLlmActorsError(error)) throw error;
-      const crashed = restarted(this.config.name, error);
-      this.fail(waiter, crashed, false);
-      this.fault(error);
-      throw crashed;
+      return Promise.reject(this.crashed(waiter, error));
     }
   }
 
-  private async pipeline(
+  /** An untyped error inside the pipeline: the request gets CLIENT_RESTARTED, the actor crashes. */
+  private crashed(waiter: Waiter, error: unknown): LlmActorsError {
+    if (isLlmActorsError(error)) return error;
+    const crashed = restarted(this.config.name, error);
+    this.fail(waiter, crashed, false);
+    this.fault(error);
+    return crashed;
+  }
+
+  private pipeline(
     waiter: Waiter,
     options: RequestOptions | undefined,
     sink: StreamSink | undefined,
   ): Promise<Completion> {
-    const debug = this.logger.isLevelEnabled('debug');
-    if (debug) this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
-    if (waiter.signal?.aborted) throw this.fail(waiter, aborted(this.config.name), true);
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
+    }
+    if (waiter.signal?.aborted)
+      return Promise.reject(this.fail(waiter, aborted(this.config.name), true));
     const promise = new Promise<Completion>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -225,31 +234,49 @@ export class ClientActor {
       waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     sink?.onCancel(() => this.leave(waiter, aborted(this.config.name)));
-    let key: string | undefined;
-    if (this.cache !== null && options?.cache !== false) {
-      key = cacheKey({
-        provider: this.config.provider,
-        baseUrl: this.config.baseUrl,
-        model: this.config.model,
-        messages: waiter.messages,
-        params: waiter.params,
-        rolloutId: waiter.rolloutId,
-      });
-      const found = this.cache.lookup(key);
-      const hit = found instanceof Promise ? await found : found;
-      if (waiter.settled) return promise;
-      if (hit !== undefined) {
-        if (debug) this.logger.debug({ req: waiter.id }, 'cache hit');
-        if (sink && hit.text !== '') sink.delta(hit.text);
-        this.resolve(waiter, hit, true, undefined);
-        return promise;
-      }
+    const deadline = waiter.startedAt + timeoutMs;
+    if (this.cache === null || options?.cache === false) {
+      this.proceed(waiter, undefined, undefined, sink, deadline);
+      return promise;
+    }
+    const key = cacheKey({
+      provider: this.config.provider,
+      baseUrl: this.config.baseUrl,
+      model: this.config.model,
+      messages: waiter.messages,
+      params: waiter.params,
+      rolloutId: waiter.rolloutId,
+    });
+    const found = this.cache.lookup(key);
+    if (found instanceof Promise) {
+      found
+        .then((hit) => this.proceed(waiter, key, hit, sink, deadline))
+        .catch((error: unknown) => this.crashed(waiter, error));
+    } else {
+      this.proceed(waiter, key, found, sink, deadline);
+    }
+    return promise;
+  }
+
+  /** After the cache lookup: answer a hit, or join or launch a flight. */
+  private proceed(
+    waiter: Waiter,
+    key: string | undefined,
+    hit: CachedCompletion | undefined,
+    sink: StreamSink | undefined,
+    deadline: number,
+  ): void {
+    if (waiter.settled) return;
+    if (hit !== undefined) {
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ req: waiter.id }, 'cache hit');
+      if (sink && hit.text !== '') sink.delta(hit.text);
+      this.resolve(waiter, hit, true, undefined);
+      return;
     }
     if (this.dead) {
       this.fail(waiter, restarted(this.config.name), false);
-      return promise;
+      return;
     }
-    const deadline = waiter.startedAt + timeoutMs;
     const joined = key === undefined || sink ? undefined : this.shared.get(key);
     if (joined !== undefined) {
       joined.waiters.add(waiter);
@@ -258,7 +285,6 @@ export class ClientActor {
     } else {
       this.launch(key, waiter, deadline, sink);
     }
-    return promise;
   }
 
   /** Drops every cached answer of this client. */
