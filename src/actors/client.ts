@@ -17,7 +17,7 @@ import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
 import { ClientCache, type CacheCounters, type CachedCompletion } from '../cache/client-cache.js';
 import { cacheKey } from '../cache/key.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { ResolvedClientConfig } from '../config.js';
 import { LlmActorsError, isLlmActorsError } from '../errors.js';
 import { aborted, fuseOpen, restarted, timedOut } from '../failures.js';
@@ -27,8 +27,12 @@ import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '.
 import { classify, fuseOutcome } from '../transport/classify.js';
 import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
 import { Cancellation } from './cancellation.js';
+import type { Flight, Outcome, StreamSink, Waiter } from './flight.js';
+import { retryDelay } from './retry.js';
 import type { HistoryEntry, HistoryRing } from './history.js';
 import type { ClientStats } from './stats.js';
+
+export type { StreamSink } from './flight.js';
 
 /** What an actor is built from; the parts that outlive it belong to its registry entry. */
 export interface ActorDeps {
@@ -43,52 +47,6 @@ export interface ActorDeps {
   onCrash: (actor: ClientActor, error: unknown) => void;
   onFuseChange: FuseListener;
 }
-
-interface Waiter {
-  id: string;
-  startedAt: number;
-  t0: number;
-  messages: ChatMessage[];
-  params: EffectiveParams;
-  rolloutId: string | number | undefined;
-  resolve: (c: Completion) => void;
-  reject: (e: unknown) => void;
-  timer: TimerHandle | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  flight: Flight | undefined;
-  settled: boolean;
-}
-
-type FlightState = 'queued' | 'running' | 'done';
-
-interface Flight {
-  /** The request id of the caller that launched it (for logs). */
-  id: string;
-  key: string | undefined;
-  messages: ChatMessage[];
-  params: EffectiveParams;
-  cancel: Cancellation;
-  waiters: Set<Waiter>;
-  /** The latest deadline among its waiters: retries never wait past it. */
-  deadline: number;
-  /** Upstream attempts made so far. */
-  attempts: number;
-  state: FlightState;
-  /** Where a streamed flight's deltas go (streams are never shared). */
-  sink: StreamSink | undefined;
-  /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
-  delivered: boolean;
-}
-
-/** Receives a streamed request's text as it arrives. */
-export interface StreamSink {
-  delta(text: string): void;
-  /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
-  onCancel(cancel: () => void): void;
-}
-
-type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
 
 /** One incarnation of a client. */
 export class ClientActor {
@@ -474,11 +432,9 @@ export class ClientActor {
         ) {
           return { error };
         }
-        const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (flight.attempts - 1));
-        const delay =
-          error.retryAfterMs !== undefined
-            ? Math.min(error.retryAfterMs, retry.maxDelayMs)
-            : Math.floor(this.clock.random() * backoff);
+        const delay = retryDelay(retry, flight.attempts, error.retryAfterMs, () =>
+          this.clock.random(),
+        );
         if (delay >= flight.deadline - this.clock.now()) return { error };
         if (this.logger.isLevelEnabled('debug')) {
           this.logger.debug(

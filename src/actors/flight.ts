@@ -1,0 +1,59 @@
+/**
+ * The records of the request path: a waiter is one caller, a flight one upstream call sequence
+ * that one or more waiters (identical cacheable requests) wait on.
+ */
+import type { CachedCompletion } from '../cache/client-cache.js';
+import type { LlmActorsError } from '../errors.js';
+import type { ChatMessage, Completion, EffectiveParams } from '../request.js';
+import type { TimerHandle } from '../clock.js';
+import type { Cancellation } from './cancellation.js';
+
+/** One caller of the actor. */
+export interface Waiter {
+  id: string;
+  startedAt: number;
+  t0: number;
+  messages: ChatMessage[];
+  params: EffectiveParams;
+  rolloutId: string | number | undefined;
+  resolve: (c: Completion) => void;
+  reject: (e: unknown) => void;
+  timer: TimerHandle | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  flight: Flight | undefined;
+  settled: boolean;
+}
+
+/** Where a flight stands. */
+export type FlightState = 'queued' | 'running' | 'done';
+
+/** One upstream call sequence (with its retries) and the callers waiting on it. */
+export interface Flight {
+  /** The request id of the caller that launched it (for logs). */
+  id: string;
+  key: string | undefined;
+  messages: ChatMessage[];
+  params: EffectiveParams;
+  cancel: Cancellation;
+  waiters: Set<Waiter>;
+  /** The latest deadline among its waiters: retries never wait past it. */
+  deadline: number;
+  /** Upstream attempts made so far. */
+  attempts: number;
+  state: FlightState;
+  /** Where a streamed flight's deltas go (streams are never shared). */
+  sink: StreamSink | undefined;
+  /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
+  delivered: boolean;
+}
+
+/** Receives a streamed request's text as it arrives. */
+export interface StreamSink {
+  delta(text: string): void;
+  /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
+  onCancel(cancel: () => void): void;
+}
+
+/** How a flight ended. */
+export type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
