@@ -18,11 +18,13 @@ import {
   cacheNamespace,
   isCachedCompletion,
   newCacheCounters,
+  type CacheCounters,
   type CachedCompletion,
 } from '../src/cache/client-cache.js';
 import {
   createRuntime,
   isLlmActorsError,
+  type CacheConfig,
   type ChatMessage,
   type DriverClientConfig,
   type DriverRequest,
@@ -59,6 +61,27 @@ function driver(answer: Answer = (req, n) => `${req.messages.at(-1)!.content} #$
 }
 
 const say = (content: string): ChatMessage[] => [{ role: 'user', content }];
+const logger = pino({ enabled: false });
+const answer: CachedCompletion = {
+  text: 'hello',
+  finishReason: 'stop',
+  usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+  model: 'm',
+};
+
+/** Opens a cache of client `c`, runs `use`, and always closes it. */
+async function withCache(
+  config: CacheConfig,
+  use: (cache: ClientCache, stats: CacheCounters) => Promise<void>,
+): Promise<void> {
+  const stats = newCacheCounters();
+  const cache = await ClientCache.open('c', config, logger, stats);
+  try {
+    await use(cache, stats);
+  } finally {
+    await cache.close();
+  }
+}
 const hi = say('Hi');
 
 let runtimes: Runtime[] = [];
@@ -528,7 +551,6 @@ describe('SQLite cache', () => {
   });
 
   it('opens caches of many clients on one fresh database file concurrently', async () => {
-    const logger = pino({ enabled: false });
     for (let round = 0; round < 5; round++) {
       const file = join(dir, `round-${round}.sqlite`);
       const opened = await Promise.allSettled(
@@ -718,14 +740,6 @@ describe('SQLite cache', () => {
 });
 
 describe('ClientCache', () => {
-  const logger = pino({ enabled: false });
-  const answer: CachedCompletion = {
-    text: 'hello',
-    finishReason: 'stop',
-    usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
-    model: 'm',
-  };
-
   /** A store whose every operation rejects. */
   function failingStore(): KeyvStoreAdapter {
     const fail = () => Promise.reject(new Error('store unreachable'));
@@ -934,13 +948,6 @@ describe('ClientCache', () => {
 });
 
 describe('the in-memory front of a persistent cache', () => {
-  const logger = pino({ enabled: false });
-  const answer: CachedCompletion = {
-    text: 'hello',
-    finishReason: 'stop',
-    usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
-    model: 'm',
-  };
   let frontDir: string;
   beforeEach(() => {
     frontDir = mkdtempSync(join(tmpdir(), 'llma-front-'));
@@ -950,14 +957,7 @@ describe('the in-memory front of a persistent cache', () => {
   });
 
   it('serves recent SQLite answers from memory without reading the store', async () => {
-    const stats = newCacheCounters();
-    const cache = await ClientCache.open(
-      'c',
-      { store: 'sqlite', path: join(frontDir, 'f.sqlite') },
-      logger,
-      stats,
-    );
-    try {
+    await withCache({ store: 'sqlite', path: join(frontDir, 'f.sqlite') }, async (cache, stats) => {
       await cache.set('k', structuredClone(answer));
       const get = vi.spyOn(cache, 'get');
       expect(cache.lookup('k')).toEqual(answer);
@@ -965,44 +965,33 @@ describe('the in-memory front of a persistent cache', () => {
       expect(stats.hits).toBe(1);
       await cache.clear();
       expect(await cache.lookup('k')).toBeUndefined();
-    } finally {
-      await cache.close();
-    }
+    });
   });
 
   it('reads the store on every lookup with frontEntries 0', async () => {
-    const stats = newCacheCounters();
-    const cache = await ClientCache.open(
-      'c',
+    await withCache(
       { store: 'sqlite', path: join(frontDir, 'g.sqlite'), frontEntries: 0 },
-      logger,
-      stats,
+      async (cache) => {
+        await cache.set('k', structuredClone(answer));
+        const found = cache.lookup('k');
+        expect(found).toBeInstanceOf(Promise);
+        expect(await found).toEqual(answer);
+      },
     );
-    try {
-      await cache.set('k', structuredClone(answer));
-      const found = cache.lookup('k');
-      expect(found).toBeInstanceOf(Promise);
-      expect(await found).toEqual(answer);
-    } finally {
-      await cache.close();
-    }
   });
 
   it('lets front entries expire with ttlMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      const stats = newCacheCounters();
-      const cache = await ClientCache.open(
-        'c',
+      await withCache(
         { store: 'sqlite', path: join(frontDir, 'h.sqlite'), ttlMs: 1_000 },
-        logger,
-        stats,
+        async (cache) => {
+          await cache.set('k', structuredClone(answer));
+          expect(cache.lookup('k')).toEqual(answer);
+          vi.advanceTimersByTime(1_001);
+          expect(await cache.lookup('k')).toBeUndefined();
+        },
       );
-      await cache.set('k', structuredClone(answer));
-      expect(cache.lookup('k')).toEqual(answer);
-      vi.advanceTimersByTime(1_001);
-      expect(await cache.lookup('k')).toBeUndefined();
-      await cache.close();
     } finally {
       vi.useRealTimers();
     }

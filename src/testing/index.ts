@@ -12,4 +12,4 @@ export type {
   TestFault,
   TestServer,
   TestServerOptions,
-} from './server.js';
+} from './types.js';

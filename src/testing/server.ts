@@ -17,15 +17,6 @@ import { readBody, send, sendSlowly } from './http.js';
 import { writeStream } from './stream.js';
 import type { TestChatRequest, TestFault, TestServer, TestServerOptions } from './types.js';
 
-export type {
-  FaultRule,
-  TestChatFormat,
-  TestChatRequest,
-  TestFault,
-  TestServer,
-  TestServerOptions,
-} from './types.js';
-
 // Captured at load so that tests installing fake timers afterwards still get real delays here.
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
