@@ -17,9 +17,22 @@ export interface DriverRequest {
   model: string;
   temperature?: number;
   maxTokens?: number;
+  stop?: string[];
+  seed?: number;
   extra?: Record<string, unknown>;
   /** Aborted when the caller aborts or the deadline passes: pass it to your transport. */
   signal: AbortSignal;
+}
+
+/** Client-wide request parameters; per-request options override them. */
+export interface RequestDefaults {
+  temperature?: number;
+  maxTokens?: number;
+  /** Stop sequences (see `RequestOptions.stop`). */
+  stop?: string[];
+  /** Sampling seed (see `RequestOptions.seed`). */
+  seed?: number;
+  extra?: Record<string, unknown>;
 }
 
 /** What a driver's `output` function returns: the normalized answer. */
@@ -85,7 +98,7 @@ interface ClientConfigBase {
   /** Extra HTTP headers sent with every request. */
   headers?: Record<string, string>;
   /** Default request parameters; per-request options override them. */
-  defaults?: { temperature?: number; maxTokens?: number; extra?: Record<string, unknown> };
+  defaults?: RequestDefaults;
   /** Deadline of one request over all its attempts, ms. Default 30 000. */
   timeoutMs?: number;
   /** Upstream calls in flight at once (also the pool's connection count). Default 64. */
@@ -151,7 +164,7 @@ export interface ResolvedClientConfig {
   baseUrl: string;
   apiKey: string | undefined;
   headers: Record<string, string>;
-  defaults: { temperature?: number; maxTokens?: number; extra?: Record<string, unknown> };
+  defaults: RequestDefaults;
   timeoutMs: number;
   maxConcurrency: number;
   maxQueue: number;
@@ -245,6 +258,8 @@ const CACHE_EXPECTED =
 const paramsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().min(1).optional(),
+  stop: z.array(z.string().min(1)).optional(),
+  seed: z.int().optional(),
   extra: safeRecord(z.unknown())
     .superRefine((extra, ctx) => {
       const problem = extraProblem(extra);

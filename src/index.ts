@@ -10,6 +10,7 @@ export type {
   DriverClientConfig,
   DriverOutput,
   DriverRequest,
+  RequestDefaults,
   FuseConfig,
   HttpClientConfig,
   ProviderName,

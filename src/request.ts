@@ -21,6 +21,17 @@ export interface RequestOptions {
   temperature?: number;
   /** Upper bound on generated tokens. Overrides the client's `defaults.maxTokens`. */
   maxTokens?: number;
+  /**
+   * Stop sequences: generation ends before any of them. Overrides the client's `defaults.stop`.
+   * Sent as OpenAI `stop`, Anthropic `stop_sequences`, Ollama `options.stop`.
+   */
+  stop?: string[];
+  /**
+   * Sampling seed, for providers that support reproducible sampling (OpenAI `seed`, Ollama
+   * `options.seed`; Anthropic has none and ignores it). Overrides the client's `defaults.seed`.
+   * Part of the cache key either way.
+   */
+  seed?: number;
   /** `false` bypasses the cache for this request, both read and write. */
   cache?: boolean;
   /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
@@ -82,6 +93,8 @@ export const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
 export interface EffectiveParams {
   temperature?: number;
   maxTokens?: number;
+  stop?: string[];
+  seed?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -89,6 +102,8 @@ const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'temperature',
   'maxTokens',
+  'stop',
+  'seed',
   'cache',
   'rolloutId',
   'signal',
@@ -159,6 +174,18 @@ export function validateOptions(
   checkNumber(o.temperature, 'options.temperature', 0, 2, false, client);
   checkNumber(o.maxTokens, 'options.maxTokens', 1, Number.MAX_SAFE_INTEGER, true, client);
   checkNumber(o.timeoutMs, 'options.timeoutMs', 1, 2_147_483_647, false, client);
+  checkNumber(
+    o.seed,
+    'options.seed',
+    -Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
+    true,
+    client,
+  );
+  if (o.stop !== undefined) {
+    const problem = stopProblem(o.stop);
+    if (problem !== undefined) throw invalid(`options.stop${problem}`, client);
+  }
   if (o.cache !== undefined && typeof o.cache !== 'boolean') {
     throw invalid(`options.cache: expected a boolean, got ${describe(o.cache)}`, client);
   }
@@ -176,6 +203,21 @@ export function validateOptions(
     throw invalid('options.signal: expected an AbortSignal', client);
   }
   if (o.extra !== undefined) checkExtra(o.extra, client);
+}
+
+/**
+ * What is wrong with a list of stop sequences (a field suffix and the reason), or undefined.
+ * Shared by request options and client `defaults.stop`.
+ */
+export function stopProblem(stop: unknown): string | undefined {
+  if (!Array.isArray(stop)) return `: expected an array of strings, got ${describe(stop)}`;
+  for (let i = 0; i < stop.length; i++) {
+    const s: unknown = stop[i];
+    if (typeof s !== 'string' || s === '') {
+      return `[${i}]: expected a non-empty string, got ${describe(s)}`;
+    }
+  }
+  return undefined;
 }
 
 function checkExtra(extra: unknown, client: string): void {

@@ -108,6 +108,8 @@ describe('cacheKey', () => {
       { ...base, params: { ...base.params, temperature: 0.7 } },
       { ...base, params: { ...base.params, temperature: undefined } },
       { ...base, params: { ...base.params, maxTokens: 65 } },
+      { ...base, params: { ...base.params, stop: ['\n'] } },
+      { ...base, params: { ...base.params, seed: 1 } },
       { ...base, params: { ...base.params, extra: { top_p: 0.9, stop: ['\n'] } } },
       { ...base, params: { ...base.params, extra: { top_p: 1, stop: ['\n'], seed: 1 } } },
       { ...base, params: { ...base.params, extra: undefined } },

@@ -219,9 +219,13 @@ describe('client config: INVALID_CONFIG names the field and the reason', () => {
   );
 
   it('rejects defaults outside their ranges', () => {
-    const message = clientProblem(openai({ defaults: { temperature: 3, maxTokens: 0 } }));
+    const message = clientProblem(
+      openai({ defaults: { temperature: 3, maxTokens: 0, stop: ['ok', ''], seed: 0.5 } }),
+    );
     expect(message).toMatch(/clients\.gpt\.defaults\.temperature: /);
     expect(message).toMatch(/clients\.gpt\.defaults\.maxTokens: /);
+    expect(message).toMatch(/clients\.gpt\.defaults\.stop\.1: /);
+    expect(message).toMatch(/clients\.gpt\.defaults\.seed: /);
   });
 
   it('rejects a client config that is not an object', () => {

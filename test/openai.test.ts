@@ -49,7 +49,12 @@ afterEach(async () => {
 describe('openai provider', () => {
   it('sends a Chat Completions request and normalizes the answer', async () => {
     const rt = await start({ gpt: openai() });
-    const res = await rt.request('gpt', hi, { temperature: 0, maxTokens: 20, extra: { seed: 7 } });
+    const res = await rt.request('gpt', hi, {
+      temperature: 0,
+      maxTokens: 20,
+      stop: ['\n'],
+      seed: 7,
+    });
     expect(res).toMatchObject({
       text: 'echo: hi',
       finishReason: 'stop',
@@ -65,6 +70,7 @@ describe('openai provider', () => {
       messages: hi,
       temperature: 0,
       max_tokens: 20,
+      stop: ['\n'],
       seed: 7,
     });
     expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);

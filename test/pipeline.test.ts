@@ -337,15 +337,23 @@ describe('parameters, health and history', () => {
   it('merges client defaults with per-request options and passes extra through', async () => {
     const d = testDriver();
     const rt = await start({
-      d: { ...d.config, defaults: { temperature: 0.2, maxTokens: 50, extra: { top_p: 0.9 } } },
+      d: {
+        ...d.config,
+        defaults: { temperature: 0.2, maxTokens: 50, stop: ['#'], seed: 5, extra: { top_p: 0.9 } },
+      },
     });
-    await rt.request('d', hi, { maxTokens: 7, extra: { seed: 1 } });
+    await rt.request('d', hi, { maxTokens: 7, seed: 1, extra: { logprobs: true } });
     expect(d.calls[0]).toMatchObject({
       temperature: 0.2,
       maxTokens: 7,
-      extra: { top_p: 0.9, seed: 1 },
+      stop: ['#'],
+      seed: 1,
+      extra: { top_p: 0.9, logprobs: true },
       model: 'test-model',
     });
+    await rt.request('d', hi, { stop: [] });
+    expect(d.calls[1]!.stop).toBeUndefined();
+    expect(d.calls[1]!.seed).toBe(5);
   });
 
   it('keeps counters that add up and counts only paid usage', async () => {

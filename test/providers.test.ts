@@ -71,7 +71,7 @@ describe('anthropic provider', () => {
   it('lifts system messages, always sends max_tokens and the version and key headers', async () => {
     const rt = await client({ provider: 'anthropic', model: 'claude-test', apiKey: 'sk-ant-x' });
     upstream.answer = { status: 200, body: answer };
-    await rt.request('c', chat, { temperature: 0.3, extra: { top_k: 5 } });
+    await rt.request('c', chat, { temperature: 0.3, stop: ['END'], seed: 4, extra: { top_k: 5 } });
     const [sent] = upstream.received;
     expect(sent!.path).toBe('/v1/messages');
     expect(sent!.headers).toMatchObject({
@@ -89,6 +89,7 @@ describe('anthropic provider', () => {
         { role: 'user', content: 'How are you?' },
       ],
       temperature: 0.3,
+      stop_sequences: ['END'],
       top_k: 5,
     });
   });
@@ -154,6 +155,8 @@ describe('ollama provider', () => {
     await rt.request('c', chat, {
       temperature: 0,
       maxTokens: 64,
+      stop: ['\n\n'],
+      seed: 42,
       extra: { keep_alive: '5m', options: { top_k: 3 } },
     });
     const [sent] = upstream.received;
@@ -163,7 +166,7 @@ describe('ollama provider', () => {
       messages: chat,
       stream: false,
       keep_alive: '5m',
-      options: { top_k: 3, temperature: 0, num_predict: 64 },
+      options: { top_k: 3, temperature: 0, num_predict: 64, stop: ['\n\n'], seed: 42 },
     });
   });
 

@@ -124,6 +124,8 @@ describe('validateOptions', () => {
           rolloutId: 3,
           signal: new AbortController().signal,
           timeoutMs: 1_500.5,
+          stop: ['\n', 'END'],
+          seed: -3,
           extra: { top_p: 0.9, nested: { a: 1 } },
         },
         'gpt',
@@ -147,6 +149,18 @@ describe('validateOptions', () => {
       expect(optionsError({ [key]: 1 })).toBe(`options.${key}: unknown option`);
     },
   );
+
+  it.each([
+    ['\n', 'options.stop: expected an array of strings, got "\\n"'],
+    [['\n', 3], 'options.stop[1]: expected a non-empty string, got 3'],
+    [[''], 'options.stop[0]: expected a non-empty string, got ""'],
+  ])('rejects stop sequences %j, naming the entry', (stop, message) => {
+    expect(optionsError({ stop })).toBe(message);
+  });
+
+  it.each([[1.5], ['7'], [Number.NaN]])('rejects the seed %j that is not an integer', (seed) => {
+    expect(optionsError({ seed })).toMatch(/^options\.seed: expected /);
+  });
 
   it('rejects an own __proto__ option key from JSON.parse as unknown', () => {
     expect(optionsError(JSON.parse('{"__proto__":{"temperature":1}}'))).toBe(

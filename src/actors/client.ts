@@ -321,6 +321,10 @@ export class ClientActor {
     const maxTokens = options?.maxTokens ?? defaults.maxTokens;
     if (temperature !== undefined) params.temperature = temperature;
     if (maxTokens !== undefined) params.maxTokens = maxTokens;
+    const stop = options?.stop ?? defaults.stop;
+    const seed = options?.seed ?? defaults.seed;
+    if (stop !== undefined && stop.length > 0) params.stop = stop;
+    if (seed !== undefined) params.seed = seed;
     if (defaults.extra !== undefined || options?.extra !== undefined) {
       params.extra = { ...defaults.extra, ...options?.extra };
     }

@@ -45,6 +45,7 @@ export function anthropicBody(
   };
   if (system.length > 0) body.system = system.join('\n\n');
   if (params.temperature !== undefined) body.temperature = params.temperature;
+  if (params.stop !== undefined) body.stop_sequences = params.stop;
   return body;
 }
 

@@ -35,6 +35,8 @@ export class DriverProvider implements Provider {
       model: this.config.model,
       temperature: params.temperature,
       maxTokens: params.maxTokens,
+      stop: params.stop,
+      seed: params.seed,
       extra: params.extra,
       signal: cancel.signal,
     });

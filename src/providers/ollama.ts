@@ -31,6 +31,8 @@ export function ollamaBody(
   };
   if (params.temperature !== undefined) options.temperature = params.temperature;
   if (params.maxTokens !== undefined) options.num_predict = params.maxTokens;
+  if (params.stop !== undefined) options.stop = params.stop;
+  if (params.seed !== undefined) options.seed = params.seed;
   const body: Record<string, unknown> = { ...extra, model, messages, stream };
   if (Object.keys(options).length > 0) body.options = options;
   else delete body.options;

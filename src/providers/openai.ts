@@ -39,6 +39,8 @@ export class OpenAIProvider extends HttpProvider {
     const body: Record<string, unknown> = { ...params.extra, model: this.config.model, messages };
     if (params.temperature !== undefined) body.temperature = params.temperature;
     if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
+    if (params.stop !== undefined) body.stop = params.stop;
+    if (params.seed !== undefined) body.seed = params.seed;
     return body;
   }
 
