@@ -1,0 +1,216 @@
+/**
+ * The gateway's Prometheus metrics. Requests and their latency are observed as the gateway
+ * answers them; everything the runtime already counts (cache, fuse, restarts, in flight,
+ * tokens) is read from `runtime.health()` at scrape time, so there is one source of truth and
+ * nothing on the request path but one counter and one histogram update.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClientHealth } from '../health.js';
+import type { Runtime } from '../runtime.js';
+
+const FUSE_STATES = ['closed', 'half_open', 'open'] as const;
+const STATUSES = ['running', 'restarting', 'failed', 'stopped'] as const;
+
+/** The registry and the two request-path instruments. */
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Counts one answered request; `outcome` is `ok` or the error code. */
+  observe(client: string, outcome: string, cacheHit: boolean, seconds: number): void;
+}
+
+/**
+ * A counter whose value is the runtime's own running total, set at scrape time. The runtime's
+ * counters belong to the client entry and survive restarts, so they only ever grow.
+ */
+function healthCounter(
+  registry: Registry,
+  runtime: Runtime,
+  name: string,
+  help: string,
+  value: (h: ClientHealth) => number,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['client'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of clients(runtime)) this.inc({ client: h.name }, value(h));
+    },
+  });
+}
+
+function healthGauge(
+  registry: Registry,
+  runtime: Runtime,
+  name: string,
+  help: string,
+  value: (h: ClientHealth) => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['client'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of clients(runtime)) this.set({ client: h.name }, value(h));
+    },
+  });
+}
+
+function clients(runtime: Runtime): ClientHealth[] {
+  return Object.values(runtime.health());
+}
+
+/** The metrics of a gateway in front of `runtime`. */
+export function createMetrics(runtime: Runtime): GatewayMetrics {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'llm_actors_gateway_requests_total',
+    help: 'Chat requests answered by the gateway, by client and outcome (ok or the error code).',
+    labelNames: ['client', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'llm_actors_gateway_request_duration_seconds',
+    help: 'Time from the request to the whole answer, by client and cache (hit or miss).',
+    labelNames: ['client', 'cache'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_requests_total',
+    'Requests made to the client (any caller).',
+    (h) => h.requests.total,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_requests_succeeded_total',
+    'Requests the client answered.',
+    (h) => h.requests.succeeded,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_requests_failed_total',
+    'Requests that failed after reaching the client.',
+    (h) => h.requests.failed,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_requests_rejected_total',
+    'Requests refused before the pipeline (invalid, fuse open, queue full).',
+    (h) => h.requests.rejected,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_cache_hits_total',
+    'Answers served from the client cache.',
+    (h) => h.cache.hits,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_cache_misses_total',
+    'Cache lookups that missed.',
+    (h) => h.cache.misses,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_fuse_melts_total',
+    'Times the fuse opened.',
+    (h) => h.fuse.melts,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_restarts_total',
+    'Times the supervisor restarted the client.',
+    (h) => h.restarts,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_prompt_tokens_total',
+    'Prompt tokens paid for upstream.',
+    (h) => h.usage.promptTokens,
+  );
+  healthCounter(
+    registry,
+    runtime,
+    'llm_actors_completion_tokens_total',
+    'Completion tokens paid for upstream.',
+    (h) => h.usage.completionTokens,
+  );
+  healthGauge(
+    registry,
+    runtime,
+    'llm_actors_in_flight',
+    'Upstream calls under way.',
+    (h) => h.requests.inFlight,
+  );
+  healthGauge(
+    registry,
+    runtime,
+    'llm_actors_queued',
+    'Upstream calls waiting for a concurrency slot.',
+    (h) => h.requests.queued,
+  );
+  healthGauge(
+    registry,
+    runtime,
+    'llm_actors_latency_p50_seconds',
+    'Median request latency seen by the client.',
+    (h) => h.latencyMs.p50 / 1000,
+  );
+  healthGauge(
+    registry,
+    runtime,
+    'llm_actors_latency_p99_seconds',
+    '99th percentile request latency seen by the client.',
+    (h) => h.latencyMs.p99 / 1000,
+  );
+  new Gauge({
+    name: 'llm_actors_fuse_state',
+    help: 'The fuse state: 1 for the current state of each client, 0 for the others.',
+    labelNames: ['client', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of clients(runtime)) {
+        for (const state of FUSE_STATES) {
+          this.set({ client: h.name, state }, h.fuse.state === state ? 1 : 0);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'llm_actors_client_status',
+    help: 'The client status: 1 for the current status of each client, 0 for the others.',
+    labelNames: ['client', 'status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of clients(runtime)) {
+        for (const status of STATUSES) {
+          this.set({ client: h.name, status }, h.status === status ? 1 : 0);
+        }
+      }
+    },
+  });
+  return {
+    registry,
+    observe(client, outcome, cacheHit, seconds) {
+      requests.inc({ client, outcome });
+      duration.observe({ client, cache: cacheHit ? 'hit' : 'miss' }, seconds);
+    },
+  };
+}

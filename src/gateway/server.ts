@@ -1,0 +1,485 @@
+/**
+ * The gateway: the runtime's named clients behind one OpenAI-compatible HTTP endpoint, with
+ * health, Prometheus metrics and a live dashboard. Plain `node:http`: the gateway adds a JSON
+ * parse, a runtime call and a JSON write to each request, and nothing else on that path.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { ClientHealth } from '../health.js';
+import type { Completion } from '../request.js';
+import type { Runtime } from '../runtime.js';
+import type { StreamChunk } from '../stream.js';
+import { dashboardHtml } from './dashboard.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import {
+  chunkEvent,
+  closingEvents,
+  completionBody,
+  completionId,
+  errorAnswer,
+  errorEvent,
+  invalidBody,
+  readChatRequest,
+  type ErrorAnswer,
+  type GatewayChatRequest,
+} from './wire.js';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** Port to listen on; `0` picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to bind. Default `127.0.0.1`: loopback only unless told otherwise. */
+  host?: string;
+  /**
+   * Bearer keys accepted on the API routes (`/v1/*`). Unset or empty: the API is open (which is
+   * why the default host is loopback).
+   */
+  apiKeys?: string[];
+  /** Bearer token of the admin routes (`/admin/*`). Unset: the admin routes answer 403. */
+  adminToken?: string;
+  /** Largest request body accepted, bytes; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** How often the dashboard's event stream sends a health snapshot, ms. Default 1 000. */
+  eventsIntervalMs?: number;
+  /** Where the gateway logs. Default: pino at `info` on stdout. `false`: silent. */
+  logger?: Logger | false;
+}
+
+/** A listening gateway. */
+export interface Gateway {
+  /** `http://host:port` of the listening server. */
+  readonly url: string;
+  /** The underlying server. */
+  readonly server: Server;
+  /**
+   * Graceful shutdown: stops accepting connections, answers `/readyz` with 503, lets requests
+   * under way finish (up to `timeoutMs`, default 10 000; then their connections are closed),
+   * ends the dashboards' event streams. Does not stop the runtime, which the caller owns.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const DEFAULT_PORT = 8787;
+const DEFAULT_MAX_BODY = 1024 * 1024;
+const JSON_TYPE = 'application/json; charset=utf-8';
+const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
+
+/** A digest of a token, so that comparisons take the same time whatever the guess. */
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  return match?.[1]?.trim();
+}
+
+function tokenMatches(given: string | undefined, accepted: readonly Buffer[]): boolean {
+  if (given === undefined) return false;
+  const d = digest(given);
+  let ok = false;
+  for (const a of accepted) ok = timingSafeEqual(d, a) || ok;
+  return ok;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, answer: ErrorAnswer): void {
+  sendJson(res, answer.status, answer.body, answer.headers);
+}
+
+function simpleError(status: number, type: string, code: string, message: string): ErrorAnswer {
+  return { status, headers: {}, body: { error: { message, type, code, param: null } } };
+}
+
+/** Reads the whole body, or answers 413 once it is larger than `limit`. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.resolve('too_large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Starts the gateway in front of `runtime` and resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * const gateway = await createGateway(runtime, { port: 8787, apiKeys: [process.env.GATEWAY_KEY!] });
+ * // POST http://127.0.0.1:8787/v1/chat/completions { "model": "<client name>", "messages": [...] }
+ * ```
+ */
+export async function createGateway(
+  runtime: Runtime,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const apiKeys = (options.apiKeys ?? []).map(digest);
+  const adminToken = options.adminToken === undefined ? undefined : [digest(options.adminToken)];
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const eventsIntervalMs = options.eventsIntervalMs ?? 1_000;
+  const logger =
+    options.logger === false
+      ? pino({ enabled: false })
+      : (options.logger ?? pino({ name: 'llm-actors-gateway' }));
+  const metrics: GatewayMetrics = createMetrics(runtime);
+  const page = dashboardHtml();
+  const dashboards = new Set<ServerResponse>();
+  let draining = false;
+  let active = 0;
+  let idle: (() => void) | undefined;
+
+  const snapshot = (): string =>
+    `event: health\ndata: ${JSON.stringify({ now: Date.now(), clients: runtime.health() })}\n\n`;
+  const broadcast = () => {
+    if (dashboards.size === 0) return;
+    const event = snapshot();
+    for (const res of dashboards) res.write(event);
+  };
+  const ticker = setInterval(broadcast, eventsIntervalMs);
+  ticker.unref();
+  const unsubscribe = runtime.on('*', broadcast);
+
+  const clientLabel = (name: string) => (runtime.clients().includes(name) ? name : '(unknown)');
+
+  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const raw = await readBody(req, maxBodyBytes);
+    if (raw === 'too_large') {
+      res.setHeader('connection', 'close');
+      return sendError(
+        res,
+        simpleError(
+          413,
+          'invalid_request_error',
+          'BODY_TOO_LARGE',
+          `the body is larger than ${maxBodyBytes} bytes`,
+        ),
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return sendError(res, invalidBody('the body is not valid JSON'));
+    }
+    const request = readChatRequest(body);
+    if ('status' in request) return sendError(res, request);
+    // A caller that goes away cancels its upstream call: nobody is left to read the answer.
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    request.options.signal = abort.signal;
+    const done = (outcome: string, cacheHit: boolean) =>
+      metrics.observe(
+        clientLabel(request.client),
+        outcome,
+        cacheHit,
+        (performance.now() - started) / 1000,
+      );
+    if (request.stream) return streamChat(request, res, done);
+    let completion: Completion;
+    try {
+      completion = await runtime.request(request.client, request.messages, request.options);
+    } catch (error) {
+      const answer = errorAnswer(error);
+      done(answer.body.error.code, false);
+      if (answer.status >= 500)
+        logger.warn({ client: request.client, err: answer.body.error }, 'request failed');
+      return sendError(res, answer);
+    }
+    done('ok', completion.cacheHit);
+    sendJson(res, 200, completionBody(completion), {
+      'x-llm-actors-client': completion.client,
+      'x-llm-actors-cache': completion.cacheHit ? 'hit' : 'miss',
+    });
+  }
+
+  async function streamChat(
+    request: GatewayChatRequest,
+    res: ServerResponse,
+    done: (outcome: string, cacheHit: boolean) => void,
+  ): Promise<void> {
+    const stream = runtime.stream(request.client, request.messages, request.options);
+    const iterator = stream[Symbol.asyncIterator]();
+    res.on('close', () => {
+      if (!res.writableFinished) stream.cancel();
+    });
+    // Until the first delta the answer can still be an HTTP error with its status (an open
+    // fuse is a 503 with Retry-After, not a 200 that fails later).
+    let next: IteratorResult<StreamChunk>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      stream.completion.catch(() => undefined);
+      const answer = errorAnswer(error);
+      done(answer.body.error.code, false);
+      return sendError(res, answer);
+    }
+    const id = completionId();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+    const model = runtime.health(request.client).model;
+    try {
+      // As OpenAI does: the role in the first chunk only.
+      let delta: { role?: 'assistant'; content: string } = { role: 'assistant', content: '' };
+      while (!next.done) {
+        delta.content = next.value.text;
+        if (!res.writableEnded) res.write(chunkEvent(id, model, delta));
+        delta = { content: '' };
+        next = await iterator.next();
+      }
+      const completion = await stream.completion;
+      done('ok', completion.cacheHit);
+      res.end(closingEvents(id, completion, request.includeUsage));
+    } catch (error) {
+      done(errorAnswer(error).body.error.code, false);
+      res.end(errorEvent(error) + 'data: [DONE]\n\n');
+    }
+  }
+
+  function health(res: ServerResponse, name: string | undefined): void {
+    if (name === undefined) return sendJson(res, 200, runtime.health());
+    if (!runtime.clients().includes(name)) {
+      return sendError(
+        res,
+        simpleError(
+          404,
+          'invalid_request_error',
+          'UNKNOWN_CLIENT',
+          `no client named ${JSON.stringify(name)}`,
+        ),
+      );
+    }
+    sendJson(res, 200, runtime.health(name));
+  }
+
+  function ready(res: ServerResponse): void {
+    const clients = runtime.health() as Record<string, ClientHealth>;
+    const running = Object.values(clients).filter((h) => h.status === 'running').length;
+    const ok = !draining && running > 0;
+    sendJson(res, ok ? 200 : 503, {
+      status: ok ? 'ready' : draining ? 'draining' : 'no client running',
+      clients: Object.fromEntries(Object.values(clients).map((h) => [h.name, h.status])),
+    });
+  }
+
+  function events(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 1000\n\n' + snapshot());
+    dashboards.add(res);
+    req.on('close', () => dashboards.delete(res));
+  }
+
+  async function admin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    action: string,
+  ): Promise<void> {
+    if (adminToken === undefined) {
+      return sendError(
+        res,
+        simpleError(
+          403,
+          'permission_error',
+          'ADMIN_DISABLED',
+          'the admin routes are disabled: the gateway has no admin token',
+        ),
+      );
+    }
+    if (!tokenMatches(bearer(req), adminToken)) {
+      return sendError(
+        res,
+        simpleError(
+          401,
+          'authentication_error',
+          'UNAUTHORIZED',
+          'a valid admin token is required (Authorization: Bearer <token>)',
+        ),
+      );
+    }
+    if (!runtime.clients().includes(name)) {
+      return sendError(
+        res,
+        simpleError(
+          404,
+          'invalid_request_error',
+          'UNKNOWN_CLIENT',
+          `no client named ${JSON.stringify(name)}`,
+        ),
+      );
+    }
+    if (action === 'restart') {
+      await runtime.restart(name);
+      logger.info({ client: name }, 'client restarted by an admin');
+      return sendJson(res, 202, { restarted: name });
+    }
+    await runtime.clearCache(name);
+    logger.info({ client: name }, 'client cache cleared by an admin');
+    sendJson(res, 202, { cleared: name });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (path.startsWith('/v1/') && apiKeys.length > 0 && !tokenMatches(bearer(req), apiKeys)) {
+      return sendError(
+        res,
+        simpleError(
+          401,
+          'authentication_error',
+          'UNAUTHORIZED',
+          'a valid API key is required (Authorization: Bearer <key>)',
+        ),
+      );
+    }
+    if (path === '/v1/chat/completions') {
+      if (method !== 'POST') return methodNotAllowed(res, 'POST');
+      return chat(req, res);
+    }
+    if (method === 'POST' && path.startsWith('/admin/clients/')) {
+      const match = /^\/admin\/clients\/([^/]+)\/(restart|clear-cache)$/.exec(path);
+      if (match) return admin(req, res, decodeURIComponent(match[1]!), match[2]!);
+    }
+    if (method !== 'GET' && method !== 'HEAD') return notFound(res, method, path);
+    switch (path) {
+      case '/v1/models':
+        return sendJson(res, 200, {
+          object: 'list',
+          data: runtime
+            .clients()
+            .map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-actors' })),
+        });
+      case '/health':
+        return health(res, undefined);
+      case '/livez':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz':
+        return ready(res);
+      case '/metrics': {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return void res.end(text);
+      }
+      case '/events':
+        return events(req, res);
+      case '/':
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': DASHBOARD_CSP,
+          'x-content-type-options': 'nosniff',
+        });
+        return void res.end(page);
+    }
+    if (path.startsWith('/health/')) return health(res, decodeURIComponent(path.slice(8)));
+    notFound(res, method, path);
+  }
+
+  function methodNotAllowed(res: ServerResponse, allow: string): void {
+    sendError(res, {
+      ...simpleError(405, 'invalid_request_error', 'METHOD_NOT_ALLOWED', `use ${allow}`),
+      headers: { allow },
+    });
+  }
+
+  function notFound(res: ServerResponse, method: string, path: string): void {
+    sendError(
+      res,
+      simpleError(404, 'invalid_request_error', 'NOT_FOUND', `no route ${method} ${path}`),
+    );
+  }
+
+  const server = createServer((req, res) => {
+    active++;
+    res.on('close', () => {
+      if (--active === 0) idle?.();
+    });
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'gateway route failed');
+      if (!res.headersSent) sendError(res, errorAnswer(error));
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, clients: runtime.clients() }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    close({ timeoutMs = 10_000 } = {}) {
+      closing ??= (async () => {
+        draining = true;
+        clearInterval(ticker);
+        unsubscribe();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const res of dashboards) res.end();
+        dashboards.clear();
+        server.closeIdleConnections();
+        if (active > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => (idle = resolve)),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+          ]);
+          clearTimeout(timer);
+        }
+        server.closeAllConnections();
+        await closed;
+        logger.info('gateway closed');
+      })();
+      return closing;
+    },
+  };
+}
