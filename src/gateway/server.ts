@@ -404,6 +404,9 @@ export async function createGateway(
       }
       case '/events':
         return events(req, res);
+      case '/favicon.ico':
+        res.writeHead(204);
+        return void res.end();
       case '/':
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
