@@ -5,15 +5,16 @@
  *
  *   npm run bench                     # the full run (a few minutes)
  *   npm run bench -- --rounds 3 --quick
+ *   npm run bench -- --only gateway   # or --only client
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { Pool } from 'undici';
+import { gatewayBench } from './gateway.js';
+import { measure, median, upstream, type Sample, type Upstream } from './measure.js';
 import { Fuse } from '../src/actors/fuse.js';
 import { systemClock } from '../src/clock.js';
 import { DEFAULTS } from '../src/config.js';
@@ -23,67 +24,12 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
 const SCALE = args.quick ? 0.3 : 1;
 const dir = mkdtempSync(join(tmpdir(), 'llma-bench-'));
-
-interface Upstream {
-  url: string;
-  child: ChildProcess;
-  count(): Promise<number>;
-}
-
-async function upstream(delayMs: number): Promise<Upstream> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', new URL('./upstream.ts', import.meta.url).pathname, String(delayMs)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-  const url = `http://127.0.0.1:${String(chunk).trim()}`;
-  return { url, child, count: async () => Number(await (await fetch(`${url}/count`)).text()) };
-}
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuUs: number;
-}
-
-/** `n` calls of `fn`, `concurrency` at a time: throughput, latency percentiles, CPU per call. */
-async function measure(
-  n: number,
-  concurrency: number,
-  fn: (i: number) => Promise<unknown>,
-): Promise<Sample> {
-  const latencies = new Float64Array(n);
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        await fn(i);
-        latencies[i] = performance.now() - t;
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  latencies.sort();
-  return {
-    rps: (n / elapsed) * 1000,
-    p50: latencies[Math.floor(n * 0.5)]!,
-    p99: latencies[Math.floor(n * 0.99)]!,
-    cpuUs: (used.user + used.system) / n,
-  };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 function payload(i: number, stream = false): string {
   return JSON.stringify({
@@ -267,13 +213,24 @@ const out: string[] = [
   `Node ${process.version}, ${process.arch}, rounds ${ROUNDS}${args.quick ? ' (quick)' : ''}`,
 ];
 try {
-  out.push(...(await scenario('loopback upstream', fast, 1, Math.round(1_500 * SCALE), true)));
-  out.push(...(await scenario('loopback upstream', fast, 64, Math.round(6_000 * SCALE), true)));
-  out.push(...(await scenario('loopback upstream', fast, 256, Math.round(6_000 * SCALE), true)));
-  out.push(
-    ...(await scenario('upstream with 50 ms latency', slow, 64, Math.round(1_280 * SCALE), false)),
-  );
-  out.push(...(await scaling(fast, slow)));
+  if (args.only === undefined || args.only === 'client') {
+    out.push(...(await scenario('loopback upstream', fast, 1, Math.round(1_500 * SCALE), true)));
+    out.push(...(await scenario('loopback upstream', fast, 64, Math.round(6_000 * SCALE), true)));
+    out.push(...(await scenario('loopback upstream', fast, 256, Math.round(6_000 * SCALE), true)));
+    out.push(
+      ...(await scenario(
+        'upstream with 50 ms latency',
+        slow,
+        64,
+        Math.round(1_280 * SCALE),
+        false,
+      )),
+    );
+    out.push(...(await scaling(fast, slow)));
+  }
+  if (args.only === undefined || args.only === 'gateway') {
+    out.push(...(await gatewayBench(fast, dir, ROUNDS, SCALE)));
+  }
 } finally {
   fast.child.kill();
   slow.child.kill();
