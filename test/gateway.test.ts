@@ -436,6 +436,24 @@ describe('health, readiness and metrics', () => {
   });
 });
 
+describe('clients registered after start', () => {
+  it('serves them, lists them and labels their metrics by name', async () => {
+    const { url, upstream, rt } = await start();
+    await rt.register('late', {
+      provider: 'openai',
+      baseUrl: upstream.url,
+      model: 'm',
+      apiKey: PROVIDER_KEY,
+    });
+    const res = await sdk(url).chat.completions.create({ model: 'late', messages: hi });
+    expect(res.choices[0]!.message.content).toBe('echo: hi');
+    expect((await sdk(url).models.list()).data.map((m) => m.id)).toEqual(['gpt', 'late']);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+      'llm_actors_gateway_requests_total{client="late",outcome="ok"} 1',
+    );
+  });
+});
+
 describe('graceful shutdown', () => {
   it('lets a request under way finish, then refuses new connections', async () => {
     const { url, upstream } = await start();

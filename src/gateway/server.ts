@@ -168,9 +168,16 @@ export async function createGateway(
   };
   const ticker = setInterval(broadcast, eventsIntervalMs);
   ticker.unref();
-  const unsubscribe = runtime.on('*', broadcast);
-
-  const clientLabel = (name: string) => (runtime.clients().includes(name) ? name : '(unknown)');
+  // The metrics label of a request: its client, or one label for every unknown name, so that
+  // callers cannot grow the label set. Kept as a set, refreshed when clients come and go.
+  let known = new Set(runtime.clients());
+  const unsubscribe = runtime.on('*', (event) => {
+    if (event.type === 'client:registered' || event.type === 'client:unregistered') {
+      known = new Set(runtime.clients());
+    }
+    broadcast();
+  });
+  const clientLabel = (name: string) => (known.has(name) ? name : '(unknown)');
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
