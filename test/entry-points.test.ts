@@ -42,6 +42,12 @@ describe('entry points', () => {
     expect(reached.filter((p) => p.startsWith('@ax-llm/'))).toEqual([]);
   });
 
+  it('llm-actors/ax reaches Ax and nothing of the AI SDK', () => {
+    const reached = [...packagesReachedFrom('src/ax.ts')];
+    expect(reached).toContain('@ax-llm/ax');
+    expect(reached.filter((p) => /^(ai|@ai-sdk\/)/.test(p))).toEqual([]);
+  });
+
   it('every entry point in package.json exports has its source file', () => {
     const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | { import: string }>;
