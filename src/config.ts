@@ -62,6 +62,13 @@ export interface CacheConfig {
    * belongs to this process: a `clearCache` in another process is not seen by it.
    */
   frontEntries?: number;
+  /**
+   * redis: single-flight across processes. On a miss, a process takes a short Redis lock on the
+   * request's key before calling upstream; the others wait for its answer to land in the cache
+   * instead of calling too. The lock expires with the holder's deadline, so a holder that dies
+   * only delays the others. Default true.
+   */
+  singleFlight?: boolean;
 }
 
 /** Fuse (circuit breaker) settings. */
@@ -76,6 +83,13 @@ export interface FuseConfig {
   backoffFactor: number;
   /** Cap on the open time, ms. Default 300 000. */
   maxResetMs: number;
+  /**
+   * Fleet-wide fuse over Redis pub/sub: when this client's fuse opens in one process, the same
+   * client's fuse opens in every process sharing `url` (for the time the first one will stay
+   * open); a probe that succeeds anywhere closes it everywhere. Each process still probes for
+   * itself. Redis down: the fuse goes on locally.
+   */
+  shared?: { url: string };
 }
 
 /** Retry settings. */
@@ -246,6 +260,7 @@ const cacheSchema = z
     ttlMs: ms().optional(),
     maxEntries: z.number().int().min(1).optional(),
     frontEntries: z.number().int().min(0).optional(),
+    singleFlight: z.boolean().optional(),
   })
   .refine((c) => c.store !== 'redis' || c.url !== undefined, {
     error: "store 'redis' needs a url",
@@ -253,7 +268,7 @@ const cacheSchema = z
   });
 
 const CACHE_EXPECTED =
-  "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries?, frontEntries? } or false";
+  "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries?, frontEntries?, singleFlight? } or false";
 
 const paramsSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
@@ -292,6 +307,11 @@ const clientSchema = z.strictObject({
       resetMs: ms().optional(),
       backoffFactor: z.number().min(1).max(100).optional(),
       maxResetMs: ms().optional(),
+      shared: z
+        .strictObject({
+          url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
+        })
+        .optional(),
     })
     .optional(),
   retry: z

@@ -36,4 +36,9 @@ export interface ClientHealth {
   lastError: LastError | null;
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
+  /**
+   * For a client that shares a Redis cache or fuse with its fleet: whether each connection is
+   * up now. While one is down the client goes on alone (cache misses, a local fuse).
+   */
+  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down' };
 }

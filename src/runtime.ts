@@ -309,7 +309,7 @@ export class Runtime {
   private snapshot(entry: ClientEntry): ClientHealth {
     const actor = entry.actor;
     const s = entry.stats;
-    return {
+    const health: ClientHealth = {
       name: entry.name,
       provider: entry.config.provider,
       model: entry.config.model,
@@ -327,6 +327,9 @@ export class Runtime {
       lastError: s.lastError ? { ...s.lastError } : null,
       startedAt: entry.startedAt,
     };
+    const fleet = actor?.fleet();
+    if (fleet !== undefined) health.fleet = fleet;
+    return health;
   }
 
   /** Waits for a restart under way, within the request's own deadline and signal. */

@@ -26,6 +26,7 @@ import type { Provider, ProviderAnswer, ProviderCall } from '../providers/provid
 import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../request.js';
 import { classify, fuseOutcome } from '../transport/classify.js';
 import { Fuse, type FuseListener, type FuseSnapshot } from './fuse.js';
+import { FuseLink } from '../fleet/fuse-link.js';
 import { Cancellation } from './cancellation.js';
 import type { Flight, Outcome, StreamSink, Waiter } from './flight.js';
 import { retryDelay } from './retry.js';
@@ -59,6 +60,7 @@ export class ClientActor {
   private readonly logger: Logger;
   private readonly deps: ActorDeps;
   private readonly fuse: Fuse;
+  private readonly fuseLink: FuseLink | undefined;
   private readonly provider: Provider;
   private readonly cache: ClientCache | null;
   private readonly shared = new Map<string, Flight>();
@@ -79,7 +81,25 @@ export class ClientActor {
     this.cache = cache;
     this.provider = provider;
     this.startedAt = deps.clock.now();
-    this.fuse = new Fuse(deps.config.fuse, deps.clock, deps.onFuseChange, (e) => this.fault(e));
+    const shared = deps.config.fuse.shared;
+    this.fuseLink = shared
+      ? new FuseLink(
+          deps.config.name,
+          shared.url,
+          () => this.fuse,
+          deps.logger,
+          () => deps.clock.now(),
+        )
+      : undefined;
+    this.fuse = new Fuse(
+      deps.config.fuse,
+      deps.clock,
+      (snapshot, previous, remote) => {
+        if (!remote) this.fuseLink?.announce(snapshot, previous);
+        deps.onFuseChange(snapshot, previous, remote);
+      },
+      (e) => this.fault(e),
+    );
   }
 
   /** Opens the actor's resources and starts it. */
@@ -119,6 +139,17 @@ export class ClientActor {
   /** The fuse part of health. */
   fuseSnapshot(): FuseSnapshot {
     return this.fuse.snapshot();
+  }
+
+  /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
+  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
+    const cache = this.cache?.redisUp;
+    const fuse = this.fuseLink?.up;
+    if (cache === undefined && fuse === undefined) return undefined;
+    return {
+      ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
+      ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
+    };
   }
 
   /**
@@ -308,6 +339,7 @@ export class ClientActor {
         Promise.allSettled([
           destroy ? this.provider.destroy() : this.provider.close(),
           this.cache?.close(),
+          this.fuseLink?.close(),
         ]),
       )
       .then(() => undefined);
@@ -408,6 +440,12 @@ export class ClientActor {
     const retry = this.config.retry;
     const maxAttempts = retry ? retry.maxAttempts : 1;
     const cancel = flight.cancel;
+    if (flight.key !== undefined && flight.sink === undefined && this.cache?.sharedFlights) {
+      const turn = await this.cache.turn(flight.key, flight.deadline, () => cancel.aborted);
+      if (this.dead) return { error: restarted(this.config.name) };
+      if ('hit' in turn) return { value: turn.hit, raw: undefined, fromPeer: true };
+      flight.lock = turn.token;
+    }
     let last: LlmActorsError | undefined;
     for (;;) {
       if (cancel.aborted) return { error: classify(cancel.reason, cancel, this.config.name, []) };
@@ -481,9 +519,14 @@ export class ClientActor {
       this.shared.delete(flight.key);
     }
     if ('error' in outcome) {
+      if (flight.lock !== undefined) void this.cache!.release(flight.key!, flight.lock);
       for (const waiter of flight.waiters) this.fail(waiter, outcome.error, flight.attempts === 0);
+    } else if (outcome.fromPeer) {
+      for (const waiter of flight.waiters) this.resolve(waiter, outcome.value, true, undefined);
     } else {
-      if (flight.key !== undefined && this.cache !== null) this.store(flight.key, outcome.value);
+      if (flight.key !== undefined && this.cache !== null) {
+        this.store(flight.key, outcome.value, flight.lock);
+      }
       let first = true;
       for (const waiter of flight.waiters) {
         this.resolve(waiter, outcome.value, false, first ? outcome.raw : undefined, first);
@@ -496,10 +539,14 @@ export class ClientActor {
     this.notifyIdle();
   }
 
-  private store(key: string, value: CachedCompletion): void {
-    if (this.cache!.store(key, value)) return;
+  /** Caches an answer; a fleet lock on its key is given back once the answer is in Redis. */
+  private store(key: string, value: CachedCompletion, lock: string | undefined): void {
+    const cache = this.cache!;
+    if (cache.store(key, value)) return;
     this.pendingWrites++;
-    this.cache!.set(key, value)
+    cache
+      .set(key, value)
+      .then(() => (lock === undefined ? undefined : cache.release(key, lock)))
       .catch((error: unknown) => this.fault(error))
       .finally(() => {
         this.pendingWrites--;

@@ -46,6 +46,8 @@ export interface Flight {
   sink: StreamSink | undefined;
   /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
   delivered: boolean;
+  /** The token of the fleet lock this flight holds on its key (redis `singleFlight`). */
+  lock?: string;
 }
 
 /** Receives a streamed request's text as it arrives. */
@@ -56,4 +58,5 @@ export interface StreamSink {
 }
 
 /** How a flight ended. */
-export type Outcome = { value: CachedCompletion; raw: unknown } | { error: LlmActorsError };
+export type Outcome =
+  { value: CachedCompletion; raw: unknown; fromPeer?: true } | { error: LlmActorsError };

@@ -10,6 +10,11 @@
  *
  * The request path only reads the snapshot ({@link Fuse.ask}); it sends an event only when
  * something changes (a probe taken, an outcome that counts).
+ *
+ * In a fleet (`fuse.shared`), news from other processes arrives as REMOTE_OPEN (open for this
+ * long, from now on this machine's clock: durations travel, never timestamps, so clock skew
+ * does not matter) and REMOTE_CLOSE (a probe succeeded elsewhere). Each process still probes
+ * for itself when its own open time is up.
  */
 import { assign, createActor, setup, type Actor, type Subscription } from 'xstate';
 import { unrefTimer, type Clock } from '../clock.js';
@@ -49,7 +54,9 @@ type FuseEvent =
   | { type: 'FAILURE'; at: number; probe: boolean }
   | { type: 'SUCCESS'; probe: boolean }
   | { type: 'PROBE' }
-  | { type: 'PROBE_RELEASE' };
+  | { type: 'PROBE_RELEASE' }
+  | { type: 'REMOTE_OPEN'; at: number; durationMs: number }
+  | { type: 'REMOTE_CLOSE' };
 
 const OK: FuseTicket = { ok: true, probe: false };
 const OK_PROBE: FuseTicket = { ok: true, probe: true };
@@ -110,6 +117,17 @@ const fuseMachine = setup({
       retryAt: null,
       probing: false,
     }),
+    remoteMelt: assign(({ context, event }) => {
+      if (event.type !== 'REMOTE_OPEN') return {};
+      return {
+        failures: [],
+        melts: context.melts + 1,
+        consecutiveOpens: context.consecutiveOpens + 1,
+        openedAt: event.at,
+        retryAt: event.at + Math.max(1, Math.ceil(event.durationMs)),
+        probing: false,
+      };
+    }),
     takeProbe: assign({ probing: true }),
     releaseProbe: assign({ probing: false }),
   },
@@ -132,10 +150,12 @@ const fuseMachine = setup({
     closed: {
       on: {
         FAILURE: [{ guard: 'reachesMax', target: 'open', actions: 'melt' }, { actions: 'record' }],
+        REMOTE_OPEN: { target: 'open', actions: 'remoteMelt' },
       },
     },
     open: {
       after: { resetDelay: 'half_open' },
+      on: { REMOTE_CLOSE: { target: 'closed', actions: 'clear' } },
     },
     half_open: {
       on: {
@@ -143,13 +163,17 @@ const fuseMachine = setup({
         PROBE_RELEASE: { actions: 'releaseProbe' },
         SUCCESS: { guard: 'isProbe', target: 'closed', actions: 'clear' },
         FAILURE: { guard: 'isProbe', target: 'open', actions: 'melt' },
+        REMOTE_CLOSE: { target: 'closed', actions: 'clear' },
       },
     },
   },
 });
 
-/** Called with the new snapshot whenever the fuse changes state. */
-export type FuseListener = (snapshot: FuseSnapshot, previous: FuseState) => void;
+/**
+ * Called with the new snapshot whenever the fuse changes state; `remote` is true when the
+ * change came from another process of the fleet (and so must not be announced again).
+ */
+export type FuseListener = (snapshot: FuseSnapshot, previous: FuseState, remote: boolean) => void;
 
 /**
  * One client's fuse. Cheap to ask; reports outcomes as events only when they count.
@@ -159,6 +183,7 @@ export class Fuse {
   private readonly subscription: Subscription;
   private readonly clock: Clock;
   private state: FuseState = 'closed';
+  private remote = false;
 
   constructor(
     config: FuseConfig,
@@ -184,7 +209,7 @@ export class Fuse {
         if (next === this.state) return;
         const previous = this.state;
         this.state = next;
-        onChange(this.snapshot(), previous);
+        onChange(this.snapshot(), previous, this.remote);
       },
       error: onError,
     });
@@ -227,6 +252,29 @@ export class Fuse {
       this.actor.send(
         outcome === 'success' ? { type: 'SUCCESS', probe } : { type: 'PROBE_RELEASE' },
       );
+    }
+  }
+
+  /**
+   * Another process's fuse for this client opened for `durationMs`: a closed fuse opens for as
+   * long (an open or half-open one keeps its own course, and its own probe).
+   */
+  remoteOpen(durationMs: number): void {
+    this.fromRemote({ type: 'REMOTE_OPEN', at: this.clock.now(), durationMs });
+  }
+
+  /** A probe succeeded in another process: an open or half-open fuse closes. */
+  remoteClose(): void {
+    this.fromRemote({ type: 'REMOTE_CLOSE' });
+  }
+
+  private fromRemote(event: FuseEvent): void {
+    // Sending is synchronous, and so is the listener it triggers: the flag covers exactly it.
+    this.remote = true;
+    try {
+      this.actor.send(event);
+    } finally {
+      this.remote = false;
     }
   }
 

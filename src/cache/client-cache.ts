@@ -10,7 +10,9 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { nanoid } from 'nanoid';
 import { DEFAULTS, type CacheConfig } from '../config.js';
+import { connectRedis, type RedisLink } from '../fleet/redis.js';
 import { FINISH_REASONS, type Completion } from '../request.js';
 
 /** What a cache holds for one request: the Completion without its per-call fields. */
@@ -82,6 +84,14 @@ export function cacheStats(counters: CacheCounters): CacheStats {
   return { hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups, invalid, errors };
 }
 
+/** How often a process waiting for another's answer looks for it in Redis, ms. */
+const PEER_POLL_MS = 10;
+/** The fleet lock outlives the holder's deadline by this much, ms. */
+const LOCK_MARGIN_MS = 1_000;
+/** Deletes a lock only if it still holds the token that took it. */
+const RELEASE_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
 /** The namespace of a client: a digest, so no name can reach into another's keys. */
 export function cacheNamespace(client: string): string {
   return `llma-${createHash('sha256').update(client).digest('hex').slice(0, 16)}`;
@@ -144,9 +154,23 @@ async function walMode(store: { query: (sql: string) => Promise<unknown> }): Pro
   }
 }
 
-async function redisStore(url: string): Promise<KeyvStoreAdapter> {
+/**
+ * The Redis store, on a connection of ours that fails commands at once while Redis is down (a
+ * fault, so the request goes on as a miss) instead of queueing them until it is back.
+ */
+async function redisStore(url: string, logger: Logger): Promise<Opened> {
   const { default: KeyvRedis } = await import('@keyv/redis');
-  return new KeyvRedis(url, { throwOnConnectError: false }) as unknown as KeyvStoreAdapter;
+  const redis = connectRedis(url, logger, 'cache');
+  const store = new KeyvRedis(redis.client as never, {
+    throwOnConnectError: false,
+    throwOnErrors: true,
+  });
+  return { store: store as unknown as KeyvStoreAdapter, redis };
+}
+
+interface Opened {
+  store: KeyvStoreAdapter;
+  redis?: RedisLink;
 }
 
 /**
@@ -172,14 +196,14 @@ function memoryStore(max: number): KeyvStoreAdapter {
 }
 
 /** Opens the store a cache config names. */
-async function openStore(config: CacheConfig): Promise<KeyvStoreAdapter> {
+async function openStore(config: CacheConfig, logger: Logger): Promise<Opened> {
   switch (config.store) {
     case 'memory':
-      return memoryStore(config.maxEntries ?? DEFAULTS.memoryEntries);
+      return { store: memoryStore(config.maxEntries ?? DEFAULTS.memoryEntries) };
     case 'sqlite':
-      return sqliteStore(config.path ?? DEFAULTS.cachePath);
+      return { store: await sqliteStore(config.path ?? DEFAULTS.cachePath) };
     case 'redis':
-      return redisStore(config.url ?? '');
+      return redisStore(config.url ?? '', logger);
     default:
       throw new Error(`unknown cache store ${String(config.store satisfies never)}`);
   }
@@ -225,6 +249,10 @@ export class ClientCache {
   private readonly front:
     LRUCache<string, { value: CachedCompletion; expires: number }> | undefined;
   private readonly ttlMs: number | undefined;
+  /** The Redis connection of a redis store. */
+  private readonly redis: RedisLink | undefined;
+  /** Whether misses take the fleet lock (redis with `singleFlight`). */
+  readonly sharedFlights: boolean;
 
   private constructor(
     keyv: Keyv,
@@ -232,7 +260,10 @@ export class ClientCache {
     logger: Logger,
     stats: CacheCounters,
     config: CacheConfig,
+    redis: RedisLink | undefined,
   ) {
+    this.redis = redis;
+    this.sharedFlights = redis !== undefined && config.singleFlight !== false;
     const frontEntries = config.frontEntries ?? DEFAULTS.frontEntries;
     this.front = persistent && frontEntries > 0 ? new LRUCache({ max: frontEntries }) : undefined;
     this.ttlMs = config.ttlMs;
@@ -257,7 +288,7 @@ export class ClientCache {
     logger: Logger,
     stats: CacheCounters,
   ): Promise<ClientCache> {
-    const store = await openStore(config);
+    const { store, redis } = await openStore(config, logger);
     const persistent = config.store !== 'memory';
     const keyv = new Keyv({
       store,
@@ -268,7 +299,7 @@ export class ClientCache {
       ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, persistent, logger, stats, config);
+    return new ClientCache(keyv, persistent, logger, stats, config, redis);
   }
 
   /**
@@ -327,11 +358,6 @@ export class ClientCache {
   }
 
   /**
-   * Stores an answer; a store fault is logged, never thrown. Until the store has it, the
-   * answer is served from memory, so a request right after this one (or one whose lookup was
-   * under way) hits instead of calling the provider again.
-   */
-  /**
    * Stores an answer in a memory cache at once (the same `namespace:key` entry Keyv would
    * write) and returns true; returns false for any other store, to be written with
    * {@link set}.
@@ -344,6 +370,11 @@ export class ClientCache {
     return true;
   }
 
+  /**
+   * Stores an answer; a store fault is logged, never thrown. Until the store has it, the
+   * answer is served from memory, so a request right after this one (or one whose lookup was
+   * under way) hits instead of calling the provider again.
+   */
   async set(key: string, value: CachedCompletion): Promise<void> {
     // The cache owns `value` from here on: the actor never hands a stored object to a caller
     // (it copies what it returns), so no defensive clone is needed on the way in or out.
@@ -367,9 +398,81 @@ export class ClientCache {
   async close(): Promise<void> {
     await Promise.allSettled(this.writes);
     try {
-      await this.keyv.disconnect();
+      if (this.redis) await this.redis.close();
+      else await this.keyv.disconnect();
     } catch (error) {
       this.fault('close', error);
+    }
+  }
+
+  /** For a redis store: whether Redis answers now. */
+  get redisUp(): boolean | undefined {
+    return this.redis?.up;
+  }
+
+  /**
+   * Waits for this process's turn to call upstream for `key` (redis `singleFlight`): takes the
+   * fleet lock, or — while another process holds it — polls for that process's answer. Ends
+   * with the answer (a hit), or with the lock's token (call upstream, then {@link release}),
+   * or with no token when Redis cannot be asked (call upstream alone: degrade, never block).
+   * Gives up waiting at `deadline` or when `cancelled()` says so.
+   */
+  async turn(
+    key: string,
+    deadline: number,
+    cancelled: () => boolean,
+  ): Promise<{ hit: CachedCompletion } | { token: string | undefined }> {
+    const redis = this.redis!;
+    const lock = `llm-actors:lock:${this.prefix}${key}`;
+    const token = nanoid();
+    for (;;) {
+      if (!redis.up) return { token: undefined };
+      const ttl = Math.max(1, Math.ceil(deadline - Date.now()) + LOCK_MARGIN_MS);
+      try {
+        if ((await redis.client.set(lock, token, { NX: true, PX: ttl })) === 'OK') return { token };
+      } catch {
+        return { token: undefined };
+      }
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, PEER_POLL_MS));
+        if (cancelled() || Date.now() >= deadline) return { token: undefined };
+        const answer = await this.peerAnswer(key);
+        if (answer !== undefined) {
+          this.stats.hits++;
+          this.remember(key, answer);
+          return { hit: answer };
+        }
+        let held: number;
+        try {
+          held = await redis.client.exists(lock);
+        } catch {
+          return { token: undefined };
+        }
+        // The holder failed or died (its lock expired): take a turn ourselves.
+        if (held === 0) break;
+      }
+    }
+  }
+
+  /** Gives the fleet lock of `key` back, if it is still this token's. */
+  async release(key: string, token: string): Promise<void> {
+    try {
+      await this.redis!.client.eval(RELEASE_SCRIPT, {
+        keys: [`llm-actors:lock:${this.prefix}${key}`],
+        arguments: [token],
+      });
+    } catch {
+      // The lock expires by itself.
+    }
+  }
+
+  /** A valid answer another process stored, read without counting a miss. */
+  private async peerAnswer(key: string): Promise<CachedCompletion | undefined> {
+    try {
+      const value: unknown = await this.keyv.get(key);
+      return isCachedCompletion(value) ? value : undefined;
+    } catch {
+      return undefined;
     }
   }
 

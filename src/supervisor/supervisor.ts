@@ -117,10 +117,11 @@ export class Supervisor {
       history: entry.history,
       secrets: entry.secrets,
       onCrash: (actor, error) => this.crash(entry, actor, error),
-      onFuseChange: (fuse, from) => {
+      onFuseChange: (fuse, from, remote) => {
         const at = this.clock.now();
         const type = `fuse:${fuse.state}` as const;
-        log(entry, fuse.state === 'open' ? 'warn' : 'info', { fuse, from }, `fuse ${fuse.state}`);
+        const message = `fuse ${fuse.state}${remote ? ' (news from the fleet)' : ''}`;
+        log(entry, fuse.state === 'open' ? 'warn' : 'info', { fuse, from, remote }, message);
         this.events.emit({ type, client: entry.name, at, from, fuse });
       },
     };

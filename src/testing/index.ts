@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { startTestServer } from './server.js';
+export { freePort } from './ports.js';
 export type {
   FaultRule,
   TestChatFormat,

@@ -1,0 +1,17 @@
+/**
+ * A free loopback port, for servers that take a port number rather than 0 (a redis-server, a
+ * third-party gateway). The port is free when this resolves; bind it soon.
+ */
+import { createServer } from 'node:net';
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * A real redis-server for the fleet tests: started on a free loopback port as a child of the
+ * test (so it can be killed and restarted mid-run), stopped by its PID. `.ci/run` installs
+ * redis-server; locally: `apt-get install -y redis-server`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { freePort } from '../../src/testing/index.js';
+
+/** A running redis-server that the test owns. */
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  /** Kills it (SIGKILL: an outage, not a shutdown) and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: it keeps nothing). */
+  restart(): Promise<void>;
+}
+
+/** Resolves once the server answers PING. */
+async function ready(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    const pong = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => resolve(false));
+      socket.on('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (data) => {
+        socket.destroy();
+        resolve(String(data).startsWith('+PONG'));
+      });
+    });
+    if (pong) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`redis-server on port ${port} did not answer`);
+}
+
+/** Starts a redis-server that keeps nothing on disk. */
+export async function startRedis(): Promise<TestRedis> {
+  if (spawnSync('redis-server', ['--version']).error) {
+    throw new Error(
+      'redis-server is not installed: the fleet tests need it (apt-get install -y redis-server; .ci/run does this)',
+    );
+  }
+  const port = await freePort();
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await ready(port, child);
+  };
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: launch,
+  };
+}
