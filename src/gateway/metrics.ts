@@ -19,8 +19,9 @@ export interface GatewayMetrics {
 }
 
 /**
- * A counter whose value is the runtime's own running total, set at scrape time. The runtime's
- * counters belong to the client entry and survive restarts, so they only ever grow.
+ * A counter whose value is the runtime's own running total, set at scrape time. Most of those
+ * belong to the client entry and survive restarts; the fuse's melts start again with a new
+ * incarnation, which Prometheus reads as a counter reset, as it should.
  */
 function healthCounter(
   registry: Registry,
