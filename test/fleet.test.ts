@@ -7,7 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientConfig, ClientHealth, RuntimeConfig } from '../src/index.js';
+import { systemClock, type Clock } from '../src/clock.js';
+import {
+  createRuntime,
+  type ClientConfig,
+  type ClientHealth,
+  type RuntimeConfig,
+} from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { startRedis, type TestRedis } from './support/redis.js';
 
@@ -187,6 +193,47 @@ describe('a fleet-wide fuse', () => {
     await expect.poll(async () => (await b!.health()).fuse.state, SLOW).toBe('closed');
     await expect.poll(async () => (await c!.health()).fuse.state, SLOW).toBe('closed');
     expect(server.requests).toBe(2);
+  }, 60_000);
+});
+
+describe('clock skew', () => {
+  it('does not matter: an opening travels as a duration, read on each machine clock', async () => {
+    server = await startTestServer();
+    const HOUR = 3_600_000;
+    /** A machine whose clock is `skewMs` off. */
+    const skewed = (skewMs: number): Clock => ({ ...systemClock, now: () => Date.now() + skewMs });
+    const client = {
+      provider: 'openai',
+      baseUrl: server.url,
+      model: 'm',
+      retry: false,
+      cache: false,
+      fuse: { maxFailures: 1, resetMs: 30_000, shared: { url: redis.url } },
+    } as const;
+    const ahead = await createRuntime({
+      clients: { gpt: client },
+      clock: skewed(HOUR),
+      logger: false,
+    });
+    const behind = await createRuntime({
+      clients: { gpt: client },
+      clock: skewed(-HOUR),
+      logger: false,
+    });
+    try {
+      for (const rt of [ahead, behind]) {
+        await expect.poll(() => rt.health('gpt').fleet?.fuse, SLOW).toBe('up');
+      }
+      server.inject({ kind: 'status', status: 500 }, { times: 1 });
+      await ahead.request('gpt', [{ role: 'user', content: 'x' }]).catch(() => undefined);
+      await expect.poll(() => behind.health('gpt').fuse.state, SLOW).toBe('open');
+      // Open for the ~30 s the first runtime has left, counted on the second one's own clock.
+      const left = behind.health('gpt').fuse.retryAt! - (Date.now() - HOUR);
+      expect(left).toBeGreaterThan(25_000);
+      expect(left).toBeLessThanOrEqual(30_000);
+    } finally {
+      await Promise.all([ahead.stop(), behind.stop()]);
+    }
   }, 60_000);
 });
 
