@@ -429,7 +429,14 @@ export class ClientCache {
       if (!redis.up) return { token: undefined };
       const ttl = Math.max(1, Math.ceil(deadline - Date.now()) + LOCK_MARGIN_MS);
       try {
-        if ((await redis.client.set(lock, token, { NX: true, PX: ttl })) === 'OK') return { token };
+        if ((await redis.client.set(lock, token, { NX: true, PX: ttl })) === 'OK') {
+          // The previous holder may have stored its answer and let go between our lookup and
+          // this lock: look once more before calling upstream.
+          const answer = await this.peerAnswer(key);
+          if (answer === undefined) return { token };
+          await this.release(key, token);
+          return this.peerHit(key, answer);
+        }
       } catch {
         return { token: undefined };
       }
@@ -437,11 +444,7 @@ export class ClientCache {
         await new Promise((resolve) => setTimeout(resolve, PEER_POLL_MS));
         if (cancelled() || Date.now() >= deadline) return { token: undefined };
         const answer = await this.peerAnswer(key);
-        if (answer !== undefined) {
-          this.stats.hits++;
-          this.remember(key, answer);
-          return { hit: answer };
-        }
+        if (answer !== undefined) return this.peerHit(key, answer);
         let held: number;
         try {
           held = await redis.client.exists(lock);
@@ -452,6 +455,12 @@ export class ClientCache {
         if (held === 0) break;
       }
     }
+  }
+
+  private peerHit(key: string, answer: CachedCompletion): { hit: CachedCompletion } {
+    this.stats.hits++;
+    this.remember(key, answer);
+    return { hit: answer };
   }
 
   /** Gives the fleet lock of `key` back, if it is still this token's. */
