@@ -76,7 +76,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`llm-actors: ${(e as Error).message}\n`);
     return 2;
   }
-  const runtime = await createRuntime(config.runtime);
+  let runtime;
+  try {
+    runtime = await createRuntime(config.runtime);
+  } catch (e) {
+    await closeDemo();
+    process.stderr.write(`llm-actors: ${(e as Error).message}\n`);
+    return isLlmActorsError(e) && e.code === 'INVALID_CONFIG' ? 2 : 1;
+  }
   let gateway;
   try {
     gateway = await createGateway(runtime, {

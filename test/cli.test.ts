@@ -99,6 +99,20 @@ describe('llm-actors serve', () => {
     );
   }, 30_000);
 
+  it('exits 2, demo server and all, when a client cannot start', async () => {
+    const path = config(`
+clients:
+  demo:
+    provider: openai
+    baseUrl: "\${LLM_ACTORS_DEMO_URL}"
+    model: m
+    cache: { store: sqlite, path: /dev/null/cannot/cache.sqlite }
+`);
+    const { out, exited } = cli(['serve', '--config', path, '--demo', '--port', '0']);
+    expect(await exited).toBe(2);
+    expect(out.stderr).toContain('clients.demo.cache: cannot open the sqlite cache');
+  }, 30_000);
+
   it('exits 1 when the port is in use', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

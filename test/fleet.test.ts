@@ -15,7 +15,7 @@ import {
   type RuntimeConfig,
 } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { startRedis, type TestRedis } from './support/redis.js';
+import { stallableProxy, startRedis, type TestRedis } from './support/redis.js';
 
 interface Answer {
   ok: boolean;
@@ -196,6 +196,59 @@ describe('a fleet-wide fuse', () => {
     await expect.poll(async () => (await b!.health()).fuse.state, SLOW).toBe('closed');
     await expect.poll(async () => (await c!.health()).fuse.state, SLOW).toBe('closed');
     expect(server.requests).toBe(2);
+  }, 60_000);
+});
+
+describe('in-process runtimes on one Redis', () => {
+  const config = (url: string, extra: Partial<ClientConfig> = {}): RuntimeConfig => ({
+    clients: {
+      gpt: { provider: 'openai', baseUrl: server.url, model: 'm', retry: false, ...extra },
+    } as Record<string, ClientConfig>,
+    cache: { store: 'redis', url },
+    logger: false,
+  });
+
+  it('gives the fleet lock back when its holder restarts, so a waiter calls at once', async () => {
+    server = await startTestServer();
+    const a = await createRuntime(config(redis.url));
+    const b = await createRuntime(config(redis.url));
+    try {
+      for (const rt of [a, b])
+        await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('up');
+      server.inject({ kind: 'latency', ms: 60_000 }, { times: 1 });
+      const holding = a.request('gpt', [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);
+      await expect.poll(() => server.requests, SLOW).toBe(1);
+      const waiting = b.request('gpt', [{ role: 'user', content: 'q' }], { timeoutMs: 20_000 });
+      await a.restart('gpt');
+      expect(await holding).toMatchObject({ code: 'CLIENT_RESTARTED' });
+      // Without the release, the lock would outlive a's 30 s deadline and b would time out.
+      expect(await waiting).toMatchObject({ text: 'echo: q', cacheHit: false });
+      expect(server.requests).toBe(2);
+    } finally {
+      await Promise.all([a.stop({ timeoutMs: 0 }), b.stop({ timeoutMs: 0 })]);
+    }
+  }, 60_000);
+
+  it('treats a stalled Redis as down: requests go upstream, health says so, stop returns', async () => {
+    server = await startTestServer();
+    const proxy = await stallableProxy(redis.port);
+    const rt = await createRuntime(config(proxy.url, { timeoutMs: 5_000 }));
+    try {
+      await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('up');
+      await rt.request('gpt', [{ role: 'user', content: 'before' }]);
+      proxy.stall();
+      const during = await rt.request('gpt', [{ role: 'user', content: 'during' }]);
+      expect(during).toMatchObject({ text: 'echo: during', cacheHit: false });
+      expect(rt.health('gpt').fleet).toEqual({ cache: 'down' });
+      proxy.resume();
+      await rt.request('gpt', [{ role: 'user', content: 'after' }]);
+      expect(rt.health('gpt').fleet).toEqual({ cache: 'up' });
+      proxy.stall();
+      await rt.request('gpt', [{ role: 'user', content: 'stalled again' }]);
+    } finally {
+      await rt.stop({ timeoutMs: 500 });
+      await proxy.close();
+    }
   }, 60_000);
 });
 

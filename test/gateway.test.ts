@@ -3,6 +3,7 @@
  * streaming) and plain HTTP for health, metrics, admin and the error mappings.
  */
 import OpenAI from 'openai';
+import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway/index.js';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
@@ -433,6 +434,80 @@ describe('health, readiness and metrics', () => {
       expect(text).toContain(line);
     }
     expect(text).toMatch(/^# TYPE llm_actors_gateway_request_duration_seconds histogram$/m);
+  });
+});
+
+describe('edges of the wire format', () => {
+  it('streams an empty answer that the official stream helper can assemble', async () => {
+    const { url, upstream } = await start();
+    upstream.setReply(() => '');
+    const stream = sdk(url).chat.completions.stream({ model: 'gpt', messages: hi });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]!.message.role).toBe('assistant');
+    expect(final.choices[0]!.message.content ?? '').toBe('');
+  });
+
+  it('sends finish reasons OpenAI has no name for as stop, keeping the original beside it', async () => {
+    server = await startTestServer();
+    runtime = await createRuntime({
+      clients: {
+        odd: {
+          provider: 'driver',
+          model: 'd',
+          request: () => ({}),
+          output: () => ({ text: 'paused', finishReason: 'other' as const }),
+        },
+      },
+      logger: false,
+    });
+    gateway = await createGateway(runtime, { port: 0, logger: false });
+    const res = (await (await post(gateway.url, { model: 'odd', messages: hi })).json()) as {
+      choices: Array<Record<string, unknown>>;
+    };
+    expect(res.choices[0]).toMatchObject({
+      finish_reason: 'stop',
+      llm_actors_finish_reason: 'other',
+    });
+  });
+
+  it('answers HEAD /events at once and a malformed percent-encoding with 400', async () => {
+    const { url } = await start();
+    const head = await fetch(`${url}/events`, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(head.status).toBe(200);
+    expect((await fetch(`${url}/health/%E0%A4%A`)).status).toBe(400);
+    const admin = await fetch(`${url}/admin/clients/%zz/restart`, { method: 'POST' });
+    expect(admin.status).toBe(400);
+  });
+
+  it('tells the callers of requests under way at a drain to close their connection', async () => {
+    const { url, upstream } = await start();
+    const pool = new Pool(url, { connections: 1 });
+    try {
+      const ask = async (content: string) => {
+        const res = await pool.request({
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content }] }),
+        });
+        await res.body.text();
+        return res;
+      };
+      expect((await ask('before')).headers.connection).toBe('keep-alive');
+      upstream.inject({ kind: 'latency', ms: 300 }, { times: 1 });
+      const slow = ask('slow');
+      await expect.poll(() => upstream.requests).toBe(2);
+      const closed = gateway!.close({ timeoutMs: 10_000 });
+      const res = await slow;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers.connection).toBe('close');
+      await closed;
+    } finally {
+      await pool.destroy();
+    }
   });
 });
 

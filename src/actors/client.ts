@@ -305,6 +305,8 @@ export class ClientActor {
     this.dead = true;
     for (const flight of this.flights) {
       flight.state = 'done';
+      // Other processes wait on this lock: give it back now rather than at its expiry.
+      if (flight.lock !== undefined) void this.cache?.release(flight.key!, flight.lock);
       flight.cancel.abort(error);
       for (const waiter of flight.waiters) this.fail(waiter, error, false);
       flight.waiters.clear();
@@ -441,7 +443,9 @@ export class ClientActor {
     const maxAttempts = retry ? retry.maxAttempts : 1;
     const cancel = flight.cancel;
     if (flight.key !== undefined && flight.sink === undefined && this.cache?.sharedFlights) {
-      const turn = await this.cache.turn(flight.key, flight.deadline, () => cancel.aborted);
+      // Redis lock times are wall-clock times; the flight's deadline is on the runtime's clock.
+      const deadline = Date.now() + (flight.deadline - this.clock.now());
+      const turn = await this.cache.turn(flight.key, deadline, () => cancel.aborted);
       if (this.dead) return { error: restarted(this.config.name) };
       if ('hit' in turn) return { value: turn.hit, raw: undefined, fromPeer: true };
       flight.lock = turn.token;

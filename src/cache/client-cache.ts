@@ -333,7 +333,7 @@ export class ClientCache {
     if (writing !== undefined) return this.hit(writing);
     let value: unknown;
     try {
-      value = await this.keyv.get(key);
+      value = await this.bounded(this.keyv.get(key));
     } catch (error) {
       // A store fault, not a bad entry (those come back as UNREADABLE): nothing to drop.
       this.fault('get', error);
@@ -391,7 +391,7 @@ export class ClientCache {
     this.front?.clear();
     this.writing.clear();
     await Promise.allSettled(this.writes);
-    await this.keyv.clear();
+    await this.bounded(this.keyv.clear());
   }
 
   /** Lets writes under way land, then closes the store's connection. */
@@ -429,7 +429,7 @@ export class ClientCache {
       if (!redis.up) return { token: undefined };
       const ttl = Math.max(1, Math.ceil(deadline - Date.now()) + LOCK_MARGIN_MS);
       try {
-        if ((await redis.client.set(lock, token, { NX: true, PX: ttl })) === 'OK') {
+        if ((await redis.run(redis.client.set(lock, token, { NX: true, PX: ttl }))) === 'OK') {
           // The previous holder may have stored its answer and let go between our lookup and
           // this lock: look once more before calling upstream.
           const answer = await this.peerAnswer(key);
@@ -447,7 +447,7 @@ export class ClientCache {
         if (answer !== undefined) return this.peerHit(key, answer);
         let held: number;
         try {
-          held = await redis.client.exists(lock);
+          held = await redis.run(redis.client.exists(lock));
         } catch {
           return { token: undefined };
         }
@@ -455,6 +455,11 @@ export class ClientCache {
         if (held === 0) break;
       }
     }
+  }
+
+  /** A store operation, bounded in time when the store is Redis (see `RedisLink.run`). */
+  private bounded<T>(operation: Promise<T>): Promise<T> {
+    return this.redis === undefined ? operation : this.redis.run(operation);
   }
 
   private peerHit(key: string, answer: CachedCompletion): { hit: CachedCompletion } {
@@ -466,10 +471,13 @@ export class ClientCache {
   /** Gives the fleet lock of `key` back, if it is still this token's. */
   async release(key: string, token: string): Promise<void> {
     try {
-      await this.redis!.client.eval(RELEASE_SCRIPT, {
-        keys: [`llm-actors:lock:${this.prefix}${key}`],
-        arguments: [token],
-      });
+      const redis = this.redis!;
+      await redis.run(
+        redis.client.eval(RELEASE_SCRIPT, {
+          keys: [`llm-actors:lock:${this.prefix}${key}`],
+          arguments: [token],
+        }),
+      );
     } catch {
       // The lock expires by itself.
     }
@@ -478,7 +486,7 @@ export class ClientCache {
   /** A valid answer another process stored, read without counting a miss. */
   private async peerAnswer(key: string): Promise<CachedCompletion | undefined> {
     try {
-      const value: unknown = await this.keyv.get(key);
+      const value: unknown = await this.bounded(this.keyv.get(key));
       return isCachedCompletion(value) ? value : undefined;
     } catch {
       return undefined;
@@ -499,7 +507,7 @@ export class ClientCache {
 
   private async write(key: string, value: CachedCompletion): Promise<void> {
     try {
-      await this.keyv.set(key, value);
+      await this.bounded(this.keyv.set(key, value));
     } catch (error) {
       this.fault('set', error);
     } finally {
@@ -509,7 +517,7 @@ export class ClientCache {
 
   private async drop(key: string): Promise<void> {
     try {
-      await this.keyv.delete(key);
+      await this.bounded(this.keyv.delete(key));
     } catch (error) {
       this.fault('delete', error);
     }

@@ -9,14 +9,25 @@ import { createClient, type RedisClientType } from '@redis/client';
 /** A Redis connection and whether it can serve commands now. */
 export interface RedisLink {
   readonly client: RedisClientType;
-  /** True while connected and ready. */
+  /** True while connected, ready, and answering. */
   readonly up: boolean;
+  /**
+   * Awaits a command for at most {@link COMMAND_TIMEOUT_MS}. node-redis times out only the
+   * commands it has not written yet; a stalled Redis (paused, partitioned) keeps the socket up
+   * and never answers the written ones, so the bound is ours. A command left unanswered marks
+   * the link down until the next one is answered.
+   */
+  run<T>(command: Promise<T>): Promise<T>;
   /** Closes the connection (pending commands fail). */
   close(): Promise<void>;
 }
 
 const CONNECT_TIMEOUT_MS = 1_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/** A command unanswered after this long fails (see {@link RedisLink.run}). */
+export const COMMAND_TIMEOUT_MS = 500;
+/** How long a graceful close may wait for replies before the socket is destroyed. */
+const CLOSE_TIMEOUT_MS = 500;
 
 /**
  * Opens a connection to `url` without waiting for it: the first commands may fail while it
@@ -33,6 +44,7 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
     },
   }) as RedisClientType;
   let up = false;
+  let stalled = false;
   let closed = false;
   client.on('ready', () => {
     if (!up) logger.info({ redis: role }, 'redis connected');
@@ -51,13 +63,41 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
   return {
     client,
     get up() {
-      return up && client.isReady;
+      return up && !stalled && client.isReady;
+    },
+    run<T>(command: Promise<T>): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          if (!stalled) logger.warn({ redis: role }, 'redis stopped answering');
+          stalled = true;
+          reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`));
+        }, COMMAND_TIMEOUT_MS);
+      });
+      command.catch(() => undefined);
+      return Promise.race([command, late]).then(
+        (value) => {
+          clearTimeout(timer);
+          stalled = false;
+          return value;
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          throw error;
+        },
+      );
     },
     async close() {
       closed = true;
       up = false;
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      if (!client.isOpen) return client.destroy();
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([client.close().catch(() => 'failed' as const), gaveUp]);
+      clearTimeout(timer);
+      if (outcome !== undefined) client.destroy();
     },
   };
 }

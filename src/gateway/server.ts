@@ -156,7 +156,8 @@ export async function createGateway(
   const page = dashboardHtml();
   const dashboards = new Set<ServerResponse>();
   let draining = false;
-  let active = 0;
+  /** Responses under way: a drain waits for them (and tells their callers to go elsewhere). */
+  const active = new Set<ServerResponse>();
   let idle: (() => void) | undefined;
 
   const snapshot = (): string =>
@@ -261,13 +262,12 @@ export async function createGateway(
       'x-accel-buffering': 'no',
     });
     const model = runtime.health(request.client).model;
+    // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
+    // (an empty answer), since clients build the message from it.
+    res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));
     try {
-      // As OpenAI does: the role in the first chunk only.
-      let delta: { role?: 'assistant'; content: string } = { role: 'assistant', content: '' };
       while (!next.done) {
-        delta.content = next.value.text;
-        if (!res.writableEnded) res.write(chunkEvent(id, model, delta));
-        delta = { content: '' };
+        if (!res.writableEnded) res.write(chunkEvent(id, model, { content: next.value.text }));
         next = await iterator.next();
       }
       const completion = await stream.completion;
@@ -311,6 +311,8 @@ export async function createGateway(
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
+    // A HEAD has no body to stream: its headers are the whole answer.
+    if (req.method === 'HEAD') return void res.end();
     res.write('retry: 1000\n\n' + snapshot());
     dashboards.add(res);
     req.on('close', () => dashboards.delete(res));
@@ -365,6 +367,27 @@ export async function createGateway(
     sendJson(res, 202, { cleared: name });
   }
 
+  /** A path segment decoded, or undefined when its percent-encoding is malformed. */
+  function segment(encoded: string): string | undefined {
+    try {
+      return decodeURIComponent(encoded);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function badPath(res: ServerResponse, path: string): void {
+    sendError(
+      res,
+      simpleError(
+        400,
+        'invalid_request_error',
+        'INVALID_REQUEST',
+        `malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`,
+      ),
+    );
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -387,7 +410,10 @@ export async function createGateway(
     }
     if (method === 'POST' && path.startsWith('/admin/clients/')) {
       const match = /^\/admin\/clients\/([^/]+)\/(restart|clear-cache)$/.exec(path);
-      if (match) return admin(req, res, decodeURIComponent(match[1]!), match[2]!);
+      if (match) {
+        const name = segment(match[1]!);
+        return name === undefined ? badPath(res, path) : admin(req, res, name, match[2]!);
+      }
     }
     if (method !== 'GET' && method !== 'HEAD') return notFound(res, method, path);
     switch (path) {
@@ -422,7 +448,10 @@ export async function createGateway(
         });
         return void res.end(page);
     }
-    if (path.startsWith('/health/')) return health(res, decodeURIComponent(path.slice(8)));
+    if (path.startsWith('/health/')) {
+      const name = segment(path.slice(8));
+      return name === undefined ? badPath(res, path) : health(res, name);
+    }
     notFound(res, method, path);
   }
 
@@ -441,9 +470,13 @@ export async function createGateway(
   }
 
   const server = createServer((req, res) => {
-    active++;
+    active.add(res);
+    // Draining: answer, then close the connection, so keep-alive callers go elsewhere and the
+    // requests under way can reach none.
+    if (draining) res.setHeader('connection', 'close');
     res.on('close', () => {
-      if (--active === 0) idle?.();
+      active.delete(res);
+      if (active.size === 0) idle?.();
     });
     route(req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'gateway route failed');
@@ -477,7 +510,8 @@ export async function createGateway(
         for (const res of dashboards) res.end();
         dashboards.clear();
         server.closeIdleConnections();
-        if (active > 0) {
+        for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+        if (active.size > 0) {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             new Promise<void>((resolve) => (idle = resolve)),

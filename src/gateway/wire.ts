@@ -5,7 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import { isLlmActorsError, type ErrorCode } from '../errors.js';
-import type { ChatMessage, Completion, RequestOptions } from '../request.js';
+import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../request.js';
 
 /** A chat request as the runtime takes it. */
 export interface GatewayChatRequest {
@@ -143,6 +143,19 @@ function readMessage(value: unknown, i: number): ChatMessage | ErrorAnswer {
   return message;
 }
 
+/**
+ * A finish reason as OpenAI's clients know them (stop, length, tool_calls, content_filter):
+ * `other` and `error` have no OpenAI value and are sent as `stop`, the original kept beside it.
+ */
+function openaiFinish(reason: FinishReason): {
+  finish_reason: string;
+  llm_actors_finish_reason?: string;
+} {
+  return reason === 'other' || reason === 'error'
+    ? { finish_reason: 'stop', llm_actors_finish_reason: reason }
+    : { finish_reason: reason };
+}
+
 function created(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -166,7 +179,7 @@ export function completionBody(completion: Completion, id = completionId()): obj
       index,
       message: { role: 'assistant', content: choice.text, refusal: null },
       logprobs: null,
-      finish_reason: choice.finishReason,
+      ...openaiFinish(choice.finishReason),
     })),
     usage: usageBody(completion),
   };
@@ -185,14 +198,15 @@ export function chunkEvent(
   id: string,
   model: string,
   delta: { role?: 'assistant'; content?: string },
-  finishReason: string | null = null,
+  finishReason: FinishReason | null = null,
 ): string {
+  const finish = finishReason === null ? { finish_reason: null } : openaiFinish(finishReason);
   const chunk = {
     id,
     object: 'chat.completion.chunk',
     created: created(),
     model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index: 0, delta, logprobs: null, ...finish }],
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { freePort } from '../../src/testing/index.js';
 
 /** A running redis-server that the test owns. */
@@ -65,5 +65,52 @@ export async function startRedis(): Promise<TestRedis> {
       await exited;
     },
     restart: launch,
+  };
+}
+
+/** A TCP proxy in front of Redis that can stall: it keeps the connections up but stops passing data. */
+export interface StallableProxy {
+  readonly url: string;
+  /** From now on nothing passes (a paused or partitioned Redis). */
+  stall(): void;
+  /** Passes what was held back, and everything after. */
+  resume(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link StallableProxy} to the Redis on `port`. */
+export async function stallableProxy(port: number): Promise<StallableProxy> {
+  let stalled = false;
+  const held: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const pass = (from: Socket, to: Socket) =>
+      from.on('data', (data) => (stalled ? held.push(() => to.write(data)) : to.write(data)));
+    pass(client, upstream);
+    pass(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    stall: () => (stalled = true),
+    resume() {
+      stalled = false;
+      for (const write of held.splice(0)) write();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
