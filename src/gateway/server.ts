@@ -3,28 +3,16 @@
  * health, Prometheus metrics and a live dashboard. Plain `node:http`: the gateway adds a JSON
  * parse, a runtime call and a JSON write to each request, and nothing else on that path.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { ClientHealth } from '../health.js';
-import type { Completion } from '../request.js';
 import type { Runtime } from '../runtime.js';
-import type { StreamChunk } from '../stream.js';
+import { chatHandler } from './chat.js';
 import { dashboardHtml } from './dashboard.js';
+import { bearer, digest, sendError, sendJson, simpleError, tokenMatches } from './http.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
-import {
-  chunkEvent,
-  closingEvents,
-  completionBody,
-  completionId,
-  errorAnswer,
-  errorEvent,
-  invalidBody,
-  readChatRequest,
-  type ErrorAnswer,
-  type GatewayChatRequest,
-} from './wire.js';
+import { errorAnswer } from './wire.js';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -63,73 +51,8 @@ export interface Gateway {
 
 const DEFAULT_PORT = 8787;
 const DEFAULT_MAX_BODY = 1024 * 1024;
-const JSON_TYPE = 'application/json; charset=utf-8';
 const DASHBOARD_CSP =
   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
-
-/** A digest of a token, so that comparisons take the same time whatever the guess. */
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  return match?.[1]?.trim();
-}
-
-function tokenMatches(given: string | undefined, accepted: readonly Buffer[]): boolean {
-  if (given === undefined) return false;
-  const d = digest(given);
-  let ok = false;
-  for (const a of accepted) ok = timingSafeEqual(d, a) || ok;
-  return ok;
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, answer: ErrorAnswer): void {
-  sendJson(res, answer.status, answer.body, answer.headers);
-}
-
-function simpleError(status: number, type: string, code: string, message: string): ErrorAnswer {
-  return { status, headers: {}, body: { error: { message, type, code, param: null } } };
-}
-
-/** Reads the whole body, or answers 413 once it is larger than `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.resolve('too_large');
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        resolve('too_large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 /**
  * Starts the gateway in front of `runtime` and resolves once it listens.
@@ -180,104 +103,7 @@ export async function createGateway(
   });
   const clientLabel = (name: string) => (known.has(name) ? name : '(unknown)');
 
-  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const raw = await readBody(req, maxBodyBytes);
-    if (raw === 'too_large') {
-      res.setHeader('connection', 'close');
-      return sendError(
-        res,
-        simpleError(
-          413,
-          'invalid_request_error',
-          'BODY_TOO_LARGE',
-          `the body is larger than ${maxBodyBytes} bytes`,
-        ),
-      );
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return sendError(res, invalidBody('the body is not valid JSON'));
-    }
-    const request = readChatRequest(body);
-    if ('status' in request) return sendError(res, request);
-    // A caller that goes away cancels its upstream call: nobody is left to read the answer.
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    request.options.signal = abort.signal;
-    const done = (outcome: string, cacheHit: boolean) =>
-      metrics.observe(
-        clientLabel(request.client),
-        outcome,
-        cacheHit,
-        (performance.now() - started) / 1000,
-      );
-    if (request.stream) return streamChat(request, res, done);
-    let completion: Completion;
-    try {
-      completion = await runtime.request(request.client, request.messages, request.options);
-    } catch (error) {
-      const answer = errorAnswer(error);
-      done(answer.body.error.code, false);
-      if (answer.status >= 500)
-        logger.warn({ client: request.client, err: answer.body.error }, 'request failed');
-      return sendError(res, answer);
-    }
-    done('ok', completion.cacheHit);
-    sendJson(res, 200, completionBody(completion), {
-      'x-llm-actors-client': completion.client,
-      'x-llm-actors-cache': completion.cacheHit ? 'hit' : 'miss',
-    });
-  }
-
-  async function streamChat(
-    request: GatewayChatRequest,
-    res: ServerResponse,
-    done: (outcome: string, cacheHit: boolean) => void,
-  ): Promise<void> {
-    const stream = runtime.stream(request.client, request.messages, request.options);
-    const iterator = stream[Symbol.asyncIterator]();
-    res.on('close', () => {
-      if (!res.writableFinished) stream.cancel();
-    });
-    // Until the first delta the answer can still be an HTTP error with its status (an open
-    // fuse is a 503 with Retry-After, not a 200 that fails later).
-    let next: IteratorResult<StreamChunk>;
-    try {
-      next = await iterator.next();
-    } catch (error) {
-      stream.completion.catch(() => undefined);
-      const answer = errorAnswer(error);
-      done(answer.body.error.code, false);
-      return sendError(res, answer);
-    }
-    const id = completionId();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-    const model = runtime.health(request.client).model;
-    // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
-    // (an empty answer), since clients build the message from it.
-    res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));
-    try {
-      while (!next.done) {
-        if (!res.writableEnded) res.write(chunkEvent(id, model, { content: next.value.text }));
-        next = await iterator.next();
-      }
-      const completion = await stream.completion;
-      done('ok', completion.cacheHit);
-      res.end(closingEvents(id, completion, request.includeUsage));
-    } catch (error) {
-      done(errorAnswer(error).body.error.code, false);
-      res.end(errorEvent(error) + 'data: [DONE]\n\n');
-    }
-  }
+  const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, clientLabel });
 
   function health(res: ServerResponse, name: string | undefined): void {
     if (name === undefined) return sendJson(res, 200, runtime.health());
