@@ -43,7 +43,7 @@ describe('entry points', () => {
   });
 
   it('llm-actors/ax reaches Ax and nothing of the AI SDK', () => {
-    const reached = [...packagesReachedFrom('src/ax.ts')];
+    const reached = [...packagesReachedFrom('src/ax/index.ts')];
     expect(reached).toContain('@ax-llm/ax');
     expect(reached.filter((p) => /^(ai|@ai-sdk\/)/.test(p))).toEqual([]);
   });

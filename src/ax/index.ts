@@ -6,13 +6,7 @@
  * @packageDocumentation
  */
 import {
-  AxAIServiceAbortedError,
-  AxAIServiceAuthenticationError,
   AxAIServiceError,
-  AxAIServiceNetworkError,
-  AxAIServiceResponseError,
-  AxAIServiceStatusError,
-  AxAIServiceTimeoutError,
   AxMediaNotSupportedError,
   axCreateDefaultColorLogger,
   axEmitUsageEvent,
@@ -26,7 +20,6 @@ import type {
   AxAIServiceOptions,
   AxChatRequest,
   AxChatResponse,
-  AxChatResponseResult,
   AxEmbedResponse,
   AxLoggerFunction,
   AxModelConfig,
@@ -34,99 +27,32 @@ import type {
   AxSpeechResponse,
   AxTranscriptionResponse,
 } from '@ax-llm/ax';
-import type { ProviderName } from './config.js';
-import { LlmActorsError, isLlmActorsError, type ErrorCode } from './errors.js';
-import type { ChatMessage, Completion, FinishReason, RequestOptions } from './request.js';
-import type { Runtime } from './runtime.js';
-import type { CompletionStream } from './stream.js';
+import type { ProviderName } from '../config.js';
+import type { ChatMessage, Completion, RequestOptions } from '../request.js';
+import type { Runtime } from '../runtime.js';
+import type { CompletionStream } from '../stream.js';
+import { toAxError } from './errors.js';
+import {
+  FINISH_REASONS,
+  MEDIA_NAMES,
+  NO_MEDIA,
+  defined,
+  invalid,
+  mergeSignals,
+  metadata,
+  named,
+  providerExtra,
+  type ChatPromptItem,
+  type UserContent,
+} from './mapping.js';
+import type { AxServiceModelConfig, AxServiceOptions } from './types.js';
 
-/** Ax's model config plus `seed`, which Ax's own type lacks but passes through untouched. */
-export type AxServiceModelConfig = AxModelConfig & { seed?: number };
-
-/** Options of {@link createAxService}. */
-export interface AxServiceOptions {
-  /** The name Ax sees: `getName()` and `modelUsage.ai`. Default `'llm-actors'`. */
-  name?: string;
-  /** `getId()`. Default `llm-actors:<client>`. */
-  id?: string;
-  /** Defaults under every request's `modelConfig`, as the `config` of Ax's own providers. */
-  modelConfig?: AxServiceModelConfig;
-  /** Ax service options (`debug`, `logger`, `timeout`, `abortSignal`…); `setOptions` replaces them. */
-  options?: AxAIServiceOptions;
-  /** Part of every request's cache key: a new id gets fresh answers, themselves cached. */
-  rolloutId?: string | number;
-  /** `false` bypasses the client's cache (read, write and single-flight) for every request. */
-  cache?: boolean;
-}
-
-/** What the adapter adds under `AxChatResponse.providerMetadata`. */
-export interface AxServiceResponseMetadata {
-  /** The llm-actors client that answered. */
-  client: string;
-  /** True when served from the client's cache: no fuse, no network, nothing paid. */
-  cacheHit: boolean;
-  /** llm-actors' latency of the answer, in ms. */
-  latencyMs: number;
-}
-
-/** The `providerMetadata` key of {@link AxServiceResponseMetadata}. */
-export const AX_METADATA_KEY = 'llmActors';
-
-type ChatPromptItem = AxChatRequest['chatPrompt'][number];
-type UserContent = Extract<ChatPromptItem, { role: 'user' }>['content'];
-type AxFinishReason = AxChatResponseResult['finishReason'];
-
-const NO_MEDIA: AxAIFeatures['media'] = {
-  images: { supported: false, formats: [] },
-  audio: { supported: false, formats: [] },
-  files: { supported: false, formats: [], uploadMethod: 'none' },
-  urls: { supported: false, webSearch: false, contextFetching: false },
-};
-
-// Ax's names for what a user content part carries, as AxMediaNotSupportedError words them.
-const MEDIA_NAMES: Record<string, string> = {
-  image: 'Images',
-  audio: 'Audio',
-  file: 'Files',
-  url: 'URLs',
-};
-
-const FINISH_REASONS: Record<FinishReason, AxFinishReason> = {
-  stop: 'stop',
-  length: 'length',
-  content_filter: 'content_filter',
-  tool_calls: 'function_call',
-  error: 'error',
-  other: undefined,
-};
-
-// Sampling fields with a wire name per provider; any other pairing is ignored, as Ax's own
-// providers ignore what their API lacks (OpenAI has no topK). Drivers get none of them: their
-// `extra` is theirs to define.
-type SamplingField = 'topP' | 'topK' | 'presencePenalty' | 'frequencyPenalty';
-const SAMPLING: Record<ProviderName, Partial<Record<SamplingField, string>>> = {
-  openai: {
-    topP: 'top_p',
-    presencePenalty: 'presence_penalty',
-    frequencyPenalty: 'frequency_penalty',
-  },
-  anthropic: { topP: 'top_p', topK: 'top_k' },
-  ollama: {
-    topP: 'top_p',
-    topK: 'top_k',
-    presencePenalty: 'presence_penalty',
-    frequencyPenalty: 'frequency_penalty',
-  },
-  driver: {},
-};
-
-// Mistakes of the caller or its setup: no retry, no failover can help.
-const CALLER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'INVALID_REQUEST',
-  'INVALID_CONFIG',
-  'UNKNOWN_CLIENT',
-  'RUNTIME_STOPPED',
-]);
+export {
+  AX_METADATA_KEY,
+  type AxServiceModelConfig,
+  type AxServiceOptions,
+  type AxServiceResponseMetadata,
+} from './types.js';
 
 let defaultLogger: AxLoggerFunction | undefined;
 
@@ -480,113 +406,4 @@ class LlmActorsAxService implements AxAIService {
       undefined,
     ) as AxAIServiceError;
   }
-}
-
-function invalid(client: string, message: string): LlmActorsError {
-  return new LlmActorsError('INVALID_REQUEST', `${client}: ${message}`, {
-    client,
-    retryable: false,
-  });
-}
-
-function named(m: ChatMessage, name: string | undefined): ChatMessage {
-  return name === undefined ? m : { ...m, name };
-}
-
-function metadata(c: Completion): Record<string, Record<string, unknown>> {
-  const meta: AxServiceResponseMetadata = {
-    client: c.client,
-    cacheHit: c.cacheHit,
-    latencyMs: c.latencyMs,
-  };
-  return { [AX_METADATA_KEY]: { ...meta } };
-}
-
-/** RequestOptions without undefined members: llm-actors validates every key that is present. */
-function defined(o: RequestOptions): RequestOptions {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as RequestOptions;
-}
-
-function mergeSignals(
-  a: AbortSignal | undefined,
-  b: AbortSignal | undefined,
-): AbortSignal | undefined {
-  if (!a || !b || a === b) return a ?? b;
-  return AbortSignal.any([a, b]);
-}
-
-/** What of Ax's model config has a wire name on this provider, as `extra`. */
-function providerExtra(
-  provider: ProviderName,
-  mc: AxServiceModelConfig,
-  responseFormat: 'json_object' | 'json_schema' | undefined,
-): Record<string, unknown> | undefined {
-  const sampling: Record<string, unknown> = {};
-  for (const [field, wire] of Object.entries(SAMPLING[provider])) {
-    const value = mc[field as SamplingField];
-    if (value !== undefined) sampling[wire] = value;
-  }
-  const extra: Record<string, unknown> =
-    provider === 'ollama' && Object.keys(sampling).length > 0 ? { options: sampling } : sampling;
-  if (provider === 'openai' && (mc.n ?? 1) > 1) extra.n = mc.n;
-  if (responseFormat === 'json_object') {
-    if (provider === 'openai') extra.response_format = { type: 'json_object' };
-    if (provider === 'ollama') extra.format = 'json';
-  }
-  return Object.keys(extra).length > 0 ? extra : undefined;
-}
-
-/**
- * The Ax error for an llm-actors error, chosen so that Ax retries exactly what llm-actors calls
- * retryable: AxGen retries only 5xx status errors, network errors, timeouts and cut streams, so
- * a retryable error becomes one of those (a retryable 408/409/429, or a fuse, queue or crash
- * error, becomes a 503; the real status stays on `cause`). The llm-actors error is `cause`; its
- * message, already scrubbed of secrets, is the message. Anything else passes through as it is.
- */
-function toAxError(e: unknown, client: string, timeoutMs: number | undefined): unknown {
-  if (!isLlmActorsError(e)) return e;
-  const url = `llm-actors://${encodeURIComponent(client)}`;
-  const context = { llmActors: e.toJSON() };
-  const status = typeof e.status === 'number' ? e.status : undefined;
-  const statusError = (s: number) =>
-    new AxAIServiceStatusError(s, e.code, url, undefined, e.body, context, undefined, false);
-  let message = `${e.code}: ${e.message}`;
-  let error: AxAIServiceError;
-  if (e.code === 'ABORTED') {
-    error = new AxAIServiceAbortedError(url, e.message, undefined, context, false);
-  } else if (e.retryable) {
-    if (e.code === 'TIMEOUT') {
-      // Only a deadline set through Ax is known here (the client's default is not): no guess.
-      error = new AxAIServiceTimeoutError(
-        url,
-        timeoutMs ?? 0,
-        undefined,
-        { ...context, timeoutMs },
-        false,
-      );
-    } else if (e.code === 'NETWORK_ERROR') {
-      error = new AxAIServiceNetworkError(e, url, undefined, undefined, context, false);
-    } else if (status !== undefined && status >= 500 && status < 600) {
-      error = statusError(status);
-    } else {
-      message += ' (retryable: surfaced to Ax as HTTP 503)';
-      error = statusError(503);
-    }
-  } else if (e.code === 'PROVIDER_ERROR' && (status === 401 || status === 403)) {
-    error = new AxAIServiceAuthenticationError(url, undefined, e.body, context, false);
-  } else if (e.code === 'PROVIDER_ERROR' && status !== undefined && status < 500) {
-    error = statusError(status);
-  } else if (CALLER_CODES.has(e.code)) {
-    error = new AxAIServiceError(message, url, undefined, undefined, context, false);
-  } else {
-    // BAD_RESPONSE, CLIENT_FAILED, a non-retryable 5xx: this provider cannot answer it, though
-    // another might (AxBalancer fails over on a response error; AxGen does not retry it).
-    error = new AxAIServiceResponseError(message, url, undefined, context, false);
-  }
-  error.message = message;
-  error.stack = error.toString();
-  Object.defineProperty(error, 'cause', { value: e, writable: true, configurable: true });
-  return error;
 }
