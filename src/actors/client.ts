@@ -214,6 +214,25 @@ export class ClientActor {
     // pipeline itself throws (a crash) from being reported as unhandled.
     promise.catch(noop);
     const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
+    const deadline = waiter.startedAt + timeoutMs;
+    const cached = this.cache !== null && options?.cache !== false;
+    const key = cached
+      ? cacheKey({
+          provider: this.config.provider,
+          baseUrl: this.config.baseUrl,
+          model: this.config.model,
+          messages: waiter.messages,
+          params: waiter.params,
+          rolloutId: waiter.rolloutId,
+        })
+      : undefined;
+    const found = key === undefined ? undefined : this.cache!.lookup(key);
+    if (found !== undefined && !(found instanceof Promise) && sink === undefined) {
+      // A memory-cache hit is answered now: no deadline timer or abort listener to set up
+      // only to tear it down again.
+      this.proceed(waiter, key, found, sink, deadline);
+      return promise;
+    }
     waiter.timer = this.clock.setTimeout(
       () => this.leave(waiter, timedOut(this.config.name, timeoutMs)),
       timeoutMs,
@@ -223,20 +242,6 @@ export class ClientActor {
       waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     sink?.onCancel(() => this.leave(waiter, aborted(this.config.name)));
-    const deadline = waiter.startedAt + timeoutMs;
-    if (this.cache === null || options?.cache === false) {
-      this.proceed(waiter, undefined, undefined, sink, deadline);
-      return promise;
-    }
-    const key = cacheKey({
-      provider: this.config.provider,
-      baseUrl: this.config.baseUrl,
-      model: this.config.model,
-      messages: waiter.messages,
-      params: waiter.params,
-      rolloutId: waiter.rolloutId,
-    });
-    const found = this.cache.lookup(key);
     if (found instanceof Promise) {
       found
         .then((hit) => this.proceed(waiter, key, hit, sink, deadline))
