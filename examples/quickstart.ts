@@ -3,7 +3,7 @@
  * flaky, one down — with a SQLite cache under .cache/. A burst of requests, a progress bar,
  * then each client's health. Run it twice: the second run is served from the persisted cache.
  *
- *   npm start
+ *   npm run quickstart
  */
 import { mkdirSync } from 'node:fs';
 import { pino } from 'pino';
@@ -142,6 +142,6 @@ for (const row of rows) console.log(line(row));
 await runtime.stop();
 await Promise.all([healthyUpstream.close(), flakyUpstream.close()]);
 console.log(
-  '\nCache: .cache/quickstart.sqlite (run `npm start` again to see it served from the cache)',
+  '\nCache: .cache/quickstart.sqlite (run `npm run quickstart` again to see it served from the cache)',
 );
 console.log('Logs:  .cache/quickstart.log');
