@@ -61,6 +61,32 @@ function healthGauge(
   });
 }
 
+/** A gauge per client and value of `label`: 1 for the client's current value, 0 for the others. */
+function oneHotGauge(
+  registry: Registry,
+  runtime: Runtime,
+  name: string,
+  what: string,
+  label: string,
+  values: readonly string[],
+  current: (h: ClientHealth) => string,
+): void {
+  new Gauge({
+    name,
+    help: `${what}: 1 for the current ${label} of each client, 0 for the others.`,
+    labelNames: ['client', label],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of clients(runtime)) {
+        const now = current(h);
+        for (const value of values)
+          this.set({ client: h.name, [label]: value }, now === value ? 1 : 0);
+      }
+    },
+  });
+}
+
 function clients(runtime: Runtime): ClientHealth[] {
   return Object.values(runtime.health());
 }
@@ -179,34 +205,24 @@ export function createMetrics(runtime: Runtime): GatewayMetrics {
     '99th percentile request latency seen by the client.',
     (h) => h.latencyMs.p99 / 1000,
   );
-  new Gauge({
-    name: 'llm_actors_fuse_state',
-    help: 'The fuse state: 1 for the current state of each client, 0 for the others.',
-    labelNames: ['client', 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const h of clients(runtime)) {
-        for (const state of FUSE_STATES) {
-          this.set({ client: h.name, state }, h.fuse.state === state ? 1 : 0);
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'llm_actors_client_status',
-    help: 'The client status: 1 for the current status of each client, 0 for the others.',
-    labelNames: ['client', 'status'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const h of clients(runtime)) {
-        for (const status of STATUSES) {
-          this.set({ client: h.name, status }, h.status === status ? 1 : 0);
-        }
-      }
-    },
-  });
+  oneHotGauge(
+    registry,
+    runtime,
+    'llm_actors_fuse_state',
+    'The fuse state',
+    'state',
+    FUSE_STATES,
+    (h) => h.fuse.state,
+  );
+  oneHotGauge(
+    registry,
+    runtime,
+    'llm_actors_client_status',
+    'The client status',
+    'status',
+    STATUSES,
+    (h) => h.status,
+  );
   return {
     registry,
     observe(client, outcome, cacheHit, seconds) {

@@ -105,18 +105,22 @@ export async function createGateway(
 
   const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, clientLabel });
 
+  function unknownClient(res: ServerResponse, name: string): void {
+    sendError(
+      res,
+      simpleError(
+        404,
+        'invalid_request_error',
+        'UNKNOWN_CLIENT',
+        `no client named ${JSON.stringify(name)}`,
+      ),
+    );
+  }
+
   function health(res: ServerResponse, name: string | undefined): void {
     if (name === undefined) return sendJson(res, 200, runtime.health());
     if (!runtime.clients().includes(name)) {
-      return sendError(
-        res,
-        simpleError(
-          404,
-          'invalid_request_error',
-          'UNKNOWN_CLIENT',
-          `no client named ${JSON.stringify(name)}`,
-        ),
-      );
+      return unknownClient(res, name);
     }
     sendJson(res, 200, runtime.health(name));
   }
@@ -173,15 +177,7 @@ export async function createGateway(
       );
     }
     if (!runtime.clients().includes(name)) {
-      return sendError(
-        res,
-        simpleError(
-          404,
-          'invalid_request_error',
-          'UNKNOWN_CLIENT',
-          `no client named ${JSON.stringify(name)}`,
-        ),
-      );
+      return unknownClient(res, name);
     }
     if (action === 'restart') {
       await runtime.restart(name);
