@@ -291,9 +291,7 @@ function parts(
  */
 function apiCallError(error: unknown, client: string): unknown {
   if (!isLlmActorsError(error)) return error;
-  const retryAfterMs =
-    error.retryAfterMs ??
-    (typeof error.retryAt === 'number' ? Math.max(0, error.retryAt - Date.now()) : undefined);
+  const retryAfterMs = error.retryAfterMs;
   return new APICallError({
     message: error.message,
     url: `llm-actors://${client}`,

@@ -4,10 +4,15 @@
  */
 import { LlmActorsError } from './errors.js';
 
-/** FUSE_OPEN: fail fast; `cause` is the last provider error when retries were cut short. */
+/**
+ * FUSE_OPEN: fail fast; `cause` is the last provider error when retries were cut short.
+ * `retryAfterMs` is the time left until the probe, on the runtime's clock (`now`), so that
+ * whoever passes the error on (gateway, adapters) need not read clocks of its own.
+ */
 export function fuseOpen(
   client: string,
   retryAt: number | null,
+  now: number,
   cause?: LlmActorsError,
 ): LlmActorsError {
   const until = retryAt === null ? '' : ` until ${new Date(retryAt).toISOString()}`;
@@ -15,6 +20,7 @@ export function fuseOpen(
   return new LlmActorsError('FUSE_OPEN', `${client}: the fuse is open${until}${last}`, {
     client,
     retryAt,
+    ...(retryAt === null ? {} : { retryAfterMs: Math.max(0, retryAt - now) }),
     cause,
   });
 }

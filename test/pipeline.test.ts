@@ -235,6 +235,7 @@ describe('fuse on the request path', () => {
     const error = await failure(rt.request('d', msg('d')));
     expect(error.code).toBe('FUSE_OPEN');
     expect(error.retryAt).toBe(Date.now() + 10_000);
+    expect(error.retryAfterMs).toBe(10_000);
     expect(d.calls).toHaveLength(3);
     expect(events).toHaveLength(1);
     expect(rt.health('d').fuse).toMatchObject({ state: 'open', melts: 1, failures: 3 });

@@ -392,7 +392,7 @@ export class ClientActor {
     waiter.flight = flight;
     const ticket = this.fuse.peek();
     if (!ticket.ok) {
-      this.finish(flight, { error: fuseOpen(this.config.name, ticket.retryAt, undefined) });
+      this.finish(flight, { error: fuseOpen(this.config.name, ticket.retryAt, this.clock.now()) });
       return;
     }
     if (this.running < this.config.maxConcurrency) {
@@ -459,7 +459,8 @@ export class ClientActor {
     for (;;) {
       if (cancel.aborted) return { error: classify(cancel.reason, cancel, this.config.name, []) };
       const ticket = this.fuse.ask();
-      if (!ticket.ok) return { error: fuseOpen(this.config.name, ticket.retryAt, last) };
+      if (!ticket.ok)
+        return { error: fuseOpen(this.config.name, ticket.retryAt, this.clock.now(), last) };
       flight.attempts++;
       try {
         const call = { messages: flight.messages, params: flight.params, cancel };

@@ -273,9 +273,7 @@ export function errorAnswer(error: unknown): ErrorAnswer {
   }
   const status = STATUS[error.code];
   const headers: Record<string, string> = { 'x-should-retry': String(error.retryable) };
-  const retryAfterMs =
-    error.retryAfterMs ??
-    (typeof error.retryAt === 'number' ? Math.max(0, error.retryAt - Date.now()) : undefined);
+  const retryAfterMs = error.retryAfterMs;
   if (retryAfterMs !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     headers['retry-after-ms'] = String(Math.ceil(retryAfterMs));
