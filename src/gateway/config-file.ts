@@ -8,15 +8,10 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { resolveRuntimeConfig, type RuntimeConfig } from '../config.js';
 import { LlmActorsError } from '../errors.js';
+import type { GatewayOptions } from './server.js';
 
-/** The `gateway` section: how the gateway listens and who may use it. */
-export interface GatewaySettings {
-  port?: number;
-  host?: string;
-  apiKeys?: string[];
-  adminToken?: string;
-  maxBodyBytes?: number;
-  eventsIntervalMs?: number;
+/** The `gateway` section: the gateway's own options (but the logger), and the drain time. */
+export interface GatewaySettings extends Omit<GatewayOptions, 'logger'> {
   /** How long a shutdown waits for requests under way, ms. Default 10 000. */
   drainTimeoutMs?: number;
 }

@@ -19,46 +19,36 @@ export interface GatewayMetrics {
 }
 
 /**
- * A counter whose value is the runtime's own running total, set at scrape time. Most of those
- * belong to the client entry and survive restarts; the fuse's melts start again with a new
- * incarnation, which Prometheus reads as a counter reset, as it should.
+ * A per-client metric read from `runtime.health()` at scrape time. Counters take the runtime's
+ * own running totals: most belong to the client entry and survive restarts; the fuse's melts
+ * start again with a new incarnation, which Prometheus reads as a counter reset, as it should.
  */
-function healthCounter(
+function perClient(
+  kind: 'counter' | 'gauge',
   registry: Registry,
   runtime: Runtime,
   name: string,
   help: string,
   value: (h: ClientHealth) => number,
 ): void {
-  new Counter({
-    name,
-    help,
-    labelNames: ['client'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const h of clients(runtime)) this.inc({ client: h.name }, value(h));
-    },
-  });
-}
-
-function healthGauge(
-  registry: Registry,
-  runtime: Runtime,
-  name: string,
-  help: string,
-  value: (h: ClientHealth) => number,
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: ['client'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const h of clients(runtime)) this.set({ client: h.name }, value(h));
-    },
-  });
+  const options = { name, help, labelNames: ['client'], registers: [registry] };
+  if (kind === 'counter') {
+    new Counter({
+      ...options,
+      collect() {
+        this.reset();
+        for (const h of clients(runtime)) this.inc({ client: h.name }, value(h));
+      },
+    });
+  } else {
+    new Gauge({
+      ...options,
+      collect() {
+        this.reset();
+        for (const h of clients(runtime)) this.set({ client: h.name }, value(h));
+      },
+    });
+  }
 }
 
 /** A gauge per client and value of `label`: 1 for the client's current value, 0 for the others. */
@@ -107,98 +97,112 @@ export function createMetrics(runtime: Runtime): GatewayMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_requests_total',
     'Requests made to the client (any caller).',
     (h) => h.requests.total,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_requests_succeeded_total',
     'Requests the client answered.',
     (h) => h.requests.succeeded,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_requests_failed_total',
     'Requests that failed after reaching the client.',
     (h) => h.requests.failed,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_requests_rejected_total',
     'Requests refused before the pipeline (invalid, fuse open, queue full).',
     (h) => h.requests.rejected,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_cache_hits_total',
     'Answers served from the client cache.',
     (h) => h.cache.hits,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_cache_misses_total',
     'Cache lookups that missed.',
     (h) => h.cache.misses,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_fuse_melts_total',
     'Times the fuse opened.',
     (h) => h.fuse.melts,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_restarts_total',
     'Times the supervisor restarted the client.',
     (h) => h.restarts,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_prompt_tokens_total',
     'Prompt tokens paid for upstream.',
     (h) => h.usage.promptTokens,
   );
-  healthCounter(
+  perClient(
+    'counter',
     registry,
     runtime,
     'llm_actors_completion_tokens_total',
     'Completion tokens paid for upstream.',
     (h) => h.usage.completionTokens,
   );
-  healthGauge(
+  perClient(
+    'gauge',
     registry,
     runtime,
     'llm_actors_in_flight',
     'Upstream calls under way.',
     (h) => h.requests.inFlight,
   );
-  healthGauge(
+  perClient(
+    'gauge',
     registry,
     runtime,
     'llm_actors_queued',
     'Upstream calls waiting for a concurrency slot.',
     (h) => h.requests.queued,
   );
-  healthGauge(
+  perClient(
+    'gauge',
     registry,
     runtime,
     'llm_actors_latency_p50_seconds',
     'Median request latency seen by the client.',
     (h) => h.latencyMs.p50 / 1000,
   );
-  healthGauge(
+  perClient(
+    'gauge',
     registry,
     runtime,
     'llm_actors_latency_p99_seconds',

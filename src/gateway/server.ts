@@ -105,6 +105,10 @@ export async function createGateway(
 
   const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, clientLabel });
 
+  function unauthorized(res: ServerResponse, message: string): void {
+    sendError(res, simpleError(401, 'authentication_error', 'UNAUTHORIZED', message));
+  }
+
   function unknownClient(res: ServerResponse, name: string): void {
     sendError(
       res,
@@ -166,15 +170,7 @@ export async function createGateway(
       );
     }
     if (!tokenMatches(bearer(req), adminToken)) {
-      return sendError(
-        res,
-        simpleError(
-          401,
-          'authentication_error',
-          'UNAUTHORIZED',
-          'a valid admin token is required (Authorization: Bearer <token>)',
-        ),
-      );
+      return unauthorized(res, 'a valid admin token is required (Authorization: Bearer <token>)');
     }
     if (!runtime.clients().includes(name)) {
       return unknownClient(res, name);
@@ -216,15 +212,7 @@ export async function createGateway(
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
     if (path.startsWith('/v1/') && apiKeys.length > 0 && !tokenMatches(bearer(req), apiKeys)) {
-      return sendError(
-        res,
-        simpleError(
-          401,
-          'authentication_error',
-          'UNAUTHORIZED',
-          'a valid API key is required (Authorization: Bearer <key>)',
-        ),
-      );
+      return unauthorized(res, 'a valid API key is required (Authorization: Bearer <key>)');
     }
     if (path === '/v1/chat/completions') {
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
