@@ -1,25 +1,9 @@
-import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer } from '../src/testing/index.js';
-import type { TestChatRequest, TestServer, TestServerOptions } from '../src/testing/index.js';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import type { TestChatRequest } from '../src/testing/index.js';
+import { serverPerTest } from './support/test-server.js';
 
-let server: TestServer | undefined;
-let agent: Agent;
-
-beforeEach(() => {
-  agent = new Agent();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await agent.destroy();
-});
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
+const { start, current, dispatcher } = serverPerTest();
 
 const VERSION = { 'anthropic-version': '2023-06-01' };
 const userHi = [{ role: 'user', content: 'hello there' }];
@@ -29,9 +13,9 @@ async function call(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
-  const res = await request(`${server!.origin}${path}`, {
+  const res = await request(`${current().origin}${path}`, {
     method: 'POST',
-    dispatcher: agent,
+    dispatcher: dispatcher(),
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });

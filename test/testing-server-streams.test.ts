@@ -2,29 +2,13 @@ import { createHook } from 'node:async_hooks';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { request } from 'undici';
+import { describe, expect, it, vi } from 'vitest';
+import type { TestChatFormat } from '../src/testing/index.js';
 import { startTestServer } from '../src/testing/index.js';
-import type { TestChatFormat, TestServer, TestServerOptions } from '../src/testing/index.js';
+import { serverPerTest } from './support/test-server.js';
 
-let server: TestServer | undefined;
-let agent: Agent;
-
-beforeEach(() => {
-  agent = new Agent();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await server?.close();
-  server = undefined;
-  await agent.destroy();
-});
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
+const { start, current, dispatcher } = serverPerTest();
 
 const TEXT = 'héllo wörld ✓ 日本';
 const userHi = [{ role: 'user', content: 'hello there' }];
@@ -51,9 +35,9 @@ const FORMATS = Object.keys(ROUTES) as TestChatFormat[];
 
 function open(format: TestChatFormat, extra?: object, signal?: AbortSignal) {
   const route = ROUTES[format];
-  return request(`${server!.origin}${route.path}`, {
+  return request(`${current().origin}${route.path}`, {
     method: 'POST',
-    dispatcher: agent,
+    dispatcher: dispatcher(),
     headers: { 'content-type': 'application/json', ...route.headers },
     body: JSON.stringify(route.body(extra)),
     signal,
@@ -131,7 +115,7 @@ function rawPost(
   headers: Record<string, string>,
 ): Promise<{ head: string; chunks: Buffer[]; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const socket = connect(server!.port, '127.0.0.1');
+    const socket = connect(current().port, '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (data) => received.push(data));
     socket.on('error', reject);

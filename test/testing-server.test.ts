@@ -2,28 +2,11 @@ import { createHook } from 'node:async_hooks';
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startTestServer } from '../src/testing/index.js';
-import type { TestChatRequest, TestServer, TestServerOptions } from '../src/testing/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { TestChatRequest } from '../src/testing/index.js';
+import { serverPerTest } from './support/test-server.js';
 
-let server: TestServer | undefined;
-let agent: Agent;
-
-beforeEach(() => {
-  agent = new Agent();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await server?.close();
-  server = undefined;
-  await agent.destroy();
-});
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
+const { start, current, dispatcher } = serverPerTest();
 
 const hello = { model: 'gpt-x', messages: [{ role: 'user', content: 'hello there' }] };
 
@@ -31,9 +14,9 @@ function post(
   body: unknown,
   init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ) {
-  return request(`${server!.url}/chat/completions`, {
+  return request(`${current().url}/chat/completions`, {
     method: 'POST',
-    dispatcher: agent,
+    dispatcher: dispatcher(),
     headers: { 'content-type': 'application/json', ...init.headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
     signal: init.signal,
@@ -95,7 +78,7 @@ describe('startTestServer', () => {
     const s = await start();
     const res = await request(`${s.origin}/chat/completions`, {
       method: 'POST',
-      dispatcher: agent,
+      dispatcher: dispatcher(),
       body: JSON.stringify(hello),
     });
     expect(res.statusCode).toBe(200);
@@ -203,12 +186,15 @@ describe('startTestServer', () => {
 
   it('lists the model on GET /v1/models and answers 404 elsewhere', async () => {
     const s = await start({ model: 'mine' });
-    const models = await request(`${s.url}/models`, { dispatcher: agent });
+    const models = await request(`${s.url}/models`, { dispatcher: dispatcher() });
     expect(await models.body.json()).toEqual({
       object: 'list',
       data: [{ id: 'mine', object: 'model', created: 0, owned_by: 'llm-actors-testing' }],
     });
-    const missing = await request(`${s.url}/embeddings`, { method: 'POST', dispatcher: agent });
+    const missing = await request(`${s.url}/embeddings`, {
+      method: 'POST',
+      dispatcher: dispatcher(),
+    });
     expect(missing.statusCode).toBe(404);
     expect(((await missing.body.json()) as { error: { message: string } }).error.message).toMatch(
       /embeddings/,
@@ -426,7 +412,7 @@ describe('bookkeeping and shutdown', () => {
     try {
       for (let i = 0; i < 3; i++) await get(pooled);
       expect(s.connections).toBe(1);
-      await get(agent);
+      await get(dispatcher());
       expect(s.connections).toBe(2);
     } finally {
       await pooled.close();
