@@ -1,4 +1,3 @@
-import { createHook } from 'node:async_hooks';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -6,7 +5,7 @@ import { request } from 'undici';
 import { describe, expect, it, vi } from 'vitest';
 import type { TestChatFormat } from '../src/testing/index.js';
 import { startTestServer } from '../src/testing/index.js';
-import { serverPerTest } from './support/test-server.js';
+import { liveTimersOf, serverPerTest } from './support/test-server.js';
 
 const { start, current, dispatcher } = serverPerTest();
 
@@ -522,18 +521,7 @@ describe('stream cleanup', () => {
     const s = await start({ reply: () => 'a b c d' });
     const ms = 59_998;
     s.inject({ kind: 'trickle', chunkDelayMs: ms });
-    // Track live timers of exactly that duration, so other timers in the process cannot interfere.
-    const live = new Set<number>();
-    const hook = createHook({
-      init(id, type, _trigger, resource) {
-        if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === ms) {
-          live.add(id);
-        }
-      },
-      destroy(id) {
-        live.delete(id);
-      },
-    }).enable();
+    const timers = liveTimersOf(ms);
     try {
       const route = ROUTES[format];
       const req = httpRequest(`${s.origin}${route.path}`, {
@@ -546,13 +534,13 @@ describe('stream cleanup', () => {
       );
       req.end(JSON.stringify(route.body()));
       expect((await firstData).length).toBeGreaterThan(0);
-      expect(live.size).toBe(1);
+      expect(timers.count()).toBe(1);
       req.destroy();
       // Polls rather than sleeping a fixed time, as the server sees the close later under load.
-      await vi.waitFor(() => expect(live.size).toBe(0), { timeout: 2_000, interval: 10 });
+      await vi.waitFor(() => expect(timers.count()).toBe(0), { timeout: 2_000, interval: 10 });
       expect(s.stats.ok).toBe(0);
     } finally {
-      hook.disable();
+      timers.stop();
     }
   });
 

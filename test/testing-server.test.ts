@@ -1,10 +1,9 @@
-import { createHook } from 'node:async_hooks';
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { describe, expect, it, vi } from 'vitest';
 import type { TestChatRequest } from '../src/testing/index.js';
-import { serverPerTest } from './support/test-server.js';
+import { liveTimersOf, serverPerTest } from './support/test-server.js';
 
 const { start, current, dispatcher } = serverPerTest();
 
@@ -258,29 +257,18 @@ describe('faults', () => {
     const s = await start();
     const ms = 59_999;
     s.inject({ kind: 'latency', ms });
-    // Track live timers of exactly that duration, so other timers in the process cannot interfere.
-    const live = new Set<number>();
-    const hook = createHook({
-      init(id, type, _trigger, resource) {
-        if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === ms) {
-          live.add(id);
-        }
-      },
-      destroy(id) {
-        live.delete(id);
-      },
-    }).enable();
+    const timers = liveTimersOf(ms);
     try {
       const req = httpRequest(`${s.url}/chat/completions`, { method: 'POST' });
       req.on('error', () => {});
       req.end(JSON.stringify(hello));
       await s.waitForRequests(1);
-      expect(live.size).toBe(1);
+      expect(timers.count()).toBe(1);
       req.destroy();
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(live.size).toBe(0);
+      expect(timers.count()).toBe(0);
     } finally {
-      hook.disable();
+      timers.stop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 /**
  * A testing server per test, and an undici agent of its own, both closed after each test (and
  * real timers restored), for the tests of `llm-actors/testing` itself.
@@ -38,4 +39,23 @@ export function serverPerTest(): {
     },
     dispatcher: () => agent,
   };
+}
+
+/**
+ * Counts the live timers of exactly `ms` (so other timers in the process cannot interfere):
+ * `count()` now, `stop()` to stop tracking.
+ */
+export function liveTimersOf(ms: number): { count(): number; stop(): void } {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(id, type, _trigger, resource) {
+      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === ms) {
+        live.add(id);
+      }
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  }).enable();
+  return { count: () => live.size, stop: () => void hook.disable() };
 }
