@@ -415,7 +415,8 @@ export class ClientCache {
    * fleet lock, or — while another process holds it — polls for that process's answer. Ends
    * with the answer (a hit), or with the lock's token (call upstream, then {@link release}),
    * or with no token when Redis cannot be asked (call upstream alone: degrade, never block).
-   * Gives up waiting at `deadline` or when `cancelled()` says so.
+   * Gives up waiting at `deadline` (epoch ms on the wall clock, as Redis lock times are) or when
+   * `cancelled()` says so.
    */
   async turn(
     key: string,

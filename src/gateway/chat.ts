@@ -27,15 +27,17 @@ export interface ChatContext {
   metrics: GatewayMetrics;
   logger: Logger;
   maxBodyBytes: number;
-  /** The metrics label of a client name. */
-  clientLabel(name: string): string;
+  /** The registered clients' models, by client name. */
+  models(): ReadonlyMap<string, string>;
 }
 
 /** The handler of `POST /v1/chat/completions`. */
 export function chatHandler(
   context: ChatContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { runtime, metrics, logger, maxBodyBytes, clientLabel } = context;
+  const { runtime, metrics, logger, maxBodyBytes, models } = context;
+  // One metrics label for every unknown name, so that callers cannot grow the label set.
+  const clientLabel = (name: string) => (models().has(name) ? name : '(unknown)');
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -118,7 +120,7 @@ export function chatHandler(
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
-    const model = runtime.health(request.client).model;
+    const model = models().get(request.client) ?? request.client;
     // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
     // (an empty answer), since clients build the message from it.
     res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));

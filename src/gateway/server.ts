@@ -92,18 +92,19 @@ export async function createGateway(
   };
   const ticker = setInterval(broadcast, eventsIntervalMs);
   ticker.unref();
-  // The metrics label of a request: its client, or one label for every unknown name, so that
-  // callers cannot grow the label set. Kept as a set, refreshed when clients come and go.
-  let known = new Set(runtime.clients());
+  // The registered clients and their models, kept rather than asked of the runtime on every
+  // request: refreshed when clients come and go.
+  const modelsOf = () =>
+    new Map(Object.values(runtime.health()).map((h): [string, string] => [h.name, h.model]));
+  let models = modelsOf();
   const unsubscribe = runtime.on('*', (event) => {
     if (event.type === 'client:registered' || event.type === 'client:unregistered') {
-      known = new Set(runtime.clients());
+      models = modelsOf();
     }
     broadcast();
   });
-  const clientLabel = (name: string) => (known.has(name) ? name : '(unknown)');
 
-  const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, clientLabel });
+  const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, models: () => models });
 
   function unauthorized(res: ServerResponse, message: string): void {
     sendError(res, simpleError(401, 'authentication_error', 'UNAUTHORIZED', message));
@@ -123,7 +124,7 @@ export async function createGateway(
 
   function health(res: ServerResponse, name: string | undefined): void {
     if (name === undefined) return sendJson(res, 200, runtime.health());
-    if (!runtime.clients().includes(name)) {
+    if (!models.has(name)) {
       return unknownClient(res, name);
     }
     sendJson(res, 200, runtime.health(name));
@@ -172,7 +173,7 @@ export async function createGateway(
     if (!tokenMatches(bearer(req), adminToken)) {
       return unauthorized(res, 'a valid admin token is required (Authorization: Bearer <token>)');
     }
-    if (!runtime.clients().includes(name)) {
+    if (!models.has(name)) {
       return unknownClient(res, name);
     }
     if (action === 'restart') {
