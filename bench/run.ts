@@ -15,9 +15,9 @@ import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { gatewayBench } from './gateway.js';
 import { measure, median, upstream, type Sample, type Upstream } from './measure.js';
-import { Fuse } from '../src/actors/fuse.js';
-import { systemClock } from '../src/clock.js';
-import { DEFAULTS } from '../src/config.js';
+import { Fuse } from '../src/policy/fuse.js';
+import { systemClock } from '../src/model/clock.js';
+import { DEFAULTS } from '../src/config/types.js';
 import { createRuntime, type ChatMessage, type Runtime } from '../src/index.js';
 
 const { values: args } = parseArgs({

@@ -6,7 +6,7 @@
  *   npx tsx examples/ai-sdk.ts
  */
 import { generateText, streamText } from 'ai';
-import { createLanguageModel } from '../src/ai-sdk.js';
+import { createLanguageModel } from '../src/adapters/ai-sdk/index.js';
 import { createRuntime } from '../src/index.js';
 import { startTestServer } from '../src/testing/index.js';
 

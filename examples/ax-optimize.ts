@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxBootstrapFewShot, AxGEPA, ax, type AxAIService } from '@ax-llm/ax';
-import { createAxService } from '../src/ax/index.js';
+import { createAxService } from '../src/adapters/ax/index.js';
 import { createRuntime } from '../src/index.js';
 import { startTestServer } from '../src/testing/index.js';
 import { EMOTION_SIGNATURE, emotionModel, metric, seeded, train, validation } from './emotion.js';

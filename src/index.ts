@@ -2,8 +2,8 @@
  * llm-actors: LLM provider clients as named, supervised actors.
  */
 export { createRuntime, Runtime } from './runtime.js';
-export { LlmActorsError, isLlmActorsError, ErrorCodes } from './errors.js';
-export type { ErrorCode, LlmActorsErrorDetails } from './errors.js';
+export { LlmActorsError, isLlmActorsError, ErrorCodes } from './model/errors.js';
+export type { ErrorCode, LlmActorsErrorDetails } from './model/errors.js';
 export type {
   CacheConfig,
   ClientConfig,
@@ -17,7 +17,7 @@ export type {
   RetryConfig,
   RuntimeConfig,
   SupervisorConfig,
-} from './config.js';
+} from './config/types.js';
 export type {
   ChatMessage,
   Choice,
@@ -27,12 +27,12 @@ export type {
   RequestOptions,
   Role,
   Usage,
-} from './request.js';
-export type { ClientHealth, ClientStatus } from './health.js';
-export type { CompletionStream, StreamChunk } from './stream.js';
-export type { FuseSnapshot, FuseState } from './actors/fuse.js';
-export type { LastError, LatencyPercentiles } from './actors/stats.js';
+} from './model/request.js';
+export type { ClientHealth, ClientStatus } from './observe/health.js';
+export type { CompletionStream, StreamChunk } from './client/stream.js';
+export type { FuseSnapshot, FuseState } from './policy/fuse.js';
+export type { LastError, LatencyPercentiles } from './observe/stats.js';
 export type { CacheStats } from './cache/client-cache.js';
-export type { HistoryEntry } from './actors/history.js';
-export type { RuntimeEvent, RuntimeEventListener, RuntimeEventType } from './events.js';
-export type { Clock } from './clock.js';
+export type { HistoryEntry } from './observe/history.js';
+export type { RuntimeEvent, RuntimeEventListener, RuntimeEventType } from './observe/events.js';
+export type { Clock } from './model/clock.js';

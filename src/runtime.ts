@@ -3,11 +3,11 @@
  * where names are resolved and input is checked.
  */
 import type { Logger } from 'pino';
-import type { ClientActor, StreamSink } from './actors/client.js';
-import type { FuseSnapshot } from './actors/fuse.js';
-import type { HistoryEntry } from './actors/history.js';
+import type { ClientActor, StreamSink } from './client/actor.js';
+import type { FuseSnapshot } from './policy/fuse.js';
+import type { HistoryEntry } from './observe/history.js';
 import { cacheStats } from './cache/client-cache.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from './model/clock.js';
 import {
   checkClientName,
   resolveClientConfig,
@@ -15,22 +15,22 @@ import {
   type CacheConfig,
   type ClientConfig,
   type RuntimeConfig,
-} from './config.js';
-import { LlmActorsError, isLlmActorsError } from './errors.js';
-import { aborted, clientFailed, restarted, runtimeStopped, timedOut } from './failures.js';
-import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './events.js';
-import type { ClientHealth } from './health.js';
-import { rootLogger } from './logger.js';
-import { Registry, newEntry, type ClientEntry } from './registry.js';
+} from './config/types.js';
+import { LlmActorsError, isLlmActorsError } from './model/errors.js';
+import { aborted, clientFailed, restarted, runtimeStopped, timedOut } from './model/failures.js';
+import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
+import type { ClientHealth } from './observe/health.js';
+import { rootLogger } from './observe/logger.js';
+import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
 import {
   validateMessages,
   validateOptions,
   type ChatMessage,
   type Completion,
   type RequestOptions,
-} from './request.js';
-import { StreamChannel, type CompletionStream } from './stream.js';
-import { Supervisor } from './supervisor/supervisor.js';
+} from './model/request.js';
+import { StreamChannel, type CompletionStream } from './client/stream.js';
+import { Supervisor } from './supervision/supervisor.js';
 
 const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryAt: null };
 

@@ -6,7 +6,7 @@ import { APICallError, UnsupportedFunctionalityError } from '@ai-sdk/provider';
 import { generateText, streamText } from 'ai';
 import * as ai7 from 'ai-v7';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLanguageModel } from '../src/ai-sdk.js';
+import { createLanguageModel } from '../src/adapters/ai-sdk/index.js';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 

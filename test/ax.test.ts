@@ -16,7 +16,7 @@ import {
   type AxChatResponse,
 } from '@ax-llm/ax';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AX_METADATA_KEY, createAxService } from '../src/ax/index.js';
+import { AX_METADATA_KEY, createAxService } from '../src/adapters/ax/index.js';
 import {
   createRuntime,
   isLlmActorsError,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LlmActorsError } from '../src/errors.js';
+import { LlmActorsError } from '../src/model/errors.js';
 import {
   classify,
   fuseOutcome,
   httpError,
   isRetryableStatus,
   retryAfterMs,
-} from '../src/transport/classify.js';
+} from '../src/policy/classify.js';
 
 const live = new AbortController().signal;
 

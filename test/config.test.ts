@@ -5,9 +5,9 @@ import {
   resolveClientConfig,
   resolveRuntimeConfig,
   type DriverClientConfig,
-} from '../src/config.js';
+} from '../src/config/types.js';
 import { createRuntime, isLlmActorsError, type Runtime } from '../src/index.js';
-import { LlmActorsError } from '../src/errors.js';
+import { LlmActorsError } from '../src/model/errors.js';
 
 const driver = (extra: Record<string, unknown> = {}) => ({
   provider: 'driver',

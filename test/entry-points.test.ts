@@ -37,13 +37,13 @@ describe('entry points', () => {
   });
 
   it('llm-actors/ai-sdk reaches the AI SDK provider types and nothing of Ax', () => {
-    const reached = [...packagesReachedFrom('src/ai-sdk.ts')];
+    const reached = [...packagesReachedFrom('src/adapters/ai-sdk/index.ts')];
     expect(reached).toContain('@ai-sdk/provider');
     expect(reached.filter((p) => p.startsWith('@ax-llm/'))).toEqual([]);
   });
 
   it('llm-actors/ax reaches Ax and nothing of the AI SDK', () => {
-    const reached = [...packagesReachedFrom('src/ax/index.ts')];
+    const reached = [...packagesReachedFrom('src/adapters/ax/index.ts')];
     expect(reached).toContain('@ax-llm/ax');
     expect(reached.filter((p) => /^(ai|@ai-sdk\/)/.test(p))).toEqual([]);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, LlmActorsError, isLlmActorsError, type ErrorCode } from '../src/errors.js';
+import {
+  ErrorCodes,
+  LlmActorsError,
+  isLlmActorsError,
+  type ErrorCode,
+} from '../src/model/errors.js';
 import * as api from '../src/index.js';
 
 const ALL_CODES = Object.values(ErrorCodes);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../src/clock.js';
+import { systemClock, type Clock } from '../src/model/clock.js';
 import {
   createRuntime,
   type ClientConfig,

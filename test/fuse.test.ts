@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Fuse, type FuseSnapshot, type FuseState, type FuseTicket } from '../src/actors/fuse.js';
-import { systemClock, type Clock } from '../src/clock.js';
-import type { FuseConfig } from '../src/config.js';
+import { Fuse, type FuseSnapshot, type FuseState, type FuseTicket } from '../src/policy/fuse.js';
+import { systemClock, type Clock } from '../src/model/clock.js';
+import type { FuseConfig } from '../src/config/types.js';
 
 const CONFIG: FuseConfig = {
   maxFailures: 5,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../src/index.js';
-import { rootLogger } from '../src/logger.js';
+import { rootLogger } from '../src/observe/logger.js';
 import { hi, httpFailure, testDriver } from './support/driver.js';
 
 const KEY = 'sk-live-LOGSENTINEL-42424242';

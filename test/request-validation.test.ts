@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isLlmActorsError, type LlmActorsError } from '../src/errors.js';
-import { describe as describeValue, validateMessages, validateOptions } from '../src/request.js';
+import { isLlmActorsError, type LlmActorsError } from '../src/model/errors.js';
+import {
+  describe as describeValue,
+  validateMessages,
+  validateOptions,
+} from '../src/model/request.js';
 
 /** The INVALID_REQUEST error `fn` throws (fails the test when it throws nothing or another error). */
 function requestError(fn: () => unknown): LlmActorsError {

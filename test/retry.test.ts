@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelay } from '../src/actors/retry.js';
+import { retryDelay } from '../src/policy/retry.js';
 
 const retry = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
 

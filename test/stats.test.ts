@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryRing } from '../src/actors/history.js';
-import { LatencyHistogram } from '../src/actors/stats.js';
+import { HistoryRing } from '../src/observe/history.js';
+import { LatencyHistogram } from '../src/observe/stats.js';
 
 describe('latency histogram', () => {
   it('reports percentiles within one bucket (about 9 %) of the true value', () => {

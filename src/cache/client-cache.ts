@@ -11,9 +11,9 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
-import { DEFAULTS, type CacheConfig } from '../config.js';
+import { DEFAULTS, type CacheConfig } from '../config/types.js';
 import { connectRedis, type RedisLink } from '../fleet/redis.js';
-import { FINISH_REASONS, type Completion } from '../request.js';
+import { FINISH_REASONS, type Completion } from '../model/request.js';
 
 /** What a cache holds for one request: the Completion without its per-call fields. */
 export type CachedCompletion = Omit<Completion, 'client' | 'cacheHit' | 'latencyMs' | 'raw'>;

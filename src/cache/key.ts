@@ -3,7 +3,7 @@
  * answer. Secrets (apiKey, headers) are never part of it.
  */
 import { hash } from 'node:crypto';
-import type { ChatMessage, EffectiveParams } from '../request.js';
+import type { ChatMessage, EffectiveParams } from '../model/request.js';
 
 /** What determines an answer. */
 export interface KeyParts {

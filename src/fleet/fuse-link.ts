@@ -9,7 +9,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
-import type { Fuse, FuseSnapshot, FuseState } from '../actors/fuse.js';
+import type { Fuse, FuseSnapshot, FuseState } from '../policy/fuse.js';
 import { connectRedis, type RedisLink } from './redis.js';
 
 /** The channel prefix; the client name follows. */

@@ -4,9 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Completion } from '../request.js';
+import type { Completion } from '../model/request.js';
 import type { Runtime } from '../runtime.js';
-import type { StreamChunk } from '../stream.js';
+import type { StreamChunk } from '../client/stream.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import type { GatewayMetrics } from './metrics.js';
 import {

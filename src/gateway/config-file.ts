@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { resolveRuntimeConfig, type RuntimeConfig } from '../config.js';
-import { LlmActorsError } from '../errors.js';
+import { resolveRuntimeConfig, type RuntimeConfig } from '../config/types.js';
+import { LlmActorsError } from '../model/errors.js';
 import type { GatewayOptions } from './server.js';
 
 /** The `gateway` section: the gateway's own options (but the logger), and the drain time. */

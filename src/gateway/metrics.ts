@@ -5,7 +5,7 @@
  * nothing on the request path but one counter and one histogram update.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClientHealth } from '../health.js';
+import type { ClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 
 const FUSE_STATES = ['closed', 'half_open', 'open'] as const;

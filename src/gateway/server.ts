@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { ClientHealth } from '../health.js';
+import type { ClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 import { chatHandler } from './chat.js';
 import { dashboardHtml } from './dashboard.js';

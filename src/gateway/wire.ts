@@ -4,8 +4,8 @@
  * events, and runtime errors as OpenAI-style error bodies with the statuses clients expect.
  */
 import { nanoid } from 'nanoid';
-import { isLlmActorsError, type ErrorCode } from '../errors.js';
-import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../request.js';
+import { isLlmActorsError, type ErrorCode } from '../model/errors.js';
+import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../model/request.js';
 
 /** A chat request as the runtime takes it. */
 export interface GatewayChatRequest {

@@ -3,8 +3,8 @@
  * `system`, `max_tokens` always sent, usage from `input_tokens` / `output_tokens`.
  */
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { ResolvedClientConfig } from '../config.js';
-import type { ChatMessage, EffectiveParams, FinishReason } from '../request.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';
 import { makeUsage, type StreamReader } from './provider.js';
 import { anthropicStreamReader } from './streams.js';

@@ -3,11 +3,11 @@
  * sends and `output` that normalizes. A throw from either is a typed failed request, never a
  * crash of the actor.
  */
-import type { DriverOutput, ResolvedClientConfig } from '../config.js';
-import { FINISH_REASONS, type Choice, type FinishReason } from '../request.js';
-import { scrub } from '../redact.js';
-import { safeCause } from '../transport/classify.js';
-import { badResponse } from '../failures.js';
+import type { DriverOutput, ResolvedClientConfig } from '../config/types.js';
+import { FINISH_REASONS, type Choice, type FinishReason } from '../model/request.js';
+import { scrub } from '../model/redact.js';
+import { safeCause } from '../policy/classify.js';
+import { badResponse } from '../model/failures.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {

@@ -3,10 +3,10 @@
  * PROVIDER_ERROR, bodies that are not JSON typed as BAD_RESPONSE. Each format supplies its path,
  * headers, request body and normalization.
  */
-import type { ResolvedClientConfig } from '../config.js';
-import { badResponse } from '../failures.js';
-import type { ChatMessage, EffectiveParams } from '../request.js';
-import { httpError } from '../transport/classify.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import { badResponse } from '../model/failures.js';
+import type { ChatMessage, EffectiveParams } from '../model/request.js';
+import { httpError } from '../policy/classify.js';
 import { HttpTransport, type HttpAnswer } from '../transport/http.js';
 import type { CachedCompletion } from '../cache/client-cache.js';
 import type {

@@ -1,7 +1,7 @@
 /**
  * Picks the wire format of a client.
  */
-import type { ResolvedClientConfig } from '../config.js';
+import type { ResolvedClientConfig } from '../config/types.js';
 import { AnthropicProvider } from './anthropic.js';
 import { DriverProvider } from './driver.js';
 import { OllamaProvider } from './ollama.js';

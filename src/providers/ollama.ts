@@ -3,8 +3,8 @@
  * `options` (`temperature`, `num_predict`), usage from `prompt_eval_count` / `eval_count`.
  */
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { ResolvedClientConfig } from '../config.js';
-import type { ChatMessage, EffectiveParams, FinishReason } from '../request.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';
 import { makeUsage, type StreamReader } from './provider.js';
 import { ollamaStreamReader } from './streams.js';

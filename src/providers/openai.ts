@@ -3,8 +3,8 @@
  * OpenAI-compatible server speaks it: vLLM, Ollama's /v1, LM Studio, llama.cpp server.
  */
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { ResolvedClientConfig } from '../config.js';
-import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../request.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';
 import { makeUsage, type StreamReader } from './provider.js';
 import { openaiStreamReader } from './streams.js';

@@ -1,9 +1,9 @@
 /**
  * What every wire format implements: one call, returning the normalized answer or throwing.
  */
-import type { Cancellation } from '../actors/cancellation.js';
+import type { Cancellation } from '../policy/cancellation.js';
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { ChatMessage, EffectiveParams, Usage } from '../request.js';
+import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
 
 /** One attempt's input. */
 export interface ProviderCall {

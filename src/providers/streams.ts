@@ -4,11 +4,11 @@
  * text into deltas and one final normalized answer, and types what goes wrong mid-stream.
  */
 import type { CachedCompletion } from '../cache/client-cache.js';
-import { LlmActorsError } from '../errors.js';
-import { badResponse } from '../failures.js';
-import type { FinishReason } from '../request.js';
-import { scrub } from '../redact.js';
-import { isRetryableStatus } from '../transport/classify.js';
+import { LlmActorsError } from '../model/errors.js';
+import { badResponse } from '../model/failures.js';
+import type { FinishReason } from '../model/request.js';
+import { scrub } from '../model/redact.js';
+import { isRetryableStatus } from '../policy/classify.js';
 import { NdjsonParser, SseParser } from '../transport/sse.js';
 import { anthropicFinishReason, anthropicUsage } from './anthropic.js';
 import { ollamaFinishReason } from './ollama.js';

@@ -4,7 +4,7 @@
  */
 import { TextDecoder } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
-import type { Cancellation } from '../actors/cancellation.js';
+import type { Cancellation } from '../policy/cancellation.js';
 
 /** A raw HTTP answer with its body read. */
 export interface HttpAnswer {

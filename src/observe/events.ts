@@ -3,7 +3,7 @@
  * crashing, restarting or failing, a client coming or going.
  */
 import type { Logger } from 'pino';
-import type { FuseSnapshot, FuseState } from './actors/fuse.js';
+import type { FuseSnapshot, FuseState } from '../policy/fuse.js';
 
 /** Every event, discriminated by `type`. */
 export type RuntimeEvent =

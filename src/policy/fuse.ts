@@ -17,8 +17,8 @@
  * for itself when its own open time is up.
  */
 import { assign, createActor, setup, type Actor, type Subscription } from 'xstate';
-import { unrefTimer, type Clock } from '../clock.js';
-import type { FuseConfig } from '../config.js';
+import { unrefTimer, type Clock } from '../model/clock.js';
+import type { FuseConfig } from '../config/types.js';
 
 /** The fuse's state. */
 export type FuseState = 'closed' | 'open' | 'half_open';

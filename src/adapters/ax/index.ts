@@ -27,10 +27,10 @@ import type {
   AxSpeechResponse,
   AxTranscriptionResponse,
 } from '@ax-llm/ax';
-import type { ProviderName } from '../config.js';
-import type { ChatMessage, Completion, RequestOptions } from '../request.js';
-import type { Runtime } from '../runtime.js';
-import type { CompletionStream } from '../stream.js';
+import type { ProviderName } from '../../config/types.js';
+import type { ChatMessage, Completion, RequestOptions } from '../../model/request.js';
+import type { Runtime } from '../../runtime.js';
+import type { CompletionStream } from '../../client/stream.js';
 import { toAxError } from './errors.js';
 import {
   FINISH_REASONS,

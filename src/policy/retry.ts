@@ -1,7 +1,7 @@
 /**
  * How long to wait before the next attempt.
  */
-import type { RetryConfig } from '../config.js';
+import type { RetryConfig } from '../config/types.js';
 
 /**
  * The provider's Retry-After (capped by `maxDelayMs`) when it gave one; otherwise full jitter

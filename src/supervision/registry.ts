@@ -3,14 +3,14 @@
  * points at the current one.
  */
 import type { Logger } from 'pino';
-import type { ClientActor } from './actors/client.js';
-import { HistoryRing } from './actors/history.js';
-import { ClientStats } from './actors/stats.js';
-import { newCacheCounters, type CacheCounters } from './cache/client-cache.js';
-import type { ResolvedClientConfig } from './config.js';
-import { LlmActorsError } from './errors.js';
-import type { ClientStatus } from './health.js';
-import { secretsOf } from './redact.js';
+import type { ClientActor } from '../client/actor.js';
+import { HistoryRing } from '../observe/history.js';
+import { ClientStats } from '../observe/stats.js';
+import { newCacheCounters, type CacheCounters } from '../cache/client-cache.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import { LlmActorsError } from '../model/errors.js';
+import type { ClientStatus } from '../observe/health.js';
+import { secretsOf } from '../model/redact.js';
 
 /** What the runtime keeps about a client across restarts. */
 export interface ClientEntry {

@@ -1,8 +1,8 @@
 /**
  * The last exchanges of a client, in a fixed-size ring (like DSPy's inspect_history).
  */
-import type { ErrorCode } from '../errors.js';
-import type { ChatMessage, Completion, EffectiveParams } from '../request.js';
+import type { ErrorCode } from '../model/errors.js';
+import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
 
 /** One exchange as `runtime.history` returns it. */
 export interface HistoryEntry {

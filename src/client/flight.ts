@@ -3,10 +3,10 @@
  * that one or more waiters (identical cacheable requests) wait on.
  */
 import type { CachedCompletion } from '../cache/client-cache.js';
-import type { LlmActorsError } from '../errors.js';
-import type { ChatMessage, Completion, EffectiveParams } from '../request.js';
-import type { TimerHandle } from '../clock.js';
-import type { Cancellation } from './cancellation.js';
+import type { LlmActorsError } from '../model/errors.js';
+import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
+import type { TimerHandle } from '../model/clock.js';
+import type { Cancellation } from '../policy/cancellation.js';
 
 /** One caller of the actor. */
 export interface Waiter {

@@ -5,12 +5,12 @@
  * gives up on that client (`failed`) until `runtime.restart` brings it back. Nothing here ever
  * throws into another client or out of the runtime.
  */
-import { ClientActor, type ActorDeps } from '../actors/client.js';
-import type { Clock, TimerHandle } from '../clock.js';
-import type { SupervisorConfig } from '../config.js';
-import { clientFailed, runtimeStopped } from '../failures.js';
-import type { EventHub } from '../events.js';
-import type { ClientEntry } from '../registry.js';
+import { ClientActor, type ActorDeps } from '../client/actor.js';
+import type { Clock, TimerHandle } from '../model/clock.js';
+import type { SupervisorConfig } from '../config/types.js';
+import { clientFailed, runtimeStopped } from '../model/failures.js';
+import type { EventHub } from '../observe/events.js';
+import type { ClientEntry } from './registry.js';
 
 /** Reads the status afresh (it may have changed across an await). */
 function isStopped(entry: ClientEntry): boolean {

@@ -4,9 +4,9 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
-import type { Clock } from './clock.js';
-import { LlmActorsError } from './errors.js';
-import { extraProblem, type ChatMessage, type FinishReason } from './request.js';
+import type { Clock } from '../model/clock.js';
+import { LlmActorsError } from '../model/errors.js';
+import { extraProblem, type ChatMessage, type FinishReason } from '../model/request.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';

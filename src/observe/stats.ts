@@ -2,8 +2,8 @@
  * A client's counters and its latency histogram. Owned by the client entry, so they count
  * across restarts of its actor; bounded in memory whatever the traffic.
  */
-import type { ErrorCode } from '../errors.js';
-import type { Usage } from '../request.js';
+import type { ErrorCode } from '../model/errors.js';
+import type { Usage } from '../model/request.js';
 
 /** Latency percentiles, in ms. */
 export interface LatencyPercentiles {

@@ -3,9 +3,9 @@
  * sampling fields per provider, and the small helpers the service builds requests with.
  */
 import type { AxAIFeatures, AxChatRequest, AxChatResponseResult } from '@ax-llm/ax';
-import type { ProviderName } from '../config.js';
-import { LlmActorsError } from '../errors.js';
-import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../request.js';
+import type { ProviderName } from '../../config/types.js';
+import { LlmActorsError } from '../../model/errors.js';
+import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../../model/request.js';
 import {
   AX_METADATA_KEY,
   type AxServiceModelConfig,

@@ -3,7 +3,7 @@
  * headers redacted; one child per client.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import { REDACT_PATHS } from './redact.js';
+import { REDACT_PATHS } from '../model/redact.js';
 
 /** Builds the root logger from the `logger` setting. */
 export function rootLogger(setting: Logger | LoggerOptions | false | undefined): Logger {

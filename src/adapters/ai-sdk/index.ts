@@ -18,10 +18,10 @@ import {
   type LanguageModelV3Usage,
   type SharedV3Warning,
 } from '@ai-sdk/provider';
-import { isLlmActorsError } from './errors.js';
-import type { ChatMessage, Completion, FinishReason, RequestOptions } from './request.js';
-import type { Runtime } from './runtime.js';
-import type { CompletionStream, StreamChunk } from './stream.js';
+import { isLlmActorsError } from '../../model/errors.js';
+import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../../model/request.js';
+import type { Runtime } from '../../runtime.js';
+import type { CompletionStream, StreamChunk } from '../../client/stream.js';
 
 /** The key of this adapter's `providerOptions` and `providerMetadata`. */
 export const PROVIDER_OPTIONS_KEY = 'llm-actors';

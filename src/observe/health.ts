@@ -1,11 +1,11 @@
 /**
  * The health snapshot of a client: plain JSON, safe to log or serve (no secrets in it).
  */
-import type { FuseSnapshot } from './actors/fuse.js';
-import type { LastError, LatencyPercentiles } from './actors/stats.js';
-import type { CacheStats } from './cache/client-cache.js';
-import type { ProviderName } from './config.js';
-import type { Usage } from './request.js';
+import type { FuseSnapshot } from '../policy/fuse.js';
+import type { LastError, LatencyPercentiles } from './stats.js';
+import type { CacheStats } from '../cache/client-cache.js';
+import type { ProviderName } from '../config/types.js';
+import type { Usage } from '../model/request.js';
 
 /** A client's lifecycle status. */
 export type ClientStatus = 'running' | 'restarting' | 'failed' | 'stopped';

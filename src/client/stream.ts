@@ -2,8 +2,8 @@
  * The caller's side of a streamed request: an async iterable of text deltas, plus the whole
  * Completion once the stream has ended.
  */
-import type { StreamSink } from './actors/client.js';
-import type { Completion } from './request.js';
+import type { StreamSink } from './actor.js';
+import type { Completion } from '../model/request.js';
 
 /** One piece of streamed text. */
 export interface StreamChunk {

@@ -10,7 +10,7 @@ import {
   AxAIServiceStatusError,
   AxAIServiceTimeoutError,
 } from '@ax-llm/ax';
-import { isLlmActorsError, type ErrorCode } from '../errors.js';
+import { isLlmActorsError, type ErrorCode } from '../../model/errors.js';
 
 // Mistakes of the caller or its setup: no retry, no failover can help.
 const CALLER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

@@ -3,9 +3,9 @@
  * retry and for the fuse.
  */
 import { inspect } from 'node:util';
-import { LlmActorsError, isLlmActorsError } from '../errors.js';
-import type { FuseOutcome } from '../actors/fuse.js';
-import { scrub } from '../redact.js';
+import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
+import type { FuseOutcome } from './fuse.js';
+import { scrub } from '../model/redact.js';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
