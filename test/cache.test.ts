@@ -16,11 +16,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ClientCache,
   cacheNamespace,
-  isCachedCompletion,
   newCacheCounters,
   type CacheCounters,
-  type CachedCompletion,
 } from '../src/cache/client-cache.js';
+import { isCachedCompletion, type CachedCompletion } from '../src/model/answer.js';
 import {
   createRuntime,
   isLlmActorsError,

@@ -13,10 +13,7 @@ import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
 import { DEFAULTS, type CacheConfig } from '../config/types.js';
 import { connectRedis, type RedisLink } from '../fleet/redis.js';
-import { FINISH_REASONS, type Completion } from '../model/request.js';
-
-/** What a cache holds for one request: the Completion without its per-call fields. */
-export type CachedCompletion = Omit<Completion, 'client' | 'cacheHit' | 'latencyMs' | 'raw'>;
+import { isCachedCompletion, type CachedCompletion } from '../model/answer.js';
 
 /** The cache part of a health snapshot. */
 export interface CacheStats {
@@ -27,41 +24,6 @@ export interface CacheStats {
   invalid: number;
   /** Store faults (the request went on without the cache). */
   errors: number;
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
-}
-
-/** True when `value` is a well-formed cached completion. */
-export function isCachedCompletion(value: unknown): value is CachedCompletion {
-  if (typeof value !== 'object' || value === null) return false;
-  const c = value as Record<string, unknown>;
-  const usage = c.usage as Record<string, unknown> | null | undefined;
-  if (
-    typeof c.text !== 'string' ||
-    typeof c.model !== 'string' ||
-    typeof c.finishReason !== 'string' ||
-    !FINISH_REASONS.has(c.finishReason) ||
-    typeof usage !== 'object' ||
-    usage === null ||
-    !isCount(usage.promptTokens) ||
-    !isCount(usage.completionTokens) ||
-    !isCount(usage.totalTokens)
-  ) {
-    return false;
-  }
-  if (c.choices === undefined) return true;
-  return (
-    Array.isArray(c.choices) &&
-    c.choices.every(
-      (choice: unknown) =>
-        typeof choice === 'object' &&
-        choice !== null &&
-        typeof (choice as Record<string, unknown>).text === 'string' &&
-        FINISH_REASONS.has((choice as Record<string, unknown>).finishReason as string),
-    )
-  );
 }
 
 /** The counters a cache keeps; owned by the client so they survive restarts. */

@@ -15,7 +15,8 @@
 import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
-import { ClientCache, type CacheCounters, type CachedCompletion } from '../cache/client-cache.js';
+import { ClientCache, type CacheCounters } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import { cacheKey } from '../cache/key.js';
 import type { Clock } from '../model/clock.js';
 import type { ResolvedClientConfig } from '../config/types.js';

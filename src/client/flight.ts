@@ -2,7 +2,7 @@
  * The records of the request path: a waiter is one caller, a flight one upstream call sequence
  * that one or more waiters (identical cacheable requests) wait on.
  */
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type { LlmActorsError } from '../model/errors.js';
 import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
 import type { TimerHandle } from '../model/clock.js';

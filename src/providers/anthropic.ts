@@ -2,7 +2,7 @@
  * The Anthropic Messages wire format (`POST {baseUrl}/v1/messages`): system messages lifted to
  * `system`, `max_tokens` always sent, usage from `input_tokens` / `output_tokens`.
  */
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';

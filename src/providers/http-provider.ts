@@ -8,7 +8,7 @@ import { badResponse } from '../model/failures.js';
 import type { ChatMessage, EffectiveParams } from '../model/request.js';
 import { httpError } from '../policy/classify.js';
 import { HttpTransport, type HttpAnswer } from '../transport/http.js';
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type {
   Provider,
   ProviderAnswer,

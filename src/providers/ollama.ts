@@ -2,7 +2,7 @@
  * Ollama's native chat wire format (`POST {baseUrl}/api/chat`): sampling settings under
  * `options` (`temperature`, `num_predict`), usage from `prompt_eval_count` / `eval_count`.
  */
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';

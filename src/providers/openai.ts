@@ -2,7 +2,7 @@
  * The OpenAI Chat Completions wire format (`POST {baseUrl}/chat/completions`). Any
  * OpenAI-compatible server speaks it: vLLM, Ollama's /v1, LM Studio, llama.cpp server.
  */
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../model/request.js';
 import { HttpProvider } from './http-provider.js';

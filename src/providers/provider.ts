@@ -2,7 +2,7 @@
  * What every wire format implements: one call, returning the normalized answer or throwing.
  */
 import type { Cancellation } from '../policy/cancellation.js';
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
 
 /** One attempt's input. */

@@ -3,7 +3,7 @@
  * `stream_options.include_usage`), Anthropic SSE events and Ollama NDJSON. Each turns decoded
  * text into deltas and one final normalized answer, and types what goes wrong mid-stream.
  */
-import type { CachedCompletion } from '../cache/client-cache.js';
+import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError } from '../model/errors.js';
 import { badResponse } from '../model/failures.js';
 import type { FinishReason } from '../model/request.js';
