@@ -17,7 +17,7 @@ import { gatewayBench } from './gateway.js';
 import { measure, median, upstream, type Sample, type Upstream } from './measure.js';
 import { Fuse } from '../src/policy/fuse.js';
 import { systemClock } from '../src/model/clock.js';
-import { DEFAULTS } from '../src/config/types.js';
+import { DEFAULTS } from '../src/config/defaults.js';
 import { createRuntime, type ChatMessage, type Runtime } from '../src/index.js';
 
 const { values: args } = parseArgs({

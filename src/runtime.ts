@@ -8,14 +8,8 @@ import type { FuseSnapshot } from './policy/fuse.js';
 import type { HistoryEntry } from './observe/history.js';
 import { cacheStats } from './cache/client-cache.js';
 import { systemClock, type Clock } from './model/clock.js';
-import {
-  checkClientName,
-  resolveClientConfig,
-  resolveRuntimeConfig,
-  type CacheConfig,
-  type ClientConfig,
-  type RuntimeConfig,
-} from './config/types.js';
+import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
+import type { CacheConfig, ClientConfig, RuntimeConfig } from './config/types.js';
 import { LlmActorsError, isLlmActorsError } from './model/errors.js';
 import { aborted, clientFailed, restarted, runtimeStopped, timedOut } from './model/failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DEFAULTS,
   checkClientName,
   resolveClientConfig,
   resolveRuntimeConfig,
-  type DriverClientConfig,
-} from '../src/config/types.js';
+} from '../src/config/resolve.js';
+import { DEFAULTS } from '../src/config/defaults.js';
+import type { DriverClientConfig } from '../src/config/types.js';
 import { createRuntime, isLlmActorsError, type Runtime } from '../src/index.js';
 import { LlmActorsError } from '../src/model/errors.js';
 

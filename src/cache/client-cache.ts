@@ -11,7 +11,8 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
-import { DEFAULTS, type CacheConfig } from '../config/types.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { CacheConfig } from '../config/types.js';
 import { connectRedis, type RedisLink } from '../fleet/redis.js';
 import { isCachedCompletion, type CachedCompletion } from '../model/answer.js';
 

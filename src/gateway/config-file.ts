@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { resolveRuntimeConfig, type RuntimeConfig } from '../config/types.js';
+import { resolveRuntimeConfig } from '../config/resolve.js';
+import type { RuntimeConfig } from '../config/types.js';
 import { LlmActorsError } from '../model/errors.js';
 import type { GatewayOptions } from './server.js';
 
