@@ -4,17 +4,26 @@
  */
 import type { Logger } from 'pino';
 import type { ClientActor, StreamSink } from './client/actor.js';
-import type { FuseSnapshot } from './policy/fuse.js';
 import type { HistoryEntry } from './observe/history.js';
-import { cacheStats } from './cache/client-cache.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
 import type { CacheConfig, ClientConfig, RuntimeConfig } from './config/types.js';
 import { LlmActorsError, isLlmActorsError } from './model/errors.js';
-import { aborted, clientFailed, restarted, runtimeStopped, timedOut } from './model/failures.js';
+import {
+  aborted,
+  clientFailed,
+  invalidConfig,
+  invalidRequest,
+  restarted,
+  runtimeStopped,
+  timedOut,
+  unknownClient,
+} from './model/failures.js';
+import { arm, disarm, type Watched } from './client/waiter.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
 import { rootLogger } from './observe/logger.js';
+import { clientHealth } from './supervision/health.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
 import {
   validateMessages,
@@ -25,8 +34,6 @@ import {
 } from './model/request.js';
 import { StreamChannel, type CompletionStream } from './client/stream.js';
 import { Supervisor } from './supervision/supervisor.js';
-
-const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryAt: null };
 
 /**
  * A running set of named, supervised LLM clients. Made by {@link createRuntime}.
@@ -106,9 +113,11 @@ export class Runtime {
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
       }
-      const actor = entry.actor;
-      if (actor !== null) return actor.request(messages, options, sink);
-      return this.dispatchAfterRestart(entry, messages, options, sink);
+      // The one deadline of this request, from here on carried as it is.
+      const deadline = this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
+      const actor = entry.supervision.actor;
+      if (actor !== null) return actor.request(messages, options, deadline, sink);
+      return this.dispatchAfterRestart(entry, messages, options, deadline, sink);
     } catch (error) {
       return Promise.reject(isLlmActorsError(error) ? error : this.crashOf(client, error));
     }
@@ -120,7 +129,8 @@ export class Runtime {
    */
   private crashOf(client: string, error: unknown): LlmActorsError {
     const entry = this.registry.find(client);
-    if (entry?.actor) this.supervisor.crash(entry, entry.actor, error);
+    const actor = entry?.supervision.actor;
+    if (actor) this.supervisor.crash(entry!, actor, error);
     return restarted(client, error);
   }
 
@@ -128,23 +138,19 @@ export class Runtime {
     entry: ClientEntry,
     messages: ChatMessage[],
     options: RequestOptions | undefined,
+    deadline: number,
     sink: StreamSink | undefined,
   ): Promise<Completion> {
     let actor: ClientActor | null = null;
-    if (entry.starting) {
-      const waitStarted = this.clock.now();
+    if (entry.supervision.starting) {
       try {
-        actor = await this.awaitStart(entry, options);
+        actor = await this.awaitStart(entry, options, deadline);
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
       }
-      // One deadline covers the wait for the restart and the request itself.
-      const timeoutMs = options?.timeoutMs ?? entry.config.timeoutMs;
-      const left = Math.max(1, timeoutMs - (this.clock.now() - waitStarted));
-      options = { ...options, timeoutMs: left };
     }
     if (actor === null) this.refuse(entry, this.unavailable(entry));
-    return actor.request(messages, options, sink);
+    return actor.request(messages, options, deadline, sink);
   }
 
   /**
@@ -159,9 +165,9 @@ export class Runtime {
   health(): Record<string, ClientHealth>;
   health(client: string): ClientHealth;
   health(client?: string): ClientHealth | Record<string, ClientHealth> {
-    if (client !== undefined) return this.snapshot(this.registry.get(client));
+    if (client !== undefined) return clientHealth(this.registry.get(client));
     const all: Record<string, ClientHealth> = {};
-    for (const entry of this.registry.all()) all[entry.name] = this.snapshot(entry);
+    for (const entry of this.registry.all()) all[entry.name] = clientHealth(entry);
     return all;
   }
 
@@ -179,14 +185,7 @@ export class Runtime {
     if (this.stopping) throw runtimeStopped();
     checkClientName(name);
     if (this.registry.has(name)) {
-      throw new LlmActorsError(
-        'INVALID_CONFIG',
-        `clients.${name}: a client with this name is already registered`,
-        {
-          client: name,
-          retryable: false,
-        },
-      );
+      throw invalidConfig(`clients.${name}: a client with this name is already registered`, name);
     }
     const resolved = resolveClientConfig(name, config, this.defaultCache);
     const entry = newEntry(
@@ -245,9 +244,9 @@ export class Runtime {
   async clearCache(name: string): Promise<void> {
     if (this.stopping) throw runtimeStopped();
     const entry = this.registry.get(name);
-    if (entry.starting) await entry.starting;
-    if (entry.actor === null) throw this.unavailable(entry);
-    await entry.actor.clearCache();
+    if (entry.supervision.starting) await entry.supervision.starting;
+    if (entry.supervision.actor === null) throw this.unavailable(entry);
+    await entry.supervision.actor.clearCache();
   }
 
   /**
@@ -256,7 +255,7 @@ export class Runtime {
    * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
    */
   history(name: string, n?: number): HistoryEntry[] {
-    return this.registry.get(name).history.last(n);
+    return this.registry.get(name).observed.history.last(n);
   }
 
   /**
@@ -284,11 +283,7 @@ export class Runtime {
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
-      return Promise.reject(
-        new LlmActorsError('INVALID_REQUEST', 'stop: timeoutMs must be a non-negative integer', {
-          retryable: false,
-        }),
-      );
+      return Promise.reject(invalidRequest('stop: timeoutMs must be a non-negative integer'));
     }
     if (this.stopping) {
       if (timeoutMs !== undefined) this.supervisor.hurry(timeoutMs);
@@ -300,55 +295,37 @@ export class Runtime {
     return this.stopping;
   }
 
-  private snapshot(entry: ClientEntry): ClientHealth {
-    const actor = entry.actor;
-    const s = entry.stats;
-    const health: ClientHealth = {
-      name: entry.name,
-      provider: entry.config.provider,
-      model: entry.config.model,
-      status: entry.status,
-      fuse: actor ? actor.fuseSnapshot() : IDLE_FUSE,
-      requests: {
-        ...s.requests,
-        inFlight: actor ? actor.inFlight : 0,
-        queued: actor ? actor.queueLength : 0,
-      },
-      cache: cacheStats(entry.cacheCounters),
-      latencyMs: s.latency.percentiles(),
-      usage: { ...s.usage },
-      restarts: entry.restarts,
-      lastError: s.lastError ? { ...s.lastError } : null,
-      startedAt: entry.startedAt,
-    };
-    const fleet = actor?.fleet();
-    if (fleet !== undefined) health.fleet = fleet;
-    return health;
-  }
-
   /** Waits for a restart under way, within the request's own deadline and signal. */
   private awaitStart(
     entry: ClientEntry,
     options: RequestOptions | undefined,
+    deadline: number,
   ): Promise<ClientActor | null> {
     const client = entry.name;
-    const timeoutMs = options?.timeoutMs ?? entry.config.timeoutMs;
-    const signal = options?.signal;
+    const timeoutMs = options?.timeoutMs ?? entry.spec.config.timeoutMs;
     return new Promise((resolve, reject) => {
-      const done = (error?: LlmActorsError) => {
-        this.clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else resolve(entry.actor);
+      const wait: Watched = {
+        deadline,
+        signal: options?.signal,
+        timer: undefined,
+        onAbort: undefined,
       };
-      const onAbort = () => done(aborted(client));
-      const timer = this.clock.setTimeout(
-        () => done(timedOut(client, timeoutMs, ' (the client was restarting)')),
-        timeoutMs,
+      let settled = false;
+      const done = (error?: LlmActorsError) => {
+        if (settled) return;
+        settled = true;
+        disarm(wait, this.clock);
+        if (error) reject(error);
+        else resolve(entry.supervision.actor);
+      };
+      arm(wait, this.clock, (_, why) =>
+        done(
+          why === 'timeout'
+            ? timedOut(client, timeoutMs, ' (the client was restarting)')
+            : aborted(client),
+        ),
       );
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-      void entry.starting?.then(
+      void entry.supervision.starting?.then(
         () => done(),
         () => done(),
       );
@@ -358,27 +335,27 @@ export class Runtime {
   /** The error for a client that has no running actor. */
   private unavailable(entry: ClientEntry): LlmActorsError {
     const client = entry.name;
-    switch (entry.status) {
+    switch (entry.supervision.status) {
       case 'failed':
-        return clientFailed(client, entry.failure);
+        return clientFailed(client, entry.supervision.failure);
       case 'restarting':
       case 'running':
         return restarted(client);
       case 'stopped':
         return this.stopping
           ? runtimeStopped()
-          : new LlmActorsError('UNKNOWN_CLIENT', `${client}: the client was unregistered`, {
-              client,
-              retryable: false,
-            });
+          : unknownClient(`${client}: the client was unregistered`, client);
       default:
-        throw new Error(`unknown client status ${String(entry.status satisfies never)}`);
+        throw new Error(
+          `unknown client status ${String(entry.supervision.status satisfies never)}`,
+        );
     }
   }
 
   private refuse(entry: ClientEntry, error: LlmActorsError): never {
-    entry.stats.requests.total++;
-    entry.stats.failed(error.code, error.message, this.clock.now(), true);
+    const observer = entry.observed.observer;
+    observer.started(undefined);
+    observer.failed(undefined, error, this.clock.now(), true);
     throw error;
   }
 }

@@ -791,7 +791,7 @@ describe('ClientCache', () => {
     const runtime = await start({ clients: { a: a.config() } });
     // Reach the running actor's cache and break its store.
     const entry = (runtime as any).registry.get('a');
-    (entry.actor.cache as any).keyv = new Keyv({ store: failingStore(), throwOnErrors: true });
+    (entry.supervision.actor.own.cache as any).keyv = new Keyv({ store: failingStore(), throwOnErrors: true });
     expect(await runtime.request('a', hi)).toMatchObject({ text: 'Hi #1', cacheHit: false });
     // Let the failed write settle: until then the answer being written is served from memory.
     await new Promise((resolve) => setImmediate(resolve));

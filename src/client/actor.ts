@@ -1,175 +1,113 @@
 /**
  * The client actor: one incarnation of a named client. It owns its fuse, its cache, its
- * provider (and so its connection pool) and runs the pipeline
+ * provider (and so its connection pool) and orchestrates the request path
  *
- *   cache lookup -> single-flight -> concurrency slot (or queue) -> fuse ask -> retry(provider
- *   call) -> cache store -> reply
+ *   cache lookup -> single-flight -> admission (slot or queue) -> attempts -> store -> reply
  *
- * with many requests in flight at once. Callers wait as "waiters" on a "flight" (one upstream
- * call sequence); identical cacheable requests share a flight. Each waiter has its own deadline
- * and signal; a flight is aborted only when its last waiter has left.
+ * with many requests in flight at once. Callers wait as waiters on a flight (one upstream call
+ * sequence); identical cacheable requests share a flight. Each waiter has its own deadline and
+ * signal; a flight is aborted only when its last waiter has left. The parts live beside it
+ * (waiter, params, flights, admission, attempts, reply) and never import it.
  *
- * Provider failures are typed errors that feed the fuse. Anything else that escapes the
- * pipeline is a fault of the actor itself: it is reported to the supervisor as a crash.
+ * Provider failures are typed errors that feed the fuse. Anything else that escapes the path
+ * is a fault of the actor itself: it is reported to the supervisor as a crash.
  */
 import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
-import type { Logger } from 'pino';
-import { ClientCache, type CacheCounters } from '../cache/client-cache.js';
 import type { CachedCompletion } from '../model/answer.js';
-import { cacheKey } from '../cache/key.js';
-import type { Clock } from '../model/clock.js';
-import type { ResolvedClientConfig } from '../config/types.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
-import { aborted, fuseOpen, restarted, timedOut } from '../model/failures.js';
-import { createProvider } from '../providers/index.js';
-import type { Provider, ProviderAnswer, ProviderCall } from '../providers/provider.js';
-import type { ChatMessage, Completion, EffectiveParams, RequestOptions } from '../model/request.js';
-import { classify, fuseOutcome } from '../policy/classify.js';
-import { Fuse, type FuseListener, type FuseSnapshot } from '../policy/fuse.js';
-import { FuseLink } from '../fleet/fuse-link.js';
+import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/failures.js';
+import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { Cancellation } from '../policy/cancellation.js';
-import type { Flight, Outcome, StreamSink, Waiter } from './flight.js';
-import { retryDelay } from '../policy/retry.js';
-import type { HistoryEntry, HistoryRing } from '../observe/history.js';
-import type { ClientStats } from '../observe/stats.js';
+import type { FuseSnapshot } from '../policy/fuse.js';
+import { Admission } from './admission.js';
+import type { AttemptHandler, Dispatch } from './attempts.js';
+import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
+import { Flights } from './flights.js';
+import { Incarnation, type IncarnationDeps } from './incarnation.js';
+import { effectiveParams, requestKey } from './params.js';
+import { completionOf } from './reply.js';
+import { arm, disarm } from './waiter.js';
 
 export type { StreamSink } from './flight.js';
 
 /** What an actor is built from; the parts that outlive it belong to its registry entry. */
-export interface ActorDeps {
-  config: ResolvedClientConfig;
-  clock: Clock;
-  logger: Logger;
-  stats: ClientStats;
-  cacheCounters: CacheCounters;
-  history: HistoryRing;
-  secrets: readonly string[];
+export interface ActorDeps extends IncarnationDeps {
   /** Called once when the actor faults; the supervisor takes it from there. */
   onCrash: (actor: ClientActor, error: unknown) => void;
-  onFuseChange: FuseListener;
 }
 
 /** One incarnation of a client. */
-export class ClientActor {
+export class ClientActor implements AttemptHandler {
   /** The incarnation id (new on every restart). */
   readonly id = nanoid();
   /** When this incarnation started, epoch ms. */
   readonly startedAt: number;
-  private readonly config: ResolvedClientConfig;
-  private readonly clock: Clock;
-  private readonly logger: Logger;
-  private readonly deps: ActorDeps;
-  private readonly fuse: Fuse;
-  private readonly fuseLink: FuseLink | undefined;
-  private readonly provider: Provider;
-  private readonly cache: ClientCache | null;
-  private readonly shared = new Map<string, Flight>();
-  private readonly flights = new Set<Flight>();
-  private readonly waiting: Flight[] = [];
-  private running = 0;
-  private queued = 0;
-  private pendingWrites = 0;
+  private readonly flights = new Flights();
+  private readonly admission: Admission;
+  private readonly dispatch: Dispatch;
+  private readonly leaveBound = (w: Waiter, why: 'timeout' | 'aborted') => this.leave(w, why);
   private idle: Array<() => void> = [];
   private dead = false;
-  private closing: Promise<void> | null = null;
 
-  private constructor(deps: ActorDeps, cache: ClientCache | null, provider: Provider) {
-    this.deps = deps;
-    this.config = deps.config;
-    this.clock = deps.clock;
-    this.logger = deps.logger;
-    this.cache = cache;
-    this.provider = provider;
-    this.startedAt = deps.clock.now();
-    const shared = deps.config.fuse.shared;
-    this.fuseLink = shared
-      ? new FuseLink(
-          deps.config.name,
-          shared.url,
-          () => this.fuse,
-          deps.logger,
-          () => deps.clock.now(),
-        )
-      : undefined;
-    this.fuse = new Fuse(
-      deps.config.fuse,
-      deps.clock,
-      (snapshot, previous, remote) => {
-        if (!remote) this.fuseLink?.announce(snapshot, previous);
-        deps.onFuseChange(snapshot, previous, remote);
-      },
-      (e) => this.fault(e),
-    );
+  private constructor(
+    private readonly own: Incarnation,
+    private readonly onCrash: ActorDeps['onCrash'],
+  ) {
+    this.startedAt = own.deps.clock.now();
+    const config = own.deps.config;
+    this.admission = new Admission(config.maxConcurrency, config.maxQueue);
+    const fault = (error: unknown) => this.fault(error);
+    this.dispatch = own.attemptPath(fault);
+    own.onFault = fault;
+    own.onWritten = () => this.notifyIdle();
   }
 
   /** Opens the actor's resources and starts it. */
   static async start(deps: ActorDeps): Promise<ClientActor> {
-    const provider = createProvider(deps.config, deps.secrets, () => deps.clock.now());
-    let cache: ClientCache | null = null;
-    if (deps.config.cache) {
-      try {
-        cache = await ClientCache.open(
-          deps.config.name,
-          deps.config.cache,
-          deps.logger,
-          deps.cacheCounters,
-        );
-      } catch (error) {
-        await provider.destroy();
-        throw new LlmActorsError(
-          'INVALID_CONFIG',
-          `clients.${deps.config.name}.cache: cannot open the ${deps.config.cache.store} cache: ${(error as Error).message}`,
-          { client: deps.config.name, retryable: false, cause: error },
-        );
-      }
-    }
-    return new ClientActor(deps, cache, provider);
+    return new ClientActor(await Incarnation.open(deps), deps.onCrash);
   }
 
   /** Upstream calls under way. */
   get inFlight(): number {
-    return this.running;
+    return this.admission.running;
   }
 
   /** Upstream calls waiting for a concurrency slot. */
   get queueLength(): number {
-    return this.queued;
+    return this.admission.queued;
   }
 
   /** The fuse part of health. */
   fuseSnapshot(): FuseSnapshot {
-    return this.fuse.snapshot();
+    return this.own.fuse.snapshot();
   }
 
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
   fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
-    const cache = this.cache?.redisUp;
-    const fuse = this.fuseLink?.up;
-    if (cache === undefined && fuse === undefined) return undefined;
-    return {
-      ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
-      ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
-    };
+    return this.own.fleet();
   }
 
   /**
-   * Runs one request through the pipeline. The caller has validated its input. An untyped
-   * error here is a fault of the actor: the request gets CLIENT_RESTARTED and the supervisor
-   * is told.
+   * Runs one request. The caller has validated its input and made its `deadline` (absolute,
+   * on the runtime's clock). Not async: every turn saved here is saved on every request. The
+   * promise only ever rejects with typed errors; an untyped throw on the way is a crash.
    */
   request(
     messages: ChatMessage[],
     options: RequestOptions | undefined,
+    deadline: number,
     sink?: StreamSink,
   ): Promise<Completion> {
-    this.deps.stats.requests.total++;
+    const { config, clock, observer } = this.own.deps;
     const waiter: Waiter = {
       id: nanoid(),
-      startedAt: this.clock.now(),
+      startedAt: clock.now(),
       t0: performance.now(),
+      deadline,
+      timeoutMs: options?.timeoutMs ?? config.timeoutMs,
       messages,
-      params: this.effectiveParams(options),
+      params: effectiveParams(config.defaults, options),
       rolloutId: options?.rolloutId,
       resolve: noop,
       reject: noop,
@@ -179,78 +117,59 @@ export class ClientActor {
       flight: undefined,
       settled: false,
     };
-    // Not async: every turn saved here is saved on every request. The waiter's promise only
-    // ever rejects with typed errors; an untyped throw on the way is turned into a crash.
     try {
-      return this.pipeline(waiter, options, sink);
+      observer.started(waiter);
+      return this.begin(waiter, options?.cache !== false, sink);
     } catch (error) {
       return Promise.reject(this.crashed(waiter, error));
     }
   }
 
-  /** An untyped error inside the pipeline: the request gets CLIENT_RESTARTED, the actor crashes. */
-  private crashed(waiter: Waiter, error: unknown): LlmActorsError {
-    if (isLlmActorsError(error)) return error;
-    const crashed = restarted(this.config.name, error);
-    this.fail(waiter, crashed, false);
-    this.fault(error);
-    return crashed;
-  }
-
-  private pipeline(
+  private begin(
     waiter: Waiter,
-    options: RequestOptions | undefined,
+    useCache: boolean,
     sink: StreamSink | undefined,
   ): Promise<Completion> {
-    if (this.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ req: waiter.id, messages: waiter.messages.length }, 'request');
-    }
-    if (waiter.signal?.aborted)
-      return Promise.reject(this.fail(waiter, aborted(this.config.name), true));
+    const name = this.own.deps.config.name;
+    if (waiter.signal?.aborted) return Promise.reject(this.fail(waiter, aborted(name), true));
     const promise = new Promise<Completion>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
     });
     // The caller awaits `promise`; this branch only keeps a rejection that happens while the
-    // pipeline itself throws (a crash) from being reported as unhandled.
+    // path itself throws (a crash) from being reported as unhandled.
     promise.catch(noop);
-    const timeoutMs = options?.timeoutMs ?? this.config.timeoutMs;
-    const deadline = waiter.startedAt + timeoutMs;
-    const cached = this.cache !== null && options?.cache !== false;
-    const key = cached
-      ? cacheKey({
-          provider: this.config.provider,
-          baseUrl: this.config.baseUrl,
-          model: this.config.model,
-          messages: waiter.messages,
-          params: waiter.params,
-          rolloutId: waiter.rolloutId,
-        })
-      : undefined;
-    const found = key === undefined ? undefined : this.cache!.lookup(key);
+    const cache = useCache ? this.own.cache : null;
+    const key =
+      cache === null
+        ? undefined
+        : requestKey(this.own.deps.config, waiter.messages, waiter.params, waiter.rolloutId);
+    const found = key === undefined ? undefined : cache!.lookup(key);
     if (found !== undefined && !(found instanceof Promise) && sink === undefined) {
-      // A memory-cache hit is answered now: no deadline timer or abort listener to set up
-      // only to tear it down again.
-      this.proceed(waiter, key, found, sink, deadline);
+      // A memory hit is answered now: no deadline timer or abort listener to set up only to
+      // tear it down again.
+      this.proceed(waiter, key, found, sink);
       return promise;
     }
-    waiter.timer = this.clock.setTimeout(
-      () => this.leave(waiter, timedOut(this.config.name, timeoutMs)),
-      timeoutMs,
-    );
-    if (waiter.signal) {
-      waiter.onAbort = () => this.leave(waiter, aborted(this.config.name));
-      waiter.signal.addEventListener('abort', waiter.onAbort, { once: true });
-    }
-    sink?.onCancel(() => this.leave(waiter, aborted(this.config.name)));
+    arm(waiter, this.own.deps.clock, this.leaveBound);
+    sink?.onCancel(() => this.leave(waiter, 'aborted'));
     if (found instanceof Promise) {
       found
-        .then((hit) => this.proceed(waiter, key, hit, sink, deadline))
+        .then((hit) => this.proceed(waiter, key, hit, sink))
         .catch((error: unknown) => this.crashed(waiter, error));
     } else {
-      this.proceed(waiter, key, found, sink, deadline);
+      this.proceed(waiter, key, found, sink);
     }
     return promise;
+  }
+
+  /** An untyped error inside the path: the request gets CLIENT_RESTARTED, the actor crashes. */
+  private crashed(waiter: Waiter, error: unknown): LlmActorsError {
+    if (isLlmActorsError(error)) return error;
+    const crashed = restarted(this.own.deps.config.name, error);
+    this.fail(waiter, crashed, false);
+    this.fault(error);
+    return crashed;
   }
 
   /** After the cache lookup: answer a hit, or join or launch a flight. */
@@ -259,37 +178,29 @@ export class ClientActor {
     key: string | undefined,
     hit: CachedCompletion | undefined,
     sink: StreamSink | undefined,
-    deadline: number,
   ): void {
     if (waiter.settled) return;
     if (hit !== undefined) {
-      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ req: waiter.id }, 'cache hit');
+      this.own.deps.observer.cacheHit(waiter);
       if (sink && hit.text !== '') sink.delta(hit.text);
-      this.resolve(waiter, hit, true, undefined);
+      this.resolve(waiter, hit, true, undefined, false);
       return;
     }
     if (this.dead) {
-      this.fail(waiter, restarted(this.config.name), false);
+      this.fail(waiter, restarted(this.own.deps.config.name), false);
       return;
     }
-    const joined = key === undefined || sink ? undefined : this.shared.get(key);
-    if (joined !== undefined) {
-      joined.waiters.add(waiter);
-      waiter.flight = joined;
-      if (deadline > joined.deadline) joined.deadline = deadline;
-    } else {
-      this.launch(key, waiter, deadline, sink);
-    }
+    if (sink !== undefined || !this.flights.join(key, waiter)) this.launch(key, waiter, sink);
   }
 
   /** Drops every cached answer of this client. */
   async clearCache(): Promise<void> {
     try {
-      await this.cache?.clear();
+      await this.own.cache?.clear();
     } catch (error) {
       // A store that cannot clear is a fault of the actor's own resource.
       this.fault(error);
-      throw restarted(this.config.name, error);
+      throw restarted(this.own.deps.config.name, error);
     }
   }
 
@@ -299,8 +210,8 @@ export class ClientActor {
    */
   crash(reason: unknown): void {
     if (this.dead) return;
-    this.abort(restarted(this.config.name, reason));
-    void this.closeResources(true);
+    this.abort(restarted(this.own.deps.config.name, reason));
+    void this.own.close(true, this.drain());
   }
 
   /**
@@ -309,20 +220,16 @@ export class ClientActor {
    */
   abort(error: LlmActorsError): void {
     this.dead = true;
-    for (const flight of this.flights) {
+    for (const flight of this.flights.drainAll()) {
       flight.state = 'done';
       // Other processes wait on this lock: give it back now rather than at its expiry.
-      if (flight.lock !== undefined) void this.cache?.release(flight.key!, flight.lock);
+      this.own.releaseLock(flight);
       flight.cancel.abort(error);
       for (const waiter of flight.waiters) this.fail(waiter, error, false);
       flight.waiters.clear();
     }
-    this.flights.clear();
-    this.shared.clear();
-    this.waiting.length = 0;
-    this.queued = 0;
-    this.running = 0;
-    this.fuse.stop();
+    this.admission.clear();
+    this.own.fuse.stop();
     this.notifyIdle();
   }
 
@@ -336,47 +243,11 @@ export class ClientActor {
   async close(): Promise<void> {
     await this.drain();
     this.dead = true;
-    this.fuse.stop();
-    await this.closeResources(false);
+    this.own.fuse.stop();
+    await this.own.close(false, Promise.resolve());
   }
 
-  /** Closes pool and cache once pending cache writes are done; a crash destroys the pool. */
-  private closeResources(destroy: boolean): Promise<void> {
-    this.closing ??= this.drain()
-      .then(() =>
-        Promise.allSettled([
-          destroy ? this.provider.destroy() : this.provider.close(),
-          this.cache?.close(),
-          this.fuseLink?.close(),
-        ]),
-      )
-      .then(() => undefined);
-    return this.closing;
-  }
-
-  private effectiveParams(options: RequestOptions | undefined): EffectiveParams {
-    const defaults = this.config.defaults;
-    const params: EffectiveParams = {};
-    const temperature = options?.temperature ?? defaults.temperature;
-    const maxTokens = options?.maxTokens ?? defaults.maxTokens;
-    if (temperature !== undefined) params.temperature = temperature;
-    if (maxTokens !== undefined) params.maxTokens = maxTokens;
-    const stop = options?.stop ?? defaults.stop;
-    const seed = options?.seed ?? defaults.seed;
-    if (stop !== undefined && stop.length > 0) params.stop = stop;
-    if (seed !== undefined) params.seed = seed;
-    if (defaults.extra !== undefined || options?.extra !== undefined) {
-      params.extra = { ...defaults.extra, ...options?.extra };
-    }
-    return params;
-  }
-
-  private launch(
-    key: string | undefined,
-    waiter: Waiter,
-    deadline: number,
-    sink: StreamSink | undefined,
-  ): void {
+  private launch(key: string | undefined, waiter: Waiter, sink: StreamSink | undefined): void {
     const flight: Flight = {
       id: waiter.id,
       key,
@@ -384,202 +255,93 @@ export class ClientActor {
       params: waiter.params,
       cancel: new Cancellation(),
       waiters: new Set([waiter]),
-      deadline,
+      deadline: waiter.deadline,
       attempts: 0,
       state: 'queued',
       sink,
       delivered: false,
     };
     waiter.flight = flight;
-    const ticket = this.fuse.peek();
+    const { fuse, deps } = this.own;
+    const ticket = fuse.peek();
     if (!ticket.ok) {
-      this.finish(flight, { error: fuseOpen(this.config.name, ticket.retryAt, this.clock.now()) });
+      this.finish(flight, fuseOpen(deps.config.name, ticket.retryAt, deps.clock.now()));
       return;
     }
-    if (this.running < this.config.maxConcurrency) {
-      this.track(flight);
-      this.running++;
-      this.run(flight);
-    } else if (this.queued >= this.config.maxQueue) {
-      this.finish(flight, {
-        error: new LlmActorsError(
-          'QUEUE_FULL',
-          `${this.config.name}: ${this.queued} requests already wait for a slot (maxQueue)`,
-          { client: this.config.name },
-        ),
-      });
-    } else {
-      this.track(flight);
-      this.waiting.push(flight);
-      this.queued++;
+    const admitted = this.admission.admit(flight);
+    if (admitted === 'full') {
+      this.finish(flight, queueFull(deps.config.name, this.admission.queued));
+      return;
     }
-  }
-
-  private track(flight: Flight): void {
-    this.flights.add(flight);
-    if (flight.key !== undefined && flight.sink === undefined) this.shared.set(flight.key, flight);
+    this.flights.track(flight);
+    if (admitted === 'run') this.run(flight);
   }
 
   private run(flight: Flight): void {
     flight.state = 'running';
-    this.attempt(flight)
-      .then((outcome) => {
-        if (this.dead) return;
-        this.running--;
-        this.finish(flight, outcome);
-        this.next();
-      })
-      .catch((error: unknown) => this.fault(error));
+    this.dispatch(flight, this);
   }
 
-  private next(): void {
-    while (this.waiting.length > 0 && this.running < this.config.maxConcurrency) {
-      const flight = this.waiting.shift()!;
-      if (flight.state !== 'queued') continue;
-      this.queued--;
-      this.running++;
-      this.run(flight);
+  /** @internal The attempt path's outcome: a fresh (or a peer's) answer. */
+  onAnswer(flight: Flight, answer: FlightAnswer): void {
+    this.ended(flight, answer);
+  }
+
+  /** @internal The attempt path's outcome: a failure. */
+  onFailure(flight: Flight, error: LlmActorsError): void {
+    this.ended(flight, error);
+  }
+
+  private ended(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
+    if (this.dead) return;
+    try {
+      this.finish(flight, outcome);
+      const next = this.admission.release();
+      if (next !== undefined) this.run(next);
+      this.notifyIdle();
+    } catch (error) {
+      this.fault(error);
     }
-    this.notifyIdle();
-  }
-
-  /** The retry loop: every attempt asks the fuse and reports to it. */
-  private async attempt(flight: Flight): Promise<Outcome> {
-    const retry = this.config.retry;
-    const maxAttempts = retry ? retry.maxAttempts : 1;
-    const cancel = flight.cancel;
-    if (flight.key !== undefined && flight.sink === undefined && this.cache?.sharedFlights) {
-      // Redis lock times are wall-clock times; the flight's deadline is on the runtime's clock.
-      const deadline = Date.now() + (flight.deadline - this.clock.now());
-      const turn = await this.cache.turn(flight.key, deadline, () => cancel.aborted);
-      if (this.dead) return { error: restarted(this.config.name) };
-      if ('hit' in turn) return { value: turn.hit, raw: undefined, fromPeer: true };
-      flight.lock = turn.token;
-    }
-    let last: LlmActorsError | undefined;
-    for (;;) {
-      if (cancel.aborted) return { error: classify(cancel.reason, cancel, this.config.name, []) };
-      const ticket = this.fuse.ask();
-      if (!ticket.ok)
-        return { error: fuseOpen(this.config.name, ticket.retryAt, this.clock.now(), last) };
-      flight.attempts++;
-      try {
-        const call = { messages: flight.messages, params: flight.params, cancel };
-        const answer = flight.sink
-          ? await this.streamed(flight, call)
-          : await this.provider.call(call);
-        if (this.dead) return { error: restarted(this.config.name) };
-        this.fuse.report('success', ticket.probe);
-        return { value: answer.completion, raw: answer.raw };
-      } catch (thrown) {
-        if (this.dead) return { error: restarted(this.config.name) };
-        const error = classify(thrown, cancel, this.config.name, this.deps.secrets);
-        this.fuse.report(fuseOutcome(error), ticket.probe);
-        last = error;
-        if (
-          !retry ||
-          !error.retryable ||
-          flight.attempts >= maxAttempts ||
-          cancel.aborted ||
-          flight.delivered
-        ) {
-          return { error };
-        }
-        const delay = retryDelay(retry, flight.attempts, error.retryAfterMs, () =>
-          this.clock.random(),
-        );
-        if (delay >= flight.deadline - this.clock.now()) return { error };
-        if (this.logger.isLevelEnabled('debug')) {
-          this.logger.debug(
-            { req: flight.id, code: error.code, attempt: flight.attempts, delay },
-            'retrying',
-          );
-        }
-        await this.sleep(delay, cancel);
-      }
-    }
-  }
-
-  /** One streamed attempt: deltas go to the flight's sink as they arrive. */
-  private streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
-    const sink = flight.sink!;
-    return this.provider.stream(call, (text) => {
-      flight.delivered = true;
-      sink.delta(text);
-    });
-  }
-
-  private sleep(ms: number, cancel: Cancellation): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        stop();
-        resolve();
-      }, ms);
-      const stop = cancel.onAbort(() => {
-        this.clock.clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   /** Settles every waiter of a finished flight and stores a fresh answer. */
-  private finish(flight: Flight, outcome: Outcome): void {
+  private finish(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
     flight.state = 'done';
-    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
-      this.shared.delete(flight.key);
-    }
-    if ('error' in outcome) {
-      if (flight.lock !== undefined) void this.cache!.release(flight.key!, flight.lock);
-      for (const waiter of flight.waiters) this.fail(waiter, outcome.error, flight.attempts === 0);
-    } else if (outcome.fromPeer) {
-      for (const waiter of flight.waiters) this.resolve(waiter, outcome.value, true, undefined);
+    this.flights.unshare(flight);
+    if (outcome instanceof LlmActorsError) {
+      this.own.releaseLock(flight);
+      for (const waiter of flight.waiters) this.fail(waiter, outcome, flight.attempts === 0);
+    } else if (flight.fromPeer) {
+      for (const waiter of flight.waiters)
+        this.resolve(waiter, outcome.completion, true, undefined, false);
     } else {
-      if (flight.key !== undefined && this.cache !== null) {
-        this.store(flight.key, outcome.value, flight.lock);
-      }
+      if (flight.key !== undefined) this.own.store(flight.key, outcome.completion, flight.lock);
       let first = true;
       for (const waiter of flight.waiters) {
-        this.resolve(waiter, outcome.value, false, first ? outcome.raw : undefined, first);
+        this.resolve(waiter, outcome.completion, false, first ? outcome.raw : undefined, first);
         first = false;
       }
     }
     flight.waiters.clear();
     // Only now: should settling throw, a crash still finds this flight and its waiters.
-    this.flights.delete(flight);
-    this.notifyIdle();
-  }
-
-  /** Caches an answer; a fleet lock on its key is given back once the answer is in Redis. */
-  private store(key: string, value: CachedCompletion, lock: string | undefined): void {
-    const cache = this.cache!;
-    if (cache.store(key, value)) return;
-    this.pendingWrites++;
-    cache
-      .set(key, value)
-      .then(() => (lock === undefined ? undefined : cache.release(key, lock)))
-      .catch((error: unknown) => this.fault(error))
-      .finally(() => {
-        this.pendingWrites--;
-        this.notifyIdle();
-      });
+    this.flights.forget(flight);
   }
 
   /** A waiter's deadline passed or its signal aborted: it leaves its flight now. */
-  private leave(waiter: Waiter, error: LlmActorsError): void {
+  private leave(waiter: Waiter, why: 'timeout' | 'aborted'): void {
     if (waiter.settled) return;
+    const name = this.own.deps.config.name;
+    const error = why === 'timeout' ? timedOut(name, waiter.timeoutMs) : aborted(name);
     const flight = waiter.flight;
     this.fail(waiter, error, flight === undefined || flight.attempts === 0);
     if (flight === undefined) return;
     flight.waiters.delete(waiter);
     if (flight.waiters.size > 0 || flight.state === 'done') return;
-    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
-      this.shared.delete(flight.key);
-    }
+    this.flights.unshare(flight);
     if (flight.state === 'queued') {
       flight.state = 'done';
-      this.flights.delete(flight);
-      this.queued--;
+      this.flights.forget(flight);
+      this.admission.left();
       this.notifyIdle();
     } else {
       flight.cancel.abort(error);
@@ -591,25 +353,13 @@ export class ClientActor {
     value: CachedCompletion,
     cacheHit: boolean,
     raw: unknown,
-    paid = false,
-  ): Completion {
+    paid: boolean,
+  ): void {
     const latencyMs = performance.now() - waiter.t0;
-    // A fresh object (usage and choices copied too): `value` may be the cache's own entry.
-    const completion: Completion = {
-      text: value.text,
-      finishReason: value.finishReason,
-      usage: { ...value.usage },
-      model: value.model,
-      client: this.config.name,
-      cacheHit,
-      latencyMs,
-    };
-    if (value.choices !== undefined) completion.choices = value.choices.map((c) => ({ ...c }));
+    const completion = completionOf(value, this.own.deps.config.name, cacheHit, latencyMs, raw);
     this.settle(waiter);
-    waiter.resolve(raw === undefined ? completion : { ...completion, raw });
-    this.deps.stats.succeeded(latencyMs, paid ? value.usage : undefined);
-    this.remember(waiter, { completion });
-    return completion;
+    waiter.resolve(completion);
+    this.own.deps.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
   }
 
   /** Settles a waiter with `error` (once) and returns the error. */
@@ -619,40 +369,22 @@ export class ClientActor {
       waiter.reject(error);
       const rejected =
         error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
-      this.deps.stats.failed(error.code, error.message, this.clock.now(), rejected);
-      this.remember(waiter, { error: { code: error.code, message: error.message } });
-      if (this.logger.isLevelEnabled('debug')) {
-        this.logger.debug({ req: waiter.id, code: error.code }, 'request failed');
-      }
+      this.own.deps.observer.failed(waiter, error, this.own.deps.clock.now(), rejected);
     }
     return error;
   }
 
-  /** Adds a settled request to the client's history. */
-  private remember(waiter: Waiter, outcome: Pick<HistoryEntry, 'completion' | 'error'>): void {
-    this.deps.history.push({
-      id: waiter.id,
-      client: this.config.name,
-      at: waiter.startedAt,
-      messages: waiter.messages,
-      params: waiter.params,
-      ...(waiter.rolloutId === undefined ? {} : { rolloutId: waiter.rolloutId }),
-      ...outcome,
-    });
-  }
-
   private settle(waiter: Waiter): void {
     waiter.settled = true;
-    if (waiter.timer !== undefined) this.clock.clearTimeout(waiter.timer);
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    disarm(waiter, this.own.deps.clock);
   }
 
   private fault(error: unknown): void {
-    if (!this.dead) this.deps.onCrash(this, error);
+    if (!this.dead) this.onCrash(this, error);
   }
 
   private isIdle(): boolean {
-    return this.flights.size === 0 && this.pendingWrites === 0;
+    return this.flights.size === 0 && this.own.pendingWrites === 0;
   }
 
   private notifyIdle(): void {

@@ -3,16 +3,21 @@
  * that one or more waiters (identical cacheable requests) wait on.
  */
 import type { CachedCompletion } from '../model/answer.js';
+import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
 import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
-import type { TimerHandle } from '../model/clock.js';
 import type { Cancellation } from '../policy/cancellation.js';
 
 /** One caller of the actor. */
 export interface Waiter {
   id: string;
   startedAt: number;
+  /** performance.now() at the start, for the latency. */
   t0: number;
+  /** The absolute deadline on the runtime's clock, made once at the public edge. */
+  deadline: number;
+  /** The timeout the deadline came from (named in the TIMEOUT message). */
+  timeoutMs: number;
   messages: ChatMessage[];
   params: EffectiveParams;
   rolloutId: string | number | undefined;
@@ -46,8 +51,12 @@ export interface Flight {
   sink: StreamSink | undefined;
   /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
   delivered: boolean;
+  /** The last attempt's failure (the cause of a FUSE_OPEN that cuts retries short). */
+  last?: LlmActorsError;
   /** The token of the fleet lock this flight holds on its key (redis `singleFlight`). */
   lock?: string;
+  /** The answer came from another process of the fleet (through the shared cache). */
+  fromPeer?: true;
 }
 
 /** Receives a streamed request's text as it arrives. */
@@ -57,6 +66,8 @@ export interface StreamSink {
   onCancel(cancel: () => void): void;
 }
 
-/** How a flight ended. */
-export type Outcome =
-  { value: CachedCompletion; raw: unknown; fromPeer?: true } | { error: LlmActorsError };
+/** The answer of a flight: the normalized completion and, from a fresh upstream call, `raw`. */
+export interface FlightAnswer {
+  completion: CachedCompletion;
+  raw: unknown;
+}

@@ -2,7 +2,7 @@
  * Validation and defaults: INVALID_CONFIG errors that name the field and the reason.
  */
 import type { z } from 'zod';
-import { LlmActorsError } from '../model/errors.js';
+import { invalidConfig } from '../model/failures.js';
 import { DEFAULTS, DEFAULT_BASE_URL } from './defaults.js';
 import { FORBIDDEN_NAMES, clientSchema, runtimeSchema } from './schemas.js';
 import type {
@@ -46,10 +46,6 @@ function line(path: PropertyKey[], message: string): string {
 
 function formatIssues(prefix: string, error: z.ZodError): string {
   return issueLines(error.issues, prefix ? [prefix] : []).join('; ');
-}
-
-function invalidConfig(message: string, client?: string): LlmActorsError {
-  return new LlmActorsError('INVALID_CONFIG', message, { client, retryable: false });
 }
 
 /** Throws INVALID_CONFIG unless `name` can name a client. */

@@ -73,3 +73,27 @@ export function badResponse(client: string, why: string, cause?: unknown): LlmAc
     cause,
   });
 }
+
+/** QUEUE_FULL: every slot is taken and `queued` requests already wait (maxQueue). */
+export function queueFull(client: string, queued: number): LlmActorsError {
+  return new LlmActorsError(
+    'QUEUE_FULL',
+    `${client}: ${queued} requests already wait for a slot (maxQueue)`,
+    { client },
+  );
+}
+
+/** INVALID_REQUEST: the caller's input; `message` names the field and the reason. */
+export function invalidRequest(message: string, client?: string): LlmActorsError {
+  return new LlmActorsError('INVALID_REQUEST', message, { client, retryable: false });
+}
+
+/** INVALID_CONFIG: `message` names the field and the reason. */
+export function invalidConfig(message: string, client?: string): LlmActorsError {
+  return new LlmActorsError('INVALID_CONFIG', message, { client, retryable: false });
+}
+
+/** UNKNOWN_CLIENT: no client of that name (`why` says more when it was known once). */
+export function unknownClient(message: string, client?: string): LlmActorsError {
+  return new LlmActorsError('UNKNOWN_CLIENT', message, { client, retryable: false });
+}

@@ -2,7 +2,7 @@
  * The shapes of a request and of its answer, and the checks a request passes before it reaches
  * an actor. Hand-written rather than schema-driven: this runs on every request.
  */
-import { LlmActorsError } from './errors.js';
+import { invalidRequest } from './failures.js';
 
 /** Who speaks a message. */
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
@@ -113,9 +113,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const MESSAGE_KEYS: ReadonlySet<string> = new Set(['role', 'content', 'name']);
 
-function invalid(message: string, client: string): LlmActorsError {
-  return new LlmActorsError('INVALID_REQUEST', message, { client, retryable: false });
-}
+const invalid = invalidRequest;
 
 /** Throws INVALID_REQUEST naming the first problem in `messages`. */
 export function validateMessages(

@@ -43,8 +43,19 @@ export class HistoryRing {
     const count = Math.max(0, Math.min(Math.floor(n), this.size));
     const out: HistoryEntry[] = [];
     for (let i = count; i > 0; i--) {
-      out.push(this.entries[(this.next - i + this.capacity) % this.capacity]!);
+      out.push(withoutRaw(this.entries[(this.next - i + this.capacity) % this.capacity]!));
     }
     return out;
   }
+}
+
+/**
+ * The entry as `history` shows it. The ring keeps the caller's own Completion, `raw` and all,
+ * so that answering a request needs no second copy of it; `raw` is left out here instead.
+ */
+function withoutRaw(entry: HistoryEntry): HistoryEntry {
+  const completion = entry.completion as Completion | undefined;
+  if (completion?.raw === undefined) return entry;
+  const { raw: _raw, ...rest } = completion;
+  return { ...entry, completion: rest };
 }

@@ -5,22 +5,23 @@
 import type { Logger } from 'pino';
 import type { ClientActor } from '../client/actor.js';
 import { HistoryRing } from '../observe/history.js';
+import { ClientObserver } from '../observe/observer.js';
 import { ClientStats } from '../observe/stats.js';
 import { newCacheCounters, type CacheCounters } from '../cache/client-cache.js';
 import type { ResolvedClientConfig } from '../config/types.js';
-import { LlmActorsError } from '../model/errors.js';
+import { unknownClient } from '../model/failures.js';
 import type { ClientStatus } from '../observe/health.js';
 import { secretsOf } from '../model/redact.js';
 
-/** What the runtime keeps about a client across restarts. */
-export interface ClientEntry {
-  readonly name: string;
+/** What a client is: fixed for its whole registration. */
+export interface ClientSpec {
   readonly config: ResolvedClientConfig;
   readonly logger: Logger;
   readonly secrets: readonly string[];
-  readonly stats: ClientStats;
-  readonly cacheCounters: CacheCounters;
-  readonly history: HistoryRing;
+}
+
+/** The supervisor's bookkeeping of a client. */
+export interface Supervision {
   status: ClientStatus;
   /** The running incarnation; null while restarting, failed or stopped. */
   actor: ClientActor | null;
@@ -34,23 +35,45 @@ export interface ClientEntry {
   startedAt: number;
 }
 
+/** What is observed of a client; it survives restarts. */
+export interface Observed {
+  readonly stats: ClientStats;
+  readonly cacheCounters: CacheCounters;
+  readonly history: HistoryRing;
+  /** The one observer of its request path, feeding the three above and the logs. */
+  readonly observer: ClientObserver;
+}
+
+/** What the runtime keeps about a client across restarts. */
+export interface ClientEntry {
+  readonly name: string;
+  readonly spec: ClientSpec;
+  readonly supervision: Supervision;
+  readonly observed: Observed;
+}
+
 /** Builds the entry of a newly registered client. */
 export function newEntry(config: ResolvedClientConfig, logger: Logger, now: number): ClientEntry {
+  const stats = new ClientStats();
+  const history = new HistoryRing(config.historySize);
   return {
     name: config.name,
-    config,
-    logger,
-    secrets: secretsOf(config.apiKey, config.headers),
-    stats: new ClientStats(),
-    cacheCounters: newCacheCounters(),
-    history: new HistoryRing(config.historySize),
-    status: 'restarting',
-    actor: null,
-    starting: null,
-    restarts: 0,
-    crashes: [],
-    failure: null,
-    startedAt: now,
+    spec: { config, logger, secrets: secretsOf(config.apiKey, config.headers) },
+    supervision: {
+      status: 'restarting',
+      actor: null,
+      starting: null,
+      restarts: 0,
+      crashes: [],
+      failure: null,
+      startedAt: now,
+    },
+    observed: {
+      stats,
+      cacheCounters: newCacheCounters(),
+      history,
+      observer: new ClientObserver(config.name, stats, history, logger),
+    },
   };
 }
 
@@ -62,10 +85,8 @@ export class Registry {
   get(name: string): ClientEntry {
     const entry = this.entries.get(name);
     if (entry === undefined) {
-      throw new LlmActorsError(
-        'UNKNOWN_CLIENT',
+      throw unknownClient(
         `no client named ${JSON.stringify(String(name).slice(0, 128))} is registered`,
-        { retryable: false },
       );
     }
     return entry;

@@ -14,20 +14,20 @@ import type { ClientEntry } from './registry.js';
 
 /** Reads the status afresh (it may have changed across an await). */
 function isStopped(entry: ClientEntry): boolean {
-  return entry.status === 'stopped';
+  return entry.supervision.status === 'stopped';
 }
 
 /** Logs without letting a broken logger break supervision. */
 function log(entry: ClientEntry, level: 'info' | 'warn' | 'error', obj: object, msg: string): void {
   try {
-    entry.logger[level](obj, msg);
+    entry.spec.logger[level](obj, msg);
   } catch {
     // The logger is the one resource the supervisor cannot report a fault of.
   }
 }
 
 function isFailed(entry: ClientEntry): boolean {
-  return entry.status === 'failed';
+  return entry.supervision.status === 'failed';
 }
 
 function reasonOf(error: unknown): string {
@@ -55,22 +55,23 @@ export class Supervisor {
 
   /** `runtime.kill`: crashes the actor on purpose; the supervisor takes over. */
   kill(entry: ClientEntry, reason = 'killed by runtime.kill'): void {
-    if (entry.actor !== null) this.crash(entry, entry.actor, new Error(reason));
+    if (entry.supervision.actor !== null)
+      this.crash(entry, entry.supervision.actor, new Error(reason));
   }
 
   /** `runtime.restart`: a fresh incarnation now, whatever the state, intensity cleared. */
   async restart(entry: ClientEntry): Promise<void> {
     this.cancelBackoff(entry);
-    if (entry.starting) await entry.starting;
-    if (entry.status === 'stopped') return;
-    const actor = entry.actor;
-    entry.actor = null;
+    if (entry.supervision.starting) await entry.supervision.starting;
+    if (entry.supervision.status === 'stopped') return;
+    const actor = entry.supervision.actor;
+    entry.supervision.actor = null;
     actor?.crash(new Error('restarted by runtime.restart'));
-    entry.crashes = [];
-    entry.failure = null;
+    entry.supervision.crashes = [];
+    entry.supervision.failure = null;
     await this.track(entry, this.respawn(entry));
     if (isFailed(entry)) {
-      throw clientFailed(entry.name, entry.failure);
+      throw clientFailed(entry.name, entry.supervision.failure);
     }
   }
 
@@ -79,11 +80,11 @@ export class Supervisor {
    * is still pending rejects with RUNTIME_STOPPED (0: at once; undefined: wait for deadlines).
    */
   async stop(entry: ClientEntry, graceMs?: number): Promise<void> {
-    entry.status = 'stopped';
+    entry.supervision.status = 'stopped';
     this.cancelBackoff(entry);
-    if (entry.starting) await entry.starting;
-    const actor = entry.actor;
-    entry.actor = null;
+    if (entry.supervision.starting) await entry.supervision.starting;
+    const actor = entry.supervision.actor;
+    entry.supervision.actor = null;
     if (actor === null) return;
     this.draining.set(actor, { name: entry.name, timer: undefined });
     if (graceMs !== undefined) this.cutOff(actor, graceMs);
@@ -109,13 +110,12 @@ export class Supervisor {
 
   private deps(entry: ClientEntry): ActorDeps {
     return {
-      config: entry.config,
+      config: entry.spec.config,
       clock: this.clock,
-      logger: entry.logger,
-      stats: entry.stats,
-      cacheCounters: entry.cacheCounters,
-      history: entry.history,
-      secrets: entry.secrets,
+      logger: entry.spec.logger,
+      observer: entry.observed.observer,
+      cacheCounters: entry.observed.cacheCounters,
+      secrets: entry.spec.secrets,
       onCrash: (actor, error) => this.crash(entry, actor, error),
       onFuseChange: (fuse, from, remote) => {
         const at = this.clock.now();
@@ -128,15 +128,15 @@ export class Supervisor {
   }
 
   private async spawn(entry: ClientEntry): Promise<void> {
-    entry.status = 'restarting';
+    entry.supervision.status = 'restarting';
     const actor = await ClientActor.start(this.deps(entry));
     if (isStopped(entry)) {
       await actor.close();
       return;
     }
-    entry.actor = actor;
-    entry.status = 'running';
-    entry.startedAt = actor.startedAt;
+    entry.supervision.actor = actor;
+    entry.supervision.status = 'running';
+    entry.supervision.startedAt = actor.startedAt;
   }
 
   private async respawn(entry: ClientEntry): Promise<void> {
@@ -146,44 +146,46 @@ export class Supervisor {
       this.fail(entry, `restart failed: ${reasonOf(error)}`);
       return;
     }
-    if (entry.status !== 'running') return;
-    entry.restarts++;
-    log(entry, 'info', { restarts: entry.restarts }, 'client restarted');
+    if (entry.supervision.status !== 'running') return;
+    entry.supervision.restarts++;
+    log(entry, 'info', { restarts: entry.supervision.restarts }, 'client restarted');
     this.events.emit({
       type: 'client:restarted',
       client: entry.name,
       at: this.clock.now(),
-      restarts: entry.restarts,
+      restarts: entry.supervision.restarts,
     });
   }
 
   private track(entry: ClientEntry, work: Promise<void>): Promise<void> {
     const starting = work.finally(() => {
-      if (entry.starting === starting) entry.starting = null;
+      if (entry.supervision.starting === starting) entry.supervision.starting = null;
     });
-    entry.starting = starting;
+    entry.supervision.starting = starting;
     return starting;
   }
 
   /** An actor faulted: reject its work, count the crash, restart it or give up. */
   crash(entry: ClientEntry, actor: ClientActor, error: unknown): void {
-    if (entry.actor !== actor) return;
-    entry.actor = null;
+    if (entry.supervision.actor !== actor) return;
+    entry.supervision.actor = null;
     actor.crash(error);
     const now = this.clock.now();
     const reason = reasonOf(error);
     log(entry, 'error', { err: error }, 'client actor crashed');
     this.events.emit({ type: 'client:crashed', client: entry.name, at: now, reason });
-    entry.crashes = entry.crashes.filter((t) => now - t < this.config.periodMs);
-    entry.crashes.push(now);
-    if (entry.crashes.length > this.config.maxRestarts) {
+    entry.supervision.crashes = entry.supervision.crashes.filter(
+      (t) => now - t < this.config.periodMs,
+    );
+    entry.supervision.crashes.push(now);
+    if (entry.supervision.crashes.length > this.config.maxRestarts) {
       this.fail(
         entry,
-        `${entry.crashes.length} crashes within ${this.config.periodMs} ms (maxRestarts ${this.config.maxRestarts}); last: ${reason}`,
+        `${entry.supervision.crashes.length} crashes within ${this.config.periodMs} ms (maxRestarts ${this.config.maxRestarts}); last: ${reason}`,
       );
       return;
     }
-    entry.status = 'restarting';
+    entry.supervision.status = 'restarting';
     this.track(
       entry,
       this.delayed(entry).then((proceed) => (proceed ? this.respawn(entry) : undefined)),
@@ -211,9 +213,9 @@ export class Supervisor {
   }
 
   private fail(entry: ClientEntry, reason: string): void {
-    if (entry.status === 'stopped') return;
-    entry.status = 'failed';
-    entry.failure = reason;
+    if (entry.supervision.status === 'stopped') return;
+    entry.supervision.status = 'failed';
+    entry.supervision.failure = reason;
     log(entry, 'error', { reason }, 'supervisor gave up on the client');
     this.events.emit({ type: 'client:failed', client: entry.name, at: this.clock.now(), reason });
   }

@@ -1,0 +1,203 @@
+/**
+ * The attempts of a flight, as stages in the shape of undici's interceptors: each stage takes
+ * the next one's dispatch and returns its own, and they are composed once per incarnation —
+ * fleet lock ∘ retry ∘ fuse gate ∘ provider call. A stage reports through the handler it was
+ * given, never by throwing, and nothing here is a promise chain per stage.
+ */
+import type { Clock } from '../model/clock.js';
+import type { LlmActorsError } from '../model/errors.js';
+import { fuseOpen } from '../model/failures.js';
+import type { Cancellation } from '../policy/cancellation.js';
+import { classify, fuseOutcome } from '../policy/classify.js';
+import type { Fuse } from '../policy/fuse.js';
+import { STOP, type RetryPolicy } from '../policy/retry.js';
+import type { Provider } from '../providers/provider.js';
+import type { Flight, FlightAnswer } from './flight.js';
+
+/** Where an attempt's outcome goes. */
+export interface AttemptHandler {
+  onAnswer(flight: Flight, answer: FlightAnswer): void;
+  onFailure(flight: Flight, error: LlmActorsError): void;
+}
+
+/** Starts the attempts of a flight; the outcome arrives at `handler`, once. */
+export type Dispatch = (flight: Flight, handler: AttemptHandler) => void;
+
+/** One stage of the attempt path. */
+export type Stage = (next: Dispatch) => Dispatch;
+
+/** Composes stages outermost first around `inner`. */
+export function compose(stages: readonly Stage[], inner: Dispatch): Dispatch {
+  let dispatch = inner;
+  for (let i = stages.length - 1; i >= 0; i--) dispatch = stages[i]!(dispatch);
+  return dispatch;
+}
+
+/** What the provider stage needs of its client. */
+export interface ProviderStageDeps {
+  client: string;
+  provider: Provider;
+  secrets: readonly string[];
+  /** Where a throw of the path's own code goes (it runs outside the caller's stack). */
+  onFault: Fault;
+}
+
+/** Receives a fault of the actor's own code found on the attempt path. */
+export type Fault = (error: unknown) => void;
+
+/** The innermost dispatch: one upstream call, its failure typed. */
+export function providerCall({ client, provider, secrets, onFault }: ProviderStageDeps): Dispatch {
+  return (flight, handler) => {
+    const call = { messages: flight.messages, params: flight.params, cancel: flight.cancel };
+    const sink = flight.sink;
+    const answer =
+      sink === undefined
+        ? provider.call(call)
+        : provider.stream(call, (text) => {
+            flight.delivered = true;
+            sink.delta(text);
+          });
+    answer
+      .then(
+        (a) => handler.onAnswer(flight, a),
+        (thrown: unknown) =>
+          handler.onFailure(flight, classify(thrown, flight.cancel, client, secrets)),
+      )
+      .catch(onFault);
+  };
+}
+
+/**
+ * Every attempt asks the fuse first and reports its outcome to it; a flight whose callers
+ * have all gone makes no attempt.
+ */
+export function fuseGate(client: string, fuse: Fuse, clock: Clock): Stage {
+  return (next) => (flight, handler) => {
+    if (flight.cancel.aborted) {
+      handler.onFailure(flight, classify(flight.cancel.reason, flight.cancel, client, []));
+      return;
+    }
+    const ticket = fuse.ask();
+    if (!ticket.ok) {
+      handler.onFailure(flight, fuseOpen(client, ticket.retryAt, clock.now(), flight.last));
+      return;
+    }
+    flight.attempts++;
+    next(flight, new FuseReport(fuse, ticket.probe, handler));
+  };
+}
+
+/** Tells the fuse how one attempt went, then passes the outcome on. */
+class FuseReport implements AttemptHandler {
+  constructor(
+    private readonly fuse: Fuse,
+    private readonly probe: boolean,
+    private readonly handler: AttemptHandler,
+  ) {}
+
+  onAnswer(flight: Flight, answer: FlightAnswer): void {
+    this.fuse.report('success', this.probe);
+    this.handler.onAnswer(flight, answer);
+  }
+
+  onFailure(flight: Flight, error: LlmActorsError): void {
+    this.fuse.report(fuseOutcome(error), this.probe);
+    this.handler.onFailure(flight, error);
+  }
+}
+
+/** What the retry stage reports about the attempts it schedules. */
+export type OnRetry = (flight: Flight, error: LlmActorsError, delay: number) => void;
+
+/**
+ * Tries again as the policy says, never once a delta has reached the caller or the callers
+ * have gone; the wait is cut short when the flight is cancelled.
+ */
+export function retrying(
+  policy: RetryPolicy,
+  clock: Clock,
+  onFault: Fault,
+  onRetry: OnRetry,
+): Stage {
+  return (next) => (flight, handler) => {
+    const again: AttemptHandler = {
+      onAnswer: (f, answer) => handler.onAnswer(f, answer),
+      onFailure: (f, error) => {
+        f.last = error;
+        const delay =
+          f.cancel.aborted || f.delivered
+            ? STOP
+            : policy.next(error, f.attempts, f.deadline - clock.now());
+        if (delay === STOP) {
+          handler.onFailure(f, error);
+          return;
+        }
+        onRetry(f, error, delay);
+        sleep(clock, delay, f.cancel, () => {
+          try {
+            next(f, again);
+          } catch (fault) {
+            onFault(fault);
+          }
+        });
+      },
+    };
+    next(flight, again);
+  };
+}
+
+/** Runs `then` after `ms`, or soon after `cancel` aborts, once. */
+function sleep(clock: Clock, ms: number, cancel: Cancellation, then: () => void): void {
+  if (ms <= 0) {
+    queueMicrotask(then);
+    return;
+  }
+  const timer = clock.setTimeout(() => {
+    stop();
+    then();
+  }, ms);
+  // Deferred: the abort comes from inside whoever cancelled, which should finish first.
+  const stop = cancel.onAbort(() => {
+    clock.clearTimeout(timer);
+    queueMicrotask(then);
+  });
+}
+
+/** The fleet's single-flight, as the lock stage uses it. */
+export interface FleetTurns {
+  /**
+   * Waits for this process's turn to call upstream for `key`: the answer another process
+   * stored meanwhile, or the lock's token (`undefined` when Redis cannot be asked).
+   */
+  turn(
+    key: string,
+    deadline: number,
+    cancelled: () => boolean,
+  ): Promise<{ hit: FlightAnswer['completion'] } | { token: string | undefined }>;
+}
+
+/**
+ * Across processes, one caller per key: a cacheable flight takes the fleet lock (or gets the
+ * answer of the process holding it) before its attempts. A fault here is the actor's own.
+ */
+export function fleetLock(turns: FleetTurns, onFault: Fault): Stage {
+  return (next) => (flight, handler) => {
+    const key = flight.key;
+    if (key === undefined || flight.sink !== undefined) {
+      next(flight, handler);
+      return;
+    }
+    turns
+      .turn(key, flight.deadline, () => flight.cancel.aborted)
+      .then((turn) => {
+        if ('hit' in turn) {
+          flight.fromPeer = true;
+          handler.onAnswer(flight, { completion: turn.hit, raw: undefined });
+          return;
+        }
+        flight.lock = turn.token;
+        next(flight, handler);
+      })
+      .catch(onFault);
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The flights of one incarnation, and single-flight: identical cacheable requests (same key)
+ * that arrive while one is under way wait on it instead of calling upstream again.
+ * Streamed flights are tracked but never shared.
+ */
+import type { Flight, Waiter } from './flight.js';
+
+/** Every flight under way, and the shareable ones by key. */
+export class Flights {
+  private readonly shared = new Map<string, Flight>();
+  private readonly live = new Set<Flight>();
+
+  /** How many flights are under way (queued or running). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Adds `waiter` to the flight already under way for `key`, if there is one; the flight's
+   * deadline stretches to the latest of its waiters.
+   */
+  join(key: string | undefined, waiter: Waiter): boolean {
+    if (key === undefined) return false;
+    const flight = this.shared.get(key);
+    if (flight === undefined) return false;
+    flight.waiters.add(waiter);
+    waiter.flight = flight;
+    if (waiter.deadline > flight.deadline) flight.deadline = waiter.deadline;
+    return true;
+  }
+
+  /** Starts tracking a flight (and sharing it, when it can be shared). */
+  track(flight: Flight): void {
+    this.live.add(flight);
+    if (flight.key !== undefined && flight.sink === undefined) this.shared.set(flight.key, flight);
+  }
+
+  /** Newcomers stop joining `flight` (it has ended, or nobody waits on it any more). */
+  unshare(flight: Flight): void {
+    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
+      this.shared.delete(flight.key);
+    }
+  }
+
+  /** Stops tracking a finished flight. */
+  forget(flight: Flight): void {
+    this.live.delete(flight);
+  }
+
+  /** Takes every flight out (the incarnation is gone) and returns them. */
+  drainAll(): Flight[] {
+    const all = [...this.live];
+    this.live.clear();
+    this.shared.clear();
+    return all;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * What one incarnation owns: its fuse (and the fleet's news of it), its provider (and so its
+ * connection pool) and its cache; the attempt path composed over them once; and the cache
+ * writes still under way when it closes.
+ */
+import type { Logger } from 'pino';
+import { ClientCache, type CacheCounters } from '../cache/client-cache.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import { FuseLink } from '../fleet/fuse-link.js';
+import type { CachedCompletion } from '../model/answer.js';
+import type { Clock } from '../model/clock.js';
+import { LlmActorsError } from '../model/errors.js';
+import type { ClientObserver } from '../observe/observer.js';
+import { Fuse, type FuseListener } from '../policy/fuse.js';
+import { retryPolicy } from '../policy/retry.js';
+import { createProvider } from '../providers/index.js';
+import type { Provider } from '../providers/provider.js';
+import {
+  compose,
+  fleetLock,
+  fuseGate,
+  providerCall,
+  retrying,
+  type Dispatch,
+  type Fault,
+  type FleetTurns,
+  type Stage,
+} from './attempts.js';
+import type { Flight } from './flight.js';
+
+/** What an incarnation is built from; the parts that outlive it belong to its registry entry. */
+export interface IncarnationDeps {
+  config: ResolvedClientConfig;
+  clock: Clock;
+  logger: Logger;
+  observer: ClientObserver;
+  cacheCounters: CacheCounters;
+  secrets: readonly string[];
+  onFuseChange: FuseListener;
+}
+
+/** The resources of one incarnation. */
+export class Incarnation {
+  readonly fuse: Fuse;
+  /** Where the incarnation's own faults go (set by the actor that owns it). */
+  onFault: Fault = () => undefined;
+  /** Called when the last pending cache write has landed. */
+  onWritten: () => void = () => undefined;
+  /** Cache writes under way (a persistent store's, off the reply path). */
+  pendingWrites = 0;
+  private readonly fuseLink: FuseLink | undefined;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly deps: IncarnationDeps,
+    readonly cache: ClientCache | null,
+    private readonly provider: Provider,
+  ) {
+    const shared = deps.config.fuse.shared;
+    this.fuseLink = shared
+      ? new FuseLink(
+          deps.config.name,
+          shared.url,
+          () => this.fuse,
+          deps.logger,
+          () => deps.clock.now(),
+        )
+      : undefined;
+    this.fuse = new Fuse(
+      deps.config.fuse,
+      deps.clock,
+      (snapshot, previous, remote) => {
+        if (!remote) this.fuseLink?.announce(snapshot, previous);
+        deps.onFuseChange(snapshot, previous, remote);
+      },
+      (e) => this.onFault(e),
+    );
+  }
+
+  /** Opens the provider and the cache. */
+  static async open(deps: IncarnationDeps): Promise<Incarnation> {
+    const provider = createProvider(deps.config, deps.secrets, () => deps.clock.now());
+    let cache: ClientCache | null = null;
+    if (deps.config.cache) {
+      try {
+        cache = await ClientCache.open(
+          deps.config.name,
+          deps.config.cache,
+          deps.logger,
+          deps.cacheCounters,
+        );
+      } catch (error) {
+        await provider.destroy();
+        throw new LlmActorsError(
+          'INVALID_CONFIG',
+          `clients.${deps.config.name}.cache: cannot open the ${deps.config.cache.store} cache: ${(error as Error).message}`,
+          { client: deps.config.name, retryable: false, cause: error },
+        );
+      }
+    }
+    return new Incarnation(deps, cache, provider);
+  }
+
+  /** The attempt path: fleet lock ∘ retry ∘ fuse gate ∘ provider call, for this config. */
+  attemptPath(onFault: Fault): Dispatch {
+    const { config, clock, secrets, observer } = this.deps;
+    const stages: Stage[] = [];
+    const turns = this.fleetTurns();
+    if (turns !== undefined) stages.push(fleetLock(turns, onFault));
+    if (config.retry) {
+      const policy = retryPolicy(config.retry, () => clock.random());
+      stages.push(
+        retrying(policy, clock, onFault, (flight, error, delay) =>
+          observer.retrying(flight.id, error, flight.attempts, delay),
+        ),
+      );
+    }
+    stages.push(fuseGate(config.name, this.fuse, clock));
+    return compose(
+      stages,
+      providerCall({ client: config.name, provider: this.provider, secrets, onFault }),
+    );
+  }
+
+  /** The fleet's single-flight over the shared cache, when it has one. */
+  private fleetTurns(): FleetTurns | undefined {
+    const cache = this.cache;
+    if (cache === null || !cache.sharedFlights) return undefined;
+    const clock = this.deps.clock;
+    // Redis lock times are wall-clock times; the flight's deadline is on the runtime's clock.
+    return {
+      turn: (key, deadline, cancelled) =>
+        cache.turn(key, Date.now() + (deadline - clock.now()), cancelled),
+    };
+  }
+
+  /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
+  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
+    const cache = this.cache?.redisUp;
+    const fuse = this.fuseLink?.up;
+    if (cache === undefined && fuse === undefined) return undefined;
+    return {
+      ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
+      ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
+    };
+  }
+
+  /** Caches an answer; a fleet lock on its key is given back once the answer is in Redis. */
+  store(key: string, value: CachedCompletion, lock: string | undefined): void {
+    const cache = this.cache;
+    if (cache === null || cache.store(key, value)) return;
+    this.pendingWrites++;
+    cache
+      .set(key, value)
+      .then(() => (lock === undefined ? undefined : cache.release(key, lock)))
+      .catch((error: unknown) => this.onFault(error))
+      .finally(() => {
+        this.pendingWrites--;
+        if (this.pendingWrites === 0) this.onWritten();
+      });
+  }
+
+  /** Gives back the fleet lock a flight holds, if any (other processes wait on it). */
+  releaseLock(flight: Flight): void {
+    if (flight.lock !== undefined) void this.cache?.release(flight.key!, flight.lock);
+  }
+
+  /** Closes pool and cache once `drained` settles; a crash destroys the pool. Idempotent. */
+  close(destroy: boolean, drained: Promise<void>): Promise<void> {
+    this.closing ??= drained
+      .then(() =>
+        Promise.allSettled([
+          destroy ? this.provider.destroy() : this.provider.close(),
+          this.cache?.close(),
+          this.fuseLink?.close(),
+        ]),
+      )
+      .then(() => undefined);
+    return this.closing;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What a request asks for once the client's defaults are applied, and the cache key made of it.
+ */
+import { cacheKey } from '../cache/key.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import type { ChatMessage, EffectiveParams, RequestOptions } from '../model/request.js';
+
+/** The request's options over the client's defaults; only what is set. */
+export function effectiveParams(
+  defaults: ResolvedClientConfig['defaults'],
+  options: RequestOptions | undefined,
+): EffectiveParams {
+  const params: EffectiveParams = {};
+  const temperature = options?.temperature ?? defaults.temperature;
+  const maxTokens = options?.maxTokens ?? defaults.maxTokens;
+  if (temperature !== undefined) params.temperature = temperature;
+  if (maxTokens !== undefined) params.maxTokens = maxTokens;
+  const stop = options?.stop ?? defaults.stop;
+  const seed = options?.seed ?? defaults.seed;
+  if (stop !== undefined && stop.length > 0) params.stop = stop;
+  if (seed !== undefined) params.seed = seed;
+  if (defaults.extra !== undefined || options?.extra !== undefined) {
+    params.extra = { ...defaults.extra, ...options?.extra };
+  }
+  return params;
+}
+
+/** The cache key of a request to this client. */
+export function requestKey(
+  config: ResolvedClientConfig,
+  messages: ChatMessage[],
+  params: EffectiveParams,
+  rolloutId: string | number | undefined,
+): string {
+  return cacheKey({
+    provider: config.provider,
+    baseUrl: config.baseUrl,
+    model: config.model,
+    messages,
+    params,
+    rolloutId,
+  });
+}

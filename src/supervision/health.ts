@@ -1,0 +1,37 @@
+/**
+ * A client's health snapshot, read from its entry and its running incarnation.
+ */
+import { cacheStats } from '../cache/client-cache.js';
+import type { ClientHealth } from '../observe/health.js';
+import type { FuseSnapshot } from '../policy/fuse.js';
+import type { ClientEntry } from './registry.js';
+
+/** The fuse of a client with no incarnation running. */
+const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryAt: null };
+
+/** The health of one client, as plain JSON. */
+export function clientHealth(entry: ClientEntry): ClientHealth {
+  const actor = entry.supervision.actor;
+  const s = entry.observed.stats;
+  const health: ClientHealth = {
+    name: entry.name,
+    provider: entry.spec.config.provider,
+    model: entry.spec.config.model,
+    status: entry.supervision.status,
+    fuse: actor ? actor.fuseSnapshot() : IDLE_FUSE,
+    requests: {
+      ...s.requests,
+      inFlight: actor ? actor.inFlight : 0,
+      queued: actor ? actor.queueLength : 0,
+    },
+    cache: cacheStats(entry.observed.cacheCounters),
+    latencyMs: s.latency.percentiles(),
+    usage: { ...s.usage },
+    restarts: entry.supervision.restarts,
+    lastError: s.lastError ? { ...s.lastError } : null,
+    startedAt: entry.supervision.startedAt,
+  };
+  const fleet = actor?.fleet();
+  if (fleet !== undefined) health.fleet = fleet;
+  return health;
+}
