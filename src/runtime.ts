@@ -9,20 +9,11 @@ import { systemClock, type Clock } from './model/clock.js';
 import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
 import type { CacheConfig, ClientConfig, RuntimeConfig } from './config/types.js';
 import { LlmActorsError, isLlmActorsError } from './model/errors.js';
-import {
-  aborted,
-  clientFailed,
-  invalidConfig,
-  invalidRequest,
-  restarted,
-  runtimeStopped,
-  timedOut,
-  unknownClient,
-} from './model/failures.js';
-import { arm, disarm, type Watched } from './client/waiter.js';
+import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './model/failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
 import { rootLogger } from './observe/logger.js';
+import { awaitStart, unavailable } from './supervision/availability.js';
 import { clientHealth } from './supervision/health.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
 import {
@@ -144,12 +135,12 @@ export class Runtime {
     let actor: ClientActor | null = null;
     if (entry.supervision.starting) {
       try {
-        actor = await this.awaitStart(entry, options, deadline);
+        actor = await awaitStart(entry, this.clock, options, deadline);
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
       }
     }
-    if (actor === null) this.refuse(entry, this.unavailable(entry));
+    if (actor === null) this.refuse(entry, unavailable(entry, this.stopping !== null));
     return actor.request(messages, options, deadline, sink);
   }
 
@@ -245,7 +236,7 @@ export class Runtime {
     if (this.stopping) throw runtimeStopped();
     const entry = this.registry.get(name);
     if (entry.supervision.starting) await entry.supervision.starting;
-    if (entry.supervision.actor === null) throw this.unavailable(entry);
+    if (entry.supervision.actor === null) throw unavailable(entry, this.stopping !== null);
     await entry.supervision.actor.clearCache();
   }
 
@@ -293,63 +284,6 @@ export class Runtime {
       [...this.registry.all()].map((entry) => this.supervisor.stop(entry, timeoutMs)),
     ).then(() => undefined);
     return this.stopping;
-  }
-
-  /** Waits for a restart under way, within the request's own deadline and signal. */
-  private awaitStart(
-    entry: ClientEntry,
-    options: RequestOptions | undefined,
-    deadline: number,
-  ): Promise<ClientActor | null> {
-    const client = entry.name;
-    const timeoutMs = options?.timeoutMs ?? entry.spec.config.timeoutMs;
-    return new Promise((resolve, reject) => {
-      const wait: Watched = {
-        deadline,
-        signal: options?.signal,
-        timer: undefined,
-        onAbort: undefined,
-      };
-      let settled = false;
-      const done = (error?: LlmActorsError) => {
-        if (settled) return;
-        settled = true;
-        disarm(wait, this.clock);
-        if (error) reject(error);
-        else resolve(entry.supervision.actor);
-      };
-      arm(wait, this.clock, (_, why) =>
-        done(
-          why === 'timeout'
-            ? timedOut(client, timeoutMs, ' (the client was restarting)')
-            : aborted(client),
-        ),
-      );
-      void entry.supervision.starting?.then(
-        () => done(),
-        () => done(),
-      );
-    });
-  }
-
-  /** The error for a client that has no running actor. */
-  private unavailable(entry: ClientEntry): LlmActorsError {
-    const client = entry.name;
-    switch (entry.supervision.status) {
-      case 'failed':
-        return clientFailed(client, entry.supervision.failure);
-      case 'restarting':
-      case 'running':
-        return restarted(client);
-      case 'stopped':
-        return this.stopping
-          ? runtimeStopped()
-          : unknownClient(`${client}: the client was unregistered`, client);
-      default:
-        throw new Error(
-          `unknown client status ${String(entry.supervision.status satisfies never)}`,
-        );
-    }
   }
 
   private refuse(entry: ClientEntry, error: LlmActorsError): never {

@@ -12,22 +12,20 @@
  * Provider failures are typed errors that feed the fuse. Anything else that escapes the path
  * is a fault of the actor itself: it is reported to the supervisor as a crash.
  */
-import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
 import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { Cancellation } from '../policy/cancellation.js';
-import type { FuseSnapshot } from '../policy/fuse.js';
+import type { LiveHealth } from '../observe/health.js';
 import { Admission } from './admission.js';
 import type { AttemptHandler, Dispatch } from './attempts.js';
 import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
-import { Flights } from './flights.js';
+import { Flights, newFlight } from './flights.js';
 import { Incarnation, type IncarnationDeps } from './incarnation.js';
 import { effectiveParams, requestKey } from './params.js';
-import { completionOf } from './reply.js';
-import { arm, disarm } from './waiter.js';
+import { Reply } from './reply.js';
+import { arm, newWaiter } from './waiter.js';
 
 export type { StreamSink } from './flight.js';
 
@@ -43,11 +41,11 @@ export class ClientActor implements AttemptHandler {
   readonly id = nanoid();
   /** When this incarnation started, epoch ms. */
   readonly startedAt: number;
-  private readonly flights = new Flights();
+  private readonly flights: Flights;
   private readonly admission: Admission;
   private readonly dispatch: Dispatch;
+  private readonly reply: Reply;
   private readonly leaveBound = (w: Waiter, why: 'timeout' | 'aborted') => this.leave(w, why);
-  private idle: Array<() => void> = [];
   private dead = false;
 
   private constructor(
@@ -57,10 +55,12 @@ export class ClientActor implements AttemptHandler {
     this.startedAt = own.deps.clock.now();
     const config = own.deps.config;
     this.admission = new Admission(config.maxConcurrency, config.maxQueue);
+    this.flights = new Flights(() => own.pendingWrites);
+    this.reply = new Reply(config.name, own.deps.clock, own.deps.observer);
     const fault = (error: unknown) => this.fault(error);
     this.dispatch = own.attemptPath(fault);
     own.onFault = fault;
-    own.onWritten = () => this.notifyIdle();
+    own.onWritten = () => this.flights.notifyIdle();
   }
 
   /** Opens the actor's resources and starts it. */
@@ -68,24 +68,14 @@ export class ClientActor implements AttemptHandler {
     return new ClientActor(await Incarnation.open(deps), deps.onCrash);
   }
 
-  /** Upstream calls under way. */
-  get inFlight(): number {
-    return this.admission.running;
-  }
-
-  /** Upstream calls waiting for a concurrency slot. */
-  get queueLength(): number {
-    return this.admission.queued;
-  }
-
-  /** The fuse part of health. */
-  fuseSnapshot(): FuseSnapshot {
-    return this.own.fuse.snapshot();
-  }
-
-  /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
-  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
-    return this.own.fleet();
+  /** What health reads of this incarnation now. */
+  live(): LiveHealth {
+    return {
+      fuse: this.own.fuse.snapshot(),
+      inFlight: this.admission.running,
+      queued: this.admission.queued,
+      fleet: this.own.fleet(),
+    };
   }
 
   /**
@@ -100,23 +90,14 @@ export class ClientActor implements AttemptHandler {
     sink?: StreamSink,
   ): Promise<Completion> {
     const { config, clock, observer } = this.own.deps;
-    const waiter: Waiter = {
-      id: nanoid(),
-      startedAt: clock.now(),
-      t0: performance.now(),
+    const waiter = newWaiter(
+      clock.now(),
       deadline,
-      timeoutMs: options?.timeoutMs ?? config.timeoutMs,
+      options?.timeoutMs ?? config.timeoutMs,
       messages,
-      params: effectiveParams(config.defaults, options),
-      rolloutId: options?.rolloutId,
-      resolve: noop,
-      reject: noop,
-      timer: undefined,
-      signal: options?.signal,
-      onAbort: undefined,
-      flight: undefined,
-      settled: false,
-    };
+      effectiveParams(config.defaults, options),
+      options,
+    );
     try {
       observer.started(waiter);
       return this.begin(waiter, options?.cache !== false, sink);
@@ -131,7 +112,7 @@ export class ClientActor implements AttemptHandler {
     sink: StreamSink | undefined,
   ): Promise<Completion> {
     const name = this.own.deps.config.name;
-    if (waiter.signal?.aborted) return Promise.reject(this.fail(waiter, aborted(name), true));
+    if (waiter.signal?.aborted) return Promise.reject(this.reply.fail(waiter, aborted(name), true));
     const promise = new Promise<Completion>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -167,7 +148,7 @@ export class ClientActor implements AttemptHandler {
   private crashed(waiter: Waiter, error: unknown): LlmActorsError {
     if (isLlmActorsError(error)) return error;
     const crashed = restarted(this.own.deps.config.name, error);
-    this.fail(waiter, crashed, false);
+    this.reply.fail(waiter, crashed, false);
     this.fault(error);
     return crashed;
   }
@@ -183,11 +164,11 @@ export class ClientActor implements AttemptHandler {
     if (hit !== undefined) {
       this.own.deps.observer.cacheHit(waiter);
       if (sink && hit.text !== '') sink.delta(hit.text);
-      this.resolve(waiter, hit, true, undefined, false);
+      this.reply.resolve(waiter, hit, true, undefined, false);
       return;
     }
     if (this.dead) {
-      this.fail(waiter, restarted(this.own.deps.config.name), false);
+      this.reply.fail(waiter, restarted(this.own.deps.config.name), false);
       return;
     }
     if (sink !== undefined || !this.flights.join(key, waiter)) this.launch(key, waiter, sink);
@@ -225,18 +206,17 @@ export class ClientActor implements AttemptHandler {
       // Other processes wait on this lock: give it back now rather than at its expiry.
       this.own.releaseLock(flight);
       flight.cancel.abort(error);
-      for (const waiter of flight.waiters) this.fail(waiter, error, false);
+      for (const waiter of flight.waiters) this.reply.fail(waiter, error, false);
       flight.waiters.clear();
     }
     this.admission.clear();
     this.own.fuse.stop();
-    this.notifyIdle();
+    this.flights.notifyIdle();
   }
 
   /** Waits until nothing is in flight, queued or being written to the cache. */
   drain(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return this.flights.drain();
   }
 
   /** Drains, then closes the pool and the cache. Idempotent. */
@@ -248,19 +228,7 @@ export class ClientActor implements AttemptHandler {
   }
 
   private launch(key: string | undefined, waiter: Waiter, sink: StreamSink | undefined): void {
-    const flight: Flight = {
-      id: waiter.id,
-      key,
-      messages: waiter.messages,
-      params: waiter.params,
-      cancel: new Cancellation(),
-      waiters: new Set([waiter]),
-      deadline: waiter.deadline,
-      attempts: 0,
-      state: 'queued',
-      sink,
-      delivered: false,
-    };
+    const flight = newFlight(waiter, key, sink);
     waiter.flight = flight;
     const { fuse, deps } = this.own;
     const ticket = fuse.peek();
@@ -298,7 +266,7 @@ export class ClientActor implements AttemptHandler {
       this.finish(flight, outcome);
       const next = this.admission.release();
       if (next !== undefined) this.run(next);
-      this.notifyIdle();
+      this.flights.notifyIdle();
     } catch (error) {
       this.fault(error);
     }
@@ -310,15 +278,21 @@ export class ClientActor implements AttemptHandler {
     this.flights.unshare(flight);
     if (outcome instanceof LlmActorsError) {
       this.own.releaseLock(flight);
-      for (const waiter of flight.waiters) this.fail(waiter, outcome, flight.attempts === 0);
+      for (const waiter of flight.waiters) this.reply.fail(waiter, outcome, flight.attempts === 0);
     } else if (flight.fromPeer) {
       for (const waiter of flight.waiters)
-        this.resolve(waiter, outcome.completion, true, undefined, false);
+        this.reply.resolve(waiter, outcome.completion, true, undefined, false);
     } else {
       if (flight.key !== undefined) this.own.store(flight.key, outcome.completion, flight.lock);
       let first = true;
       for (const waiter of flight.waiters) {
-        this.resolve(waiter, outcome.completion, false, first ? outcome.raw : undefined, first);
+        this.reply.resolve(
+          waiter,
+          outcome.completion,
+          false,
+          first ? outcome.raw : undefined,
+          first,
+        );
         first = false;
       }
     }
@@ -333,7 +307,7 @@ export class ClientActor implements AttemptHandler {
     const name = this.own.deps.config.name;
     const error = why === 'timeout' ? timedOut(name, waiter.timeoutMs) : aborted(name);
     const flight = waiter.flight;
-    this.fail(waiter, error, flight === undefined || flight.attempts === 0);
+    this.reply.fail(waiter, error, flight === undefined || flight.attempts === 0);
     if (flight === undefined) return;
     flight.waiters.delete(waiter);
     if (flight.waiters.size > 0 || flight.state === 'done') return;
@@ -342,56 +316,14 @@ export class ClientActor implements AttemptHandler {
       flight.state = 'done';
       this.flights.forget(flight);
       this.admission.left();
-      this.notifyIdle();
+      this.flights.notifyIdle();
     } else {
       flight.cancel.abort(error);
     }
   }
 
-  private resolve(
-    waiter: Waiter,
-    value: CachedCompletion,
-    cacheHit: boolean,
-    raw: unknown,
-    paid: boolean,
-  ): void {
-    const latencyMs = performance.now() - waiter.t0;
-    const completion = completionOf(value, this.own.deps.config.name, cacheHit, latencyMs, raw);
-    this.settle(waiter);
-    waiter.resolve(completion);
-    this.own.deps.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
-  }
-
-  /** Settles a waiter with `error` (once) and returns the error. */
-  private fail(waiter: Waiter, error: LlmActorsError, beforeAnyAttempt: boolean): LlmActorsError {
-    if (!waiter.settled) {
-      this.settle(waiter);
-      waiter.reject(error);
-      const rejected =
-        error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
-      this.own.deps.observer.failed(waiter, error, this.own.deps.clock.now(), rejected);
-    }
-    return error;
-  }
-
-  private settle(waiter: Waiter): void {
-    waiter.settled = true;
-    disarm(waiter, this.own.deps.clock);
-  }
-
   private fault(error: unknown): void {
     if (!this.dead) this.onCrash(this, error);
-  }
-
-  private isIdle(): boolean {
-    return this.flights.size === 0 && this.own.pendingWrites === 0;
-  }
-
-  private notifyIdle(): void {
-    if (this.idle.length === 0 || !this.isIdle()) return;
-    const idle = this.idle;
-    this.idle = [];
-    for (const resolve of idle) resolve();
   }
 }
 

@@ -3,12 +3,38 @@
  * that arrive while one is under way wait on it instead of calling upstream again.
  * Streamed flights are tracked but never shared.
  */
-import type { Flight, Waiter } from './flight.js';
+import { Cancellation } from '../policy/cancellation.js';
+import type { Flight, StreamSink, Waiter } from './flight.js';
+
+/** A new flight launched by `waiter`, queued until admitted. */
+export function newFlight(
+  waiter: Waiter,
+  key: string | undefined,
+  sink: StreamSink | undefined,
+): Flight {
+  return {
+    id: waiter.id,
+    key,
+    messages: waiter.messages,
+    params: waiter.params,
+    cancel: new Cancellation(),
+    waiters: new Set([waiter]),
+    deadline: waiter.deadline,
+    attempts: 0,
+    state: 'queued',
+    sink,
+    delivered: false,
+  };
+}
 
 /** Every flight under way, and the shareable ones by key. */
 export class Flights {
   private readonly shared = new Map<string, Flight>();
   private readonly live = new Set<Flight>();
+  private idle: Array<() => void> = [];
+
+  /** `otherWork` counts what else keeps the incarnation busy (cache writes under way). */
+  constructor(private readonly otherWork: () => number) {}
 
   /** How many flights are under way (queued or running). */
   get size(): number {
@@ -53,5 +79,23 @@ export class Flights {
     this.live.clear();
     this.shared.clear();
     return all;
+  }
+
+  /** Waits until no flight is under way and no other work is pending. */
+  drain(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Wakes the drains when all work is done; call after anything that may end work. */
+  notifyIdle(): void {
+    if (this.idle.length === 0 || !this.isIdle()) return;
+    const idle = this.idle;
+    this.idle = [];
+    for (const resolve of idle) resolve();
+  }
+
+  private isIdle(): boolean {
+    return this.live.size === 0 && this.otherWork() === 0;
   }
 }

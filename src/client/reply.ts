@@ -1,8 +1,57 @@
 /**
- * The caller's Completion, made from a flight's answer or a cached entry.
+ * Settling a caller: its Completion, made from a flight's answer or a cached entry, or its
+ * error; once, with the deadline and signal disarmed and the observer told.
  */
+import { performance } from 'node:perf_hooks';
 import type { CachedCompletion } from '../model/answer.js';
+import type { Clock } from '../model/clock.js';
+import type { LlmActorsError } from '../model/errors.js';
 import type { Completion } from '../model/request.js';
+import type { ClientObserver } from '../observe/observer.js';
+import type { Waiter } from './flight.js';
+import { disarm } from './waiter.js';
+
+/** Settles the waiters of one incarnation. */
+export class Reply {
+  constructor(
+    private readonly client: string,
+    private readonly clock: Clock,
+    private readonly observer: ClientObserver,
+  ) {}
+
+  /** Answers `waiter`; `paid` when this caller's upstream call is what the answer cost. */
+  resolve(
+    waiter: Waiter,
+    value: CachedCompletion,
+    cacheHit: boolean,
+    raw: unknown,
+    paid: boolean,
+  ): void {
+    const latencyMs = performance.now() - waiter.t0;
+    const completion = completionOf(value, this.client, cacheHit, latencyMs, raw);
+    this.settle(waiter);
+    waiter.resolve(completion);
+    this.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
+  }
+
+  /** Settles a waiter with `error` (once) and returns the error. */
+  fail(waiter: Waiter, error: LlmActorsError, beforeAnyAttempt: boolean): LlmActorsError {
+    if (!waiter.settled) {
+      this.settle(waiter);
+      waiter.reject(error);
+      // Refused before any upstream attempt: counted apart from failures of the provider.
+      const rejected =
+        error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
+      this.observer.failed(waiter, error, this.clock.now(), rejected);
+    }
+    return error;
+  }
+
+  private settle(waiter: Waiter): void {
+    waiter.settled = true;
+    disarm(waiter, this.clock);
+  }
+}
 
 /**
  * A fresh Completion for one caller: usage and choices are copied, since `value` may be the

@@ -3,7 +3,11 @@
  * its actor, and a request waiting for its client to restart. The deadline is absolute, on
  * the runtime's clock, made once at the public edge and carried everywhere.
  */
+import { performance } from 'node:perf_hooks';
+import { nanoid } from 'nanoid';
 import type { Clock, TimerHandle } from '../model/clock.js';
+import type { ChatMessage, EffectiveParams, RequestOptions } from '../model/request.js';
+import type { Waiter } from './flight.js';
 
 /** What a watched wait carries (a Waiter is one). */
 export interface Watched {
@@ -37,3 +41,33 @@ export function disarm(w: Watched, clock: Clock): void {
   if (w.timer !== undefined) clock.clearTimeout(w.timer);
   if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
 }
+
+/** A new, unsettled waiter (its promise's functions are set when it begins). */
+export function newWaiter(
+  startedAt: number,
+  deadline: number,
+  timeoutMs: number,
+  messages: ChatMessage[],
+  params: EffectiveParams,
+  options: RequestOptions | undefined,
+): Waiter {
+  return {
+    id: nanoid(),
+    startedAt,
+    t0: performance.now(),
+    deadline,
+    timeoutMs,
+    messages,
+    params,
+    rolloutId: options?.rolloutId,
+    resolve: noop,
+    reject: noop,
+    timer: undefined,
+    signal: options?.signal,
+    onAbort: undefined,
+    flight: undefined,
+    settled: false,
+  };
+}
+
+function noop(): void {}

@@ -42,3 +42,14 @@ export interface ClientHealth {
    */
   fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down' };
 }
+
+/** What health reads of a client's running incarnation. */
+export interface LiveHealth {
+  fuse: FuseSnapshot;
+  /** Upstream calls under way. */
+  inFlight: number;
+  /** Upstream calls waiting for a concurrency slot. */
+  queued: number;
+  /** Whether the Redis connections shared with the fleet are up, when there are any. */
+  fleet: ClientHealth['fleet'];
+}

@@ -11,18 +11,18 @@ const IDLE_FUSE: FuseSnapshot = { state: 'closed', failures: 0, melts: 0, retryA
 
 /** The health of one client, as plain JSON. */
 export function clientHealth(entry: ClientEntry): ClientHealth {
-  const actor = entry.supervision.actor;
+  const live = entry.supervision.actor?.live();
   const s = entry.observed.stats;
   const health: ClientHealth = {
     name: entry.name,
     provider: entry.spec.config.provider,
     model: entry.spec.config.model,
     status: entry.supervision.status,
-    fuse: actor ? actor.fuseSnapshot() : IDLE_FUSE,
+    fuse: live ? live.fuse : IDLE_FUSE,
     requests: {
       ...s.requests,
-      inFlight: actor ? actor.inFlight : 0,
-      queued: actor ? actor.queueLength : 0,
+      inFlight: live ? live.inFlight : 0,
+      queued: live ? live.queued : 0,
     },
     cache: cacheStats(entry.observed.cacheCounters),
     latencyMs: s.latency.percentiles(),
@@ -31,7 +31,7 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
     lastError: s.lastError ? { ...s.lastError } : null,
     startedAt: entry.supervision.startedAt,
   };
-  const fleet = actor?.fleet();
+  const fleet = live?.fleet;
   if (fleet !== undefined) health.fleet = fleet;
   return health;
 }
