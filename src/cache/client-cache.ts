@@ -5,46 +5,19 @@
  * unsaved answer), logged and counted.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
-import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
+import type { Logger } from 'pino';
 import { DEFAULTS, type CacheConfig } from '../config/types.js';
-import { connectRedis, type RedisLink } from '../fleet/redis.js';
+import type { RedisLink } from '../fleet/redis.js';
 import { isCachedCompletion, type CachedCompletion } from '../model/answer.js';
+import type { CacheCounters } from './counters.js';
+import { isExpired, safeDeserializer, storedEntry, type StoredEntry } from './entry.js';
+import { Front } from './front.js';
+import { openStore } from './store.js';
 
-/** The cache part of a health snapshot. */
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  hitRate: number;
-  /** Entries read that failed validation and were dropped. */
-  invalid: number;
-  /** Store faults (the request went on without the cache). */
-  errors: number;
-}
-
-/** The counters a cache keeps; owned by the client so they survive restarts. */
-export interface CacheCounters {
-  hits: number;
-  misses: number;
-  invalid: number;
-  errors: number;
-}
-
-/** A new set of zeroed counters. */
-export function newCacheCounters(): CacheCounters {
-  return { hits: 0, misses: 0, invalid: 0, errors: 0 };
-}
-
-/** The health view of a client's cache counters. */
-export function cacheStats(counters: CacheCounters): CacheStats {
-  const { hits, misses, invalid, errors } = counters;
-  const lookups = hits + misses;
-  return { hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups, invalid, errors };
-}
+// Their importers know them as part of the cache's surface.
+export { cacheStats, newCacheCounters, type CacheCounters, type CacheStats } from './counters.js';
 
 /** How often a process waiting for another's answer looks for it in Redis, ms. */
 const PEER_POLL_MS = 10;
@@ -59,182 +32,38 @@ export function cacheNamespace(client: string): string {
   return `llma-${createHash('sha256').update(client).digest('hex').slice(0, 16)}`;
 }
 
-/** SQLite opens under way, by absolute path: one file is opened by one connection at a time. */
-const sqliteOpening = new Map<string, Promise<KeyvStoreAdapter>>();
-
-/**
- * Opens the SQLite store at `path`. Opens of one file are queued in this process: switching a
- * new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
- * waiting out busyTimeout) when another connection is opening the same file.
- */
-async function sqliteStore(path: string): Promise<KeyvStoreAdapter> {
-  const file = resolvePath(path);
-  const before = sqliteOpening.get(file) ?? Promise.resolve();
-  const opening = before.then(
-    () => openSqlite(file),
-    () => openSqlite(file),
-  );
-  sqliteOpening.set(file, opening);
-  try {
-    return await opening;
-  } finally {
-    if (sqliteOpening.get(file) === opening) sqliteOpening.delete(file);
-  }
-}
-
-async function openSqlite(path: string): Promise<KeyvStoreAdapter> {
-  await mkdir(dirname(path), { recursive: true });
-  const handle = await open(path, 'a', 0o600);
-  await handle.close();
-  await chmod(path, 0o600);
-  const { default: KeyvSqlite } = await import('@keyv/sqlite');
-  const store = new KeyvSqlite({
-    uri: `sqlite://${path}`,
-    table: 'llm_actors_cache',
-    busyTimeout: 5_000,
-  });
-  try {
-    await walMode(store);
-    await store.query('PRAGMA synchronous=NORMAL');
-  } catch (error) {
-    await store.disconnect().catch(() => undefined);
-    throw error;
-  }
-  return store as unknown as KeyvStoreAdapter;
-}
-
-/** Turns WAL on, retrying a while if another process holds the file (SQLITE_BUSY). */
-async function walMode(store: { query: (sql: string) => Promise<unknown> }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.query('PRAGMA journal_mode=WAL');
-      return;
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-    }
-  }
-}
-
-/**
- * The Redis store, on a connection of ours that fails commands at once while Redis is down (a
- * fault, so the request goes on as a miss) instead of queueing them until it is back.
- */
-async function redisStore(url: string, logger: Logger): Promise<Opened> {
-  const { default: KeyvRedis } = await import('@keyv/redis');
-  const redis = connectRedis(url, logger, 'cache');
-  const store = new KeyvRedis(redis.client as never, {
-    throwOnConnectError: false,
-    throwOnErrors: true,
-  });
-  return { store: store as unknown as KeyvStoreAdapter, redis };
-}
-
-interface Opened {
-  store: KeyvStoreAdapter;
-  redis?: RedisLink;
-}
-
-/**
- * The memory store: an LRU behind the four calls Keyv makes. Keyv passes a ttl number as the
- * third argument of `set`, which LRUCache takes for its options object (and throws on, in strict
- * mode); Keyv already stamps `expires` on every entry and checks it on read, so it is dropped.
- */
-function memoryStore(max: number): KeyvStoreAdapter {
-  // LRUCache allocates its index for `max` entries up front (milliseconds and hundreds of KiB
-  // at the default size): built on the first write, so idle clients and restarts stay cheap.
-  let lru: LRUCache<string, string> | undefined;
-  const store = {
-    get: (key: string) => lru?.get(key),
-    set: (key: string, value: string) => {
-      lru ??= new LRUCache<string, string>({ max });
-      lru.set(key, value);
-      return true;
-    },
-    delete: (key: string) => lru?.delete(key) ?? false,
-    clear: () => lru?.clear(),
-  };
-  return store as unknown as KeyvStoreAdapter;
-}
-
-/** Opens the store a cache config names. */
-async function openStore(config: CacheConfig, logger: Logger): Promise<Opened> {
-  switch (config.store) {
-    case 'memory':
-      return { store: memoryStore(config.maxEntries ?? DEFAULTS.memoryEntries) };
-    case 'sqlite':
-      return { store: await sqliteStore(config.path ?? DEFAULTS.cachePath) };
-    case 'redis':
-      return redisStore(config.url ?? '', logger);
-    default:
-      throw new Error(`unknown cache store ${String(config.store satisfies never)}`);
-  }
-}
-
-/** What an entry that cannot be read as a Keyv entry turns into: it fails validation. */
-const UNREADABLE = Symbol('unreadable cache entry');
-
-/**
- * Keyv's deserializer made total: a stored value that is not JSON, or not a `{ value }` entry,
- * becomes an entry holding {@link UNREADABLE} (invalid, dropped) instead of a throw that would
- * look like a store fault.
- */
-function safeDeserializer(parse: Keyv['deserialize']): Keyv['deserialize'] {
-  const unreadable = { value: UNREADABLE };
-  return (async (data: string) => {
-    try {
-      const entry: unknown = await parse?.(data);
-      if (typeof entry === 'object' && entry !== null && 'value' in entry) return entry;
-    } catch {
-      // falls through: unreadable
-    }
-    return unreadable;
-  }) as Keyv['deserialize'];
-}
-
 /** A client's cache. */
 export class ClientCache {
   readonly persistent: boolean;
-  private readonly keyv: Keyv;
-  private readonly logger: Logger;
-  private readonly stats: CacheCounters;
+  /** Whether misses take the fleet lock (redis with `singleFlight`). */
+  readonly sharedFlights: boolean;
   /** Answers whose write is under way, by key: served until the store has them. */
   private readonly writing = new Map<string, CachedCompletion>();
   /** The writes under way; close() waits for them. */
   private readonly writes = new Set<Promise<void>>();
-
   /** The in-process store, read directly on the hot path (memory caches only). */
   private readonly memory: KeyvStoreAdapter | undefined;
   private readonly prefix: string;
-
-  /** Recent answers of a persistent store, kept in memory in front of it (with their expiry). */
-  private readonly front:
-    LRUCache<string, { value: CachedCompletion; expires: number }> | undefined;
+  /** Recent answers of a persistent store, kept in memory in front of it. */
+  private readonly front: Front | undefined;
   private readonly ttlMs: number | undefined;
-  /** The Redis connection of a redis store. */
-  private readonly redis: RedisLink | undefined;
-  /** Whether misses take the fleet lock (redis with `singleFlight`). */
-  readonly sharedFlights: boolean;
 
   private constructor(
-    keyv: Keyv,
-    persistent: boolean,
-    logger: Logger,
-    stats: CacheCounters,
+    private readonly keyv: Keyv,
     config: CacheConfig,
-    redis: RedisLink | undefined,
+    private readonly logger: Logger,
+    private readonly stats: CacheCounters,
+    /** The Redis connection of a redis store. */
+    private readonly redis: RedisLink | undefined,
   ) {
-    this.redis = redis;
-    this.sharedFlights = redis !== undefined && config.singleFlight !== false;
+    this.persistent = config.store !== 'memory';
     const frontEntries = config.frontEntries ?? DEFAULTS.frontEntries;
-    this.front = persistent && frontEntries > 0 ? new LRUCache({ max: frontEntries }) : undefined;
+    this.front =
+      this.persistent && frontEntries > 0 ? new Front(frontEntries, config.ttlMs) : undefined;
     this.ttlMs = config.ttlMs;
-    this.keyv = keyv;
-    this.memory = persistent ? undefined : (keyv.opts.store as KeyvStoreAdapter);
+    this.memory = this.persistent ? undefined : (keyv.opts.store as KeyvStoreAdapter);
     this.prefix = `${keyv.namespace}:`;
-    this.persistent = persistent;
-    this.logger = logger;
-    this.stats = stats;
+    this.sharedFlights = redis !== undefined && config.singleFlight !== false;
     // Every fault also rejects the operation that met it, where it is counted; this listener
     // only keeps an emitted 'error' from becoming an uncaught exception.
     keyv.on('error', (error: unknown) => logger.debug({ err: error }, 'cache store error event'));
@@ -261,7 +90,7 @@ export class ClientCache {
       ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, persistent, logger, stats, config, redis);
+    return new ClientCache(keyv, config, logger, stats, redis);
   }
 
   /**
@@ -270,23 +99,20 @@ export class ClientCache {
    * every hit Keyv's asynchronous get; a promise otherwise.
    */
   lookup(key: string): CachedCompletion | undefined | Promise<CachedCompletion | undefined> {
-    const memory = this.memory;
-    if (memory === undefined || this.keyv.opts.store !== memory) {
+    const memory = this.directMemory();
+    if (memory === undefined) {
       const recent = this.front?.get(key);
-      if (recent !== undefined && Date.now() <= recent.expires) return this.hit(recent.value);
-      return this.get(key);
+      return recent === undefined ? this.get(key) : this.hit(recent);
     }
     const writing = this.writing.get(key);
     if (writing !== undefined) return this.hit(writing);
-    const entry = memory.get(this.prefix + key) as unknown as
-      { value: unknown; expires?: number } | undefined;
-    if (entry === undefined || (typeof entry.expires === 'number' && Date.now() > entry.expires)) {
+    const entry = memory.get(this.prefix + key) as unknown as StoredEntry | undefined;
+    if (entry === undefined || isExpired(entry)) {
       this.stats.misses++;
       return undefined;
     }
     if (!isCachedCompletion(entry.value)) return this.get(key);
-    this.stats.hits++;
-    return entry.value;
+    return this.hit(entry.value);
   }
 
   /** The cached answer for `key`, or undefined. */
@@ -297,7 +123,7 @@ export class ClientCache {
     try {
       value = await this.bounded(this.keyv.get(key));
     } catch (error) {
-      // A store fault, not a bad entry (those come back as UNREADABLE): nothing to drop.
+      // A store fault, not a bad entry (those come back as unreadable): nothing to drop.
       this.fault('get', error);
     }
     if (value === undefined) {
@@ -314,9 +140,8 @@ export class ClientCache {
       await this.drop(key);
       return undefined;
     }
-    this.stats.hits++;
-    this.remember(key, value);
-    return value;
+    this.front?.remember(key, value);
+    return this.hit(value);
   }
 
   /**
@@ -325,10 +150,9 @@ export class ClientCache {
    * {@link set}.
    */
   store(key: string, value: CachedCompletion): boolean {
-    const memory = this.memory;
-    if (memory === undefined || this.keyv.opts.store !== memory) return false;
-    const expires = this.ttlMs === undefined ? undefined : Date.now() + this.ttlMs;
-    void memory.set(this.prefix + key, { value, expires });
+    const memory = this.directMemory();
+    if (memory === undefined) return false;
+    void memory.set(this.prefix + key, storedEntry(value, this.ttlMs));
     return true;
   }
 
@@ -340,7 +164,7 @@ export class ClientCache {
   async set(key: string, value: CachedCompletion): Promise<void> {
     // The cache owns `value` from here on: the actor never hands a stored object to a caller
     // (it copies what it returns), so no defensive clone is needed on the way in or out.
-    this.remember(key, value);
+    this.front?.remember(key, value);
     this.writing.set(key, value);
     const write = this.write(key, value);
     this.writes.add(write);
@@ -370,6 +194,15 @@ export class ClientCache {
   /** For a redis store: whether Redis answers now. */
   get redisUp(): boolean | undefined {
     return this.redis?.up;
+  }
+
+  /**
+   * The memory store when Keyv still reads and writes it, so it can be used directly; undefined
+   * for a persistent store.
+   */
+  private directMemory(): KeyvStoreAdapter | undefined {
+    const memory = this.memory;
+    return memory === undefined || this.keyv.opts.store !== memory ? undefined : memory;
   }
 
   /**
@@ -420,17 +253,6 @@ export class ClientCache {
     }
   }
 
-  /** A store operation, bounded in time when the store is Redis (see `RedisLink.run`). */
-  private bounded<T>(operation: Promise<T>): Promise<T> {
-    return this.redis === undefined ? operation : this.redis.run(operation);
-  }
-
-  private peerHit(key: string, answer: CachedCompletion): { hit: CachedCompletion } {
-    this.stats.hits++;
-    this.remember(key, answer);
-    return { hit: answer };
-  }
-
   /** Gives the fleet lock of `key` back, if it is still this token's. */
   async release(key: string, token: string): Promise<void> {
     try {
@@ -446,6 +268,11 @@ export class ClientCache {
     }
   }
 
+  private peerHit(key: string, answer: CachedCompletion): { hit: CachedCompletion } {
+    this.front?.remember(key, answer);
+    return { hit: this.hit(answer) };
+  }
+
   /** A valid answer another process stored, read without counting a miss. */
   private async peerAnswer(key: string): Promise<CachedCompletion | undefined> {
     try {
@@ -456,11 +283,9 @@ export class ClientCache {
     }
   }
 
-  private remember(key: string, value: CachedCompletion): void {
-    this.front?.set(key, {
-      value,
-      expires: this.ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.ttlMs,
-    });
+  /** A store operation, bounded in time when the store is Redis (see `RedisLink.run`). */
+  private bounded<T>(operation: Promise<T>): Promise<T> {
+    return this.redis === undefined ? operation : this.redis.run(operation);
   }
 
   private hit(value: CachedCompletion): CachedCompletion {
