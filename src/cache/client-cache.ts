@@ -5,12 +5,13 @@
  * unsaved answer), logged and counted.
  */
 import { createHash } from 'node:crypto';
-import { nanoid } from 'nanoid';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import type { Logger } from 'pino';
 import { DEFAULTS, type CacheConfig } from '../config/types.js';
+import { SingleFlight, type PeerAnswers } from '../fleet/single-flight.js';
 import type { RedisLink } from '../fleet/redis.js';
 import { isCachedCompletion, type CachedCompletion } from '../model/answer.js';
+import { systemClock, type Clock } from '../model/clock.js';
 import type { CacheCounters } from './counters.js';
 import { isExpired, safeDeserializer, storedEntry, type StoredEntry } from './entry.js';
 import { Front } from './front.js';
@@ -18,14 +19,6 @@ import { openStore } from './store.js';
 
 // Their importers know them as part of the cache's surface.
 export { cacheStats, newCacheCounters, type CacheCounters, type CacheStats } from './counters.js';
-
-/** How often a process waiting for another's answer looks for it in Redis, ms. */
-const PEER_POLL_MS = 10;
-/** The fleet lock outlives the holder's deadline by this much, ms. */
-const LOCK_MARGIN_MS = 1_000;
-/** Deletes a lock only if it still holds the token that took it. */
-const RELEASE_SCRIPT =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** The namespace of a client: a digest, so no name can reach into another's keys. */
 export function cacheNamespace(client: string): string {
@@ -35,8 +28,11 @@ export function cacheNamespace(client: string): string {
 /** A client's cache. */
 export class ClientCache {
   readonly persistent: boolean;
-  /** Whether misses take the fleet lock (redis with `singleFlight`). */
-  readonly sharedFlights: boolean;
+  /**
+   * The fleet lock a miss takes before calling upstream (a redis store with `singleFlight`);
+   * its waiters are served from this cache.
+   */
+  readonly singleFlight: SingleFlight<CachedCompletion> | undefined;
   /** Answers whose write is under way, by key: served until the store has them. */
   private readonly writing = new Map<string, CachedCompletion>();
   /** The writes under way; close() waits for them. */
@@ -55,6 +51,7 @@ export class ClientCache {
     private readonly stats: CacheCounters,
     /** The Redis connection of a redis store. */
     private readonly redis: RedisLink | undefined,
+    clock: Clock,
   ) {
     this.persistent = config.store !== 'memory';
     const frontEntries = config.frontEntries ?? DEFAULTS.frontEntries;
@@ -63,7 +60,10 @@ export class ClientCache {
     this.ttlMs = config.ttlMs;
     this.memory = this.persistent ? undefined : (keyv.opts.store as KeyvStoreAdapter);
     this.prefix = `${keyv.namespace}:`;
-    this.sharedFlights = redis !== undefined && config.singleFlight !== false;
+    this.singleFlight =
+      redis !== undefined && config.singleFlight !== false
+        ? new SingleFlight(redis, keyv.namespace!, this.peerAnswers(), clock)
+        : undefined;
     // Every fault also rejects the operation that met it, where it is counted; this listener
     // only keeps an emitted 'error' from becoming an uncaught exception.
     keyv.on('error', (error: unknown) => logger.debug({ err: error }, 'cache store error event'));
@@ -71,13 +71,14 @@ export class ClientCache {
 
   /**
    * Opens the cache of `client` as `config` says. `stats` outlives the cache (a restart opens
-   * a new cache but keeps counting).
+   * a new cache but keeps counting). `clock` is the runtime's: the fleet lock waits on it.
    */
   static async open(
     client: string,
     config: CacheConfig,
     logger: Logger,
     stats: CacheCounters,
+    clock: Clock = systemClock,
   ): Promise<ClientCache> {
     const { store, redis } = await openStore(config, logger);
     const persistent = config.store !== 'memory';
@@ -90,7 +91,7 @@ export class ClientCache {
       ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, config, logger, stats, redis);
+    return new ClientCache(keyv, config, logger, stats, redis, clock);
   }
 
   /**
@@ -205,82 +206,23 @@ export class ClientCache {
     return memory === undefined || this.keyv.opts.store !== memory ? undefined : memory;
   }
 
-  /**
-   * Waits for this process's turn to call upstream for `key` (redis `singleFlight`): takes the
-   * fleet lock, or — while another process holds it — polls for that process's answer. Ends
-   * with the answer (a hit), or with the lock's token (call upstream, then {@link release}),
-   * or with no token when Redis cannot be asked (call upstream alone: degrade, never block).
-   * Gives up waiting at `deadline` (epoch ms on the wall clock, as Redis lock times are) or when
-   * `cancelled()` says so.
-   */
-  async turn(
-    key: string,
-    deadline: number,
-    cancelled: () => boolean,
-  ): Promise<{ hit: CachedCompletion } | { token: string | undefined }> {
-    const redis = this.redis!;
-    const lock = `llm-actors:lock:${this.prefix}${key}`;
-    const token = nanoid();
-    for (;;) {
-      if (!redis.up) return { token: undefined };
-      const ttl = Math.max(1, Math.ceil(deadline - Date.now()) + LOCK_MARGIN_MS);
-      try {
-        if ((await redis.run(redis.client.set(lock, token, { NX: true, PX: ttl }))) === 'OK') {
-          // The previous holder may have stored its answer and let go between our lookup and
-          // this lock: look once more before calling upstream.
-          const answer = await this.peerAnswer(key);
-          if (answer === undefined) return { token };
-          await this.release(key, token);
-          return this.peerHit(key, answer);
-        }
-      } catch {
-        return { token: undefined };
-      }
-      for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, PEER_POLL_MS));
-        if (cancelled() || Date.now() >= deadline) return { token: undefined };
-        const answer = await this.peerAnswer(key);
-        if (answer !== undefined) return this.peerHit(key, answer);
-        let held: number;
+  /** How the fleet lock's waiters see answers other processes stored here. */
+  private peerAnswers(): PeerAnswers<CachedCompletion> {
+    return {
+      // Read without counting a miss: the waiter looks again and again.
+      read: async (key) => {
         try {
-          held = await redis.run(redis.client.exists(lock));
+          const value: unknown = await this.bounded(this.keyv.get(key));
+          return isCachedCompletion(value) ? value : undefined;
         } catch {
-          return { token: undefined };
+          return undefined;
         }
-        // The holder failed or died (its lock expired): take a turn ourselves.
-        if (held === 0) break;
-      }
-    }
-  }
-
-  /** Gives the fleet lock of `key` back, if it is still this token's. */
-  async release(key: string, token: string): Promise<void> {
-    try {
-      const redis = this.redis!;
-      await redis.run(
-        redis.client.eval(RELEASE_SCRIPT, {
-          keys: [`llm-actors:lock:${this.prefix}${key}`],
-          arguments: [token],
-        }),
-      );
-    } catch {
-      // The lock expires by itself.
-    }
-  }
-
-  private peerHit(key: string, answer: CachedCompletion): { hit: CachedCompletion } {
-    this.front?.remember(key, answer);
-    return { hit: this.hit(answer) };
-  }
-
-  /** A valid answer another process stored, read without counting a miss. */
-  private async peerAnswer(key: string): Promise<CachedCompletion | undefined> {
-    try {
-      const value: unknown = await this.bounded(this.keyv.get(key));
-      return isCachedCompletion(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
+      },
+      served: (key, value) => {
+        this.stats.hits++;
+        this.front?.remember(key, value);
+      },
+    };
   }
 
   /** A store operation, bounded in time when the store is Redis (see `RedisLink.run`). */

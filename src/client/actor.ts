@@ -114,6 +114,7 @@ export class ClientActor {
           deps.config.cache,
           deps.logger,
           deps.cacheCounters,
+          deps.clock,
         );
       } catch (error) {
         await provider.destroy();
@@ -312,7 +313,9 @@ export class ClientActor {
     for (const flight of this.flights) {
       flight.state = 'done';
       // Other processes wait on this lock: give it back now rather than at its expiry.
-      if (flight.lock !== undefined) void this.cache?.release(flight.key!, flight.lock);
+      if (flight.lock !== undefined) {
+        void this.cache?.singleFlight?.release(flight.key!, flight.lock);
+      }
       flight.cancel.abort(error);
       for (const waiter of flight.waiters) this.fail(waiter, error, false);
       flight.waiters.clear();
@@ -448,10 +451,9 @@ export class ClientActor {
     const retry = this.config.retry;
     const maxAttempts = retry ? retry.maxAttempts : 1;
     const cancel = flight.cancel;
-    if (flight.key !== undefined && flight.sink === undefined && this.cache?.sharedFlights) {
-      // Redis lock times are wall-clock times; the flight's deadline is on the runtime's clock.
-      const deadline = Date.now() + (flight.deadline - this.clock.now());
-      const turn = await this.cache.turn(flight.key, deadline, () => cancel.aborted);
+    const singleFlight = this.cache?.singleFlight;
+    if (flight.key !== undefined && flight.sink === undefined && singleFlight !== undefined) {
+      const turn = await singleFlight.turn(flight.key, flight.deadline, () => cancel.aborted);
       if (this.dead) return { error: restarted(this.config.name) };
       if ('hit' in turn) return { value: turn.hit, raw: undefined, fromPeer: true };
       flight.lock = turn.token;
@@ -530,7 +532,9 @@ export class ClientActor {
       this.shared.delete(flight.key);
     }
     if ('error' in outcome) {
-      if (flight.lock !== undefined) void this.cache!.release(flight.key!, flight.lock);
+      if (flight.lock !== undefined) {
+        void this.cache?.singleFlight?.release(flight.key!, flight.lock);
+      }
       for (const waiter of flight.waiters) this.fail(waiter, outcome.error, flight.attempts === 0);
     } else if (outcome.fromPeer) {
       for (const waiter of flight.waiters) this.resolve(waiter, outcome.value, true, undefined);
@@ -557,7 +561,7 @@ export class ClientActor {
     this.pendingWrites++;
     cache
       .set(key, value)
-      .then(() => (lock === undefined ? undefined : cache.release(key, lock)))
+      .then(() => (lock === undefined ? undefined : cache.singleFlight?.release(key, lock)))
       .catch((error: unknown) => this.fault(error))
       .finally(() => {
         this.pendingWrites--;
