@@ -32,7 +32,7 @@ export type { ClientHealth, ClientStatus } from './observe/health.js';
 export type { CompletionStream, StreamChunk } from './client/stream.js';
 export type { FuseSnapshot, FuseState } from './policy/fuse.js';
 export type { LastError, LatencyPercentiles } from './observe/stats.js';
-export type { CacheStats } from './cache/client-cache.js';
+export type { CacheStats } from './cache/counters.js';
 export type { HistoryEntry } from './observe/history.js';
 export type { RuntimeEvent, RuntimeEventListener, RuntimeEventType } from './observe/events.js';
 export type { Clock } from './model/clock.js';

@@ -13,12 +13,8 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { pino } from 'pino';
 import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  ClientCache,
-  cacheNamespace,
-  newCacheCounters,
-  type CacheCounters,
-} from '../src/cache/client-cache.js';
+import { ClientCache, cacheNamespace } from '../src/cache/client-cache.js';
+import { newCacheCounters, type CacheCounters } from '../src/cache/counters.js';
 import { isCachedCompletion, type CachedCompletion } from '../src/model/answer.js';
 import {
   createRuntime,
@@ -791,7 +787,10 @@ describe('ClientCache', () => {
     const runtime = await start({ clients: { a: a.config() } });
     // Reach the running actor's cache and break its store.
     const entry = (runtime as any).registry.get('a');
-    (entry.supervision.actor.own.cache as any).keyv = new Keyv({ store: failingStore(), throwOnErrors: true });
+    (entry.supervision.actor.own.cache as any).keyv = new Keyv({
+      store: failingStore(),
+      throwOnErrors: true,
+    });
     expect(await runtime.request('a', hi)).toMatchObject({ text: 'Hi #1', cacheHit: false });
     // Let the failed write settle: until then the answer being written is served from memory.
     await new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,8 @@
  * writes still under way when it closes.
  */
 import type { Logger } from 'pino';
-import { ClientCache, type CacheCounters } from '../cache/client-cache.js';
+import { ClientCache } from '../cache/client-cache.js';
+import type { CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { FuseLink } from '../fleet/fuse-link.js';
 import type { CachedCompletion } from '../model/answer.js';
@@ -23,7 +24,6 @@ import {
   retrying,
   type Dispatch,
   type Fault,
-  type FleetTurns,
   type Stage,
 } from './attempts.js';
 import type { Flight } from './flight.js';
@@ -88,6 +88,7 @@ export class Incarnation {
           deps.config.cache,
           deps.logger,
           deps.cacheCounters,
+          deps.clock,
         );
       } catch (error) {
         await provider.destroy();
@@ -105,7 +106,7 @@ export class Incarnation {
   attemptPath(onFault: Fault): Dispatch {
     const { config, clock, secrets, observer } = this.deps;
     const stages: Stage[] = [];
-    const turns = this.fleetTurns();
+    const turns = this.cache?.singleFlight;
     if (turns !== undefined) stages.push(fleetLock(turns, onFault));
     if (config.retry) {
       const policy = retryPolicy(config.retry, () => clock.random());
@@ -120,18 +121,6 @@ export class Incarnation {
       stages,
       providerCall({ client: config.name, provider: this.provider, secrets, onFault }),
     );
-  }
-
-  /** The fleet's single-flight over the shared cache, when it has one. */
-  private fleetTurns(): FleetTurns | undefined {
-    const cache = this.cache;
-    if (cache === null || !cache.sharedFlights) return undefined;
-    const clock = this.deps.clock;
-    // Redis lock times are wall-clock times; the flight's deadline is on the runtime's clock.
-    return {
-      turn: (key, deadline, cancelled) =>
-        cache.turn(key, Date.now() + (deadline - clock.now()), cancelled),
-    };
   }
 
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
@@ -152,7 +141,7 @@ export class Incarnation {
     this.pendingWrites++;
     cache
       .set(key, value)
-      .then(() => (lock === undefined ? undefined : cache.release(key, lock)))
+      .then(() => (lock === undefined ? undefined : cache.singleFlight?.release(key, lock)))
       .catch((error: unknown) => this.onFault(error))
       .finally(() => {
         this.pendingWrites--;
@@ -162,7 +151,7 @@ export class Incarnation {
 
   /** Gives back the fleet lock a flight holds, if any (other processes wait on it). */
   releaseLock(flight: Flight): void {
-    if (flight.lock !== undefined) void this.cache?.release(flight.key!, flight.lock);
+    if (flight.lock !== undefined) void this.cache?.singleFlight?.release(flight.key!, flight.lock);
   }
 
   /** Closes pool and cache once `drained` settles; a crash destroys the pool. Idempotent. */

@@ -3,7 +3,7 @@
  */
 import type { FuseSnapshot } from '../policy/fuse.js';
 import type { LastError, LatencyPercentiles } from './stats.js';
-import type { CacheStats } from '../cache/client-cache.js';
+import type { CacheStats } from '../cache/counters.js';
 import type { ProviderName } from '../config/types.js';
 import type { Usage } from '../model/request.js';
 

@@ -1,7 +1,7 @@
 /**
  * A client's health snapshot, read from its entry and its running incarnation.
  */
-import { cacheStats } from '../cache/client-cache.js';
+import { cacheStats } from '../cache/counters.js';
 import type { ClientHealth } from '../observe/health.js';
 import type { FuseSnapshot } from '../policy/fuse.js';
 import type { ClientEntry } from './registry.js';

@@ -7,7 +7,7 @@ import type { ClientActor } from '../client/actor.js';
 import { HistoryRing } from '../observe/history.js';
 import { ClientObserver } from '../observe/observer.js';
 import { ClientStats } from '../observe/stats.js';
-import { newCacheCounters, type CacheCounters } from '../cache/client-cache.js';
+import { newCacheCounters, type CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { unknownClient } from '../model/failures.js';
 import type { ClientStatus } from '../observe/health.js';
