@@ -1,4 +1,4 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isCount, statusMessage, type WireFormat } from './formats/index.js';
 import { isJson, send } from './http.js';
 import type { StreamBreak } from './stream.js';
@@ -22,6 +22,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'stream_error',
   'stream_cut',
 ];
+
+const MALFORMED = '{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{';
 
 const STREAM_ONLY: ReadonlySet<FaultKind> = new Set(['stream_error', 'stream_cut']);
 
@@ -91,7 +93,7 @@ export class FaultRules {
 }
 
 /** Answers a `status` fault: the route's error shape unless the fault brings its own body. */
-export function sendStatusFault(
+function sendStatusFault(
   res: ServerResponse,
   format: WireFormat,
   fault: Extract<TestFault, { kind: 'status' }>,
@@ -103,6 +105,43 @@ export function sendStatusFault(
   const body = fault.body ?? format.errorBody(fault.status, message);
   if (!isJson(body)) headers['content-type'] = 'text/plain; charset=utf-8';
   send(res, fault.status, body, headers);
+}
+
+/**
+ * Acts out the faults that come before any answer: a status, a reset, a hang, a malformed body
+ * or a latency. `sleep` must resolve false once the response or the server closes. Resolves true
+ * when the request goes on to its answer.
+ */
+export async function faultBeforeAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  format: WireFormat,
+  streaming: boolean,
+  fault: TestFault | undefined,
+  sleep: (ms: number) => Promise<boolean>,
+): Promise<boolean> {
+  switch (fault?.kind) {
+    case 'status':
+      sendStatusFault(res, format, fault);
+      return false;
+    case 'reset':
+      req.socket.resetAndDestroy();
+      return false;
+    case 'hang':
+      return false;
+    case 'malformed':
+      if (!streaming) {
+        send(res, 200, MALFORMED);
+        return false;
+      }
+      res.writeHead(200, { 'content-type': format.streamType });
+      res.end(format.malformedStream);
+      return false;
+    case 'latency':
+      return sleep(fault.ms);
+    default:
+      return true;
+  }
 }
 
 /** The stream break a fault asks for; `truncated` on a stream cuts it after half the deltas. */

@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { FaultRules, sendStatusFault, streamBreak } from './faults.js';
+import { completionOf, sendAnswer } from './answer.js';
+import { Delays, realNow } from './delays.js';
+import { FaultRules, faultBeforeAnswer } from './faults.js';
 import {
   anthropic,
-  buildChoices,
-  countWords,
   isCount,
   isRecord,
   ollama,
@@ -13,16 +13,8 @@ import {
   openAiError,
   type WireFormat,
 } from './formats/index.js';
-import { readBody, send, sendSlowly } from './http.js';
-import { writeStream } from './stream.js';
+import { readBody, send } from './http.js';
 import type { TestChatRequest, TestFault, TestServer, TestServerOptions } from './types.js';
-
-// Captured at load so that tests installing fake timers afterwards still get real delays here.
-const realSetTimeout = globalThis.setTimeout;
-const realClearTimeout = globalThis.clearTimeout;
-const realNow = Date.now;
-
-const MALFORMED = '{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{';
 
 // Chat routes by path, after an optional `/v1` prefix is stripped.
 const ROUTES: Record<string, WireFormat> = {
@@ -47,8 +39,7 @@ class TestServerImpl implements TestServer {
   #last: TestChatRequest | undefined;
   #waiters = new Set<{ n: number; resolve: () => void; reject: (err: Error) => void }>();
   #sockets = new Set<Socket>();
-  // Cancels every pending delay; called on close so no timer outlives the server.
-  #cancels = new Set<() => void>();
+  readonly #delays = new Delays();
   #closing: Promise<void> | undefined;
   readonly #server: Server;
   readonly #options: TestServerOptions;
@@ -113,7 +104,7 @@ class TestServerImpl implements TestServer {
 
   close(): Promise<void> {
     this.#closing ??= new Promise((resolve) => {
-      for (const cancel of this.#cancels) cancel();
+      this.#delays.close();
       for (const waiter of this.#waiters) waiter.reject(new Error('Test server is closed'));
       this.#waiters.clear();
       this.#server.close(() => resolve());
@@ -171,61 +162,19 @@ class TestServerImpl implements TestServer {
     if (chat.stream) this.#streams++;
 
     const fault = this.#rules.pick(chat.stream);
-    switch (fault?.kind) {
-      case 'status':
-        return sendStatusFault(res, format, fault);
-      case 'reset':
-        req.socket.resetAndDestroy();
-        return;
-      case 'hang':
-        return;
-      case 'malformed':
-        if (!chat.stream) return send(res, 200, MALFORMED);
-        res.writeHead(200, { 'content-type': format.streamType });
-        res.end(format.malformedStream);
-        return;
-      case 'latency':
-        if (!(await this.#sleep(fault.ms, res))) return;
-        break;
-    }
-    const choices = buildChoices(await this.#reply(chat), chat, this.#options.chunkWords ?? 1);
+    const sleep = (ms: number): Promise<boolean> => this.#delays.sleep(ms, res);
+    if (!(await faultBeforeAnswer(req, res, format, chat.stream, fault, sleep))) return;
+    const text = await this.#reply(chat);
     if (res.destroyed) return;
-    const completion = {
+    const completion = completionOf(text, chat, {
       num,
       model: this.#model,
-      createdMs: realNow(),
-      elapsedMs: realNow() - startedMs,
-      choices,
-      promptTokens: chat.messages.reduce((sum, m) => sum + countWords(m.content), 0),
-      completionTokens: choices.reduce((sum, c) => sum + countWords(c.content), 0),
-      chat,
-    };
-    if (chat.stream) {
-      const events = format.stream(completion);
-      const sent = await writeStream(
-        res,
-        req.socket,
-        {
-          contentType: format.streamType,
-          events,
-          splitBytes: this.#options.splitBytes,
-          delayMs: fault?.kind === 'trickle' ? fault.chunkDelayMs : 0,
-          break: streamBreak(fault, format, events.filter((e) => e.phase === 'delta').length),
-        },
-        (ms) => this.#sleep(ms, res),
-      );
-      if (sent) this.#ok++;
-      return;
-    }
-    const payload = Buffer.from(JSON.stringify(format.answer(completion)));
-    if (fault?.kind === 'truncated' || fault?.kind === 'trickle') {
-      if (await sendSlowly(res, req.socket, payload, fault, (ms) => this.#sleep(ms, res))) {
-        this.#ok++;
-      }
-      return;
-    }
-    send(res, 200, payload);
-    this.#ok++;
+      startedMs,
+      nowMs: realNow(),
+      chunkWords: this.#options.chunkWords ?? 1,
+    });
+    const delivery = { format, fault, splitBytes: this.#options.splitBytes, sleep };
+    if (await sendAnswer(res, req.socket, completion, delivery)) this.#ok++;
   }
 
   get #model(): string {
@@ -243,23 +192,6 @@ class TestServerImpl implements TestServer {
       }
     }
     return this.#requests;
-  }
-
-  /** Resolves true after `ms`, or false as soon as the response closes or the server closes. */
-  #sleep(ms: number, res: ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (this.#closing || res.destroyed) return resolve(false);
-      const finish = (completed: boolean): void => {
-        realClearTimeout(timer);
-        res.off('close', cancel);
-        this.#cancels.delete(cancel);
-        resolve(completed);
-      };
-      const cancel = (): void => finish(false);
-      const timer = realSetTimeout(() => finish(true), ms);
-      res.once('close', cancel);
-      this.#cancels.add(cancel);
-    });
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * llm-actors errors as the Ax error classes whose retry and failover Ax already knows.
+ * llm-actors errors as the Ax error classes whose retry and failover Ax already knows, and the
+ * errors the service raises itself for what it cannot serve.
  */
 import {
   AxAIServiceAbortedError,
@@ -10,7 +11,7 @@ import {
   AxAIServiceStatusError,
   AxAIServiceTimeoutError,
 } from '@ax-llm/ax';
-import { isLlmActorsError, type ErrorCode } from '../../model/errors.js';
+import { isLlmActorsError, LlmActorsError, type ErrorCode } from '../../model/errors.js';
 
 // Mistakes of the caller or its setup: no retry, no failover can help.
 const CALLER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -71,4 +72,21 @@ export function toAxError(e: unknown, client: string, timeoutMs: number | undefi
   error.stack = error.toString();
   Object.defineProperty(error, 'cause', { value: e, writable: true, configurable: true });
   return error;
+}
+
+/** An INVALID_REQUEST error for what Ax asked of `client`: a mistake, never retried. */
+export function invalid(client: string, message: string): LlmActorsError {
+  return new LlmActorsError('INVALID_REQUEST', `${client}: ${message}`, {
+    client,
+    retryable: false,
+  });
+}
+
+/** The Ax error for a service `client` does not offer (`what`: embeddings, speech…). */
+export function unsupported(client: string, what: string): AxAIServiceError {
+  return toAxError(
+    invalid(client, `${what}: not supported; llm-actors clients serve chat completions only`),
+    client,
+    undefined,
+  ) as AxAIServiceError;
 }
