@@ -56,7 +56,8 @@ type FuseEvent =
   | { type: 'PROBE' }
   | { type: 'PROBE_RELEASE' }
   | { type: 'REMOTE_OPEN'; at: number; durationMs: number }
-  | { type: 'REMOTE_CLOSE' };
+  | { type: 'REMOTE_CLOSE' }
+  | { type: 'DUE'; at: number };
 
 const OK: FuseTicket = { ok: true, probe: false };
 const OK_PROBE: FuseTicket = { ok: true, probe: true };
@@ -86,6 +87,8 @@ const fuseMachine = setup({
         context.config.maxFailures,
     isProbe: ({ event }) => (event.type === 'FAILURE' || event.type === 'SUCCESS') && event.probe,
     probeFree: ({ context }) => !context.probing,
+    due: ({ context, event }) =>
+      event.type === 'DUE' && context.retryAt !== null && event.at >= context.retryAt,
   },
   actions: {
     record: assign({
@@ -155,7 +158,10 @@ const fuseMachine = setup({
     },
     open: {
       after: { resetDelay: 'half_open' },
-      on: { REMOTE_CLOSE: { target: 'closed', actions: 'clear' } },
+      on: {
+        REMOTE_CLOSE: { target: 'closed', actions: 'clear' },
+        DUE: { guard: 'due', target: 'half_open' },
+      },
     },
     half_open: {
       on: {
@@ -218,6 +224,7 @@ export class Fuse {
 
   /** May a request go upstream now? In half_open only the first asker gets the probe. */
   ask(): FuseTicket {
+    this.catchUp();
     switch (this.state) {
       case 'closed':
         return OK;
@@ -237,10 +244,19 @@ export class Fuse {
   /** Would {@link ask} let a request through? Takes no probe. */
   peek(): FuseTicket {
     if (this.state === 'closed') return OK;
+    this.catchUp();
     const context = this.actor.getSnapshot().context;
     return this.state === 'half_open' && !context.probing
       ? OK_PROBE
       : { ok: false, retryAt: context.retryAt };
+  }
+
+  /**
+   * An open fuse whose retryAt has come is half open, even if its reset timer has not fired
+   * yet: a caller told to come back at retryAt (Retry-After) may wake before the timer does.
+   */
+  private catchUp(): void {
+    if (this.state === 'open') this.actor.send({ type: 'DUE', at: this.clock.now() });
   }
 
   /** Reports how an attempt that {@link ask} let through ended. */
