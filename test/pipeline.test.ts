@@ -390,7 +390,9 @@ describe('parameters, health and history', () => {
     const history = rt.history('d');
     expect(history.map((h) => h.messages[0]!.content)).toEqual(['2', '3']);
     expect(history[1]).toMatchObject({ client: 'd', completion: { text: 'echo: 3' } });
-    expect(history[1]!.id).toMatch(/^[\w-]{21}$/);
+    // The incarnation id, then the request's number within it: unique without a random draw.
+    expect(history[1]!.id).toMatch(/^[\w-]{21}\.[0-9a-z]+$/);
+    expect(history[0]!.id).not.toBe(history[1]!.id);
     expect(rt.history('d', 1)).toHaveLength(1);
   });
 

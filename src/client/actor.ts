@@ -13,6 +13,7 @@
  * is a fault of the actor itself: it is reported to the supervisor as a crash.
  */
 import { nanoid } from 'nanoid';
+import type { KeyWriter } from '../cache/key.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
 import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/failures.js';
@@ -23,7 +24,7 @@ import type { AttemptHandler, Dispatch } from './attempts.js';
 import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
 import { Flights, newFlight } from './flights.js';
 import { Incarnation, type IncarnationDeps } from './incarnation.js';
-import { effectiveParams, requestKey } from './params.js';
+import { effectiveParams, keyWriter } from './params.js';
 import { Reply } from './reply.js';
 import { arm, newWaiter } from './waiter.js';
 
@@ -45,8 +46,11 @@ export class ClientActor implements AttemptHandler {
   private readonly admission: Admission;
   private readonly dispatch: Dispatch;
   private readonly reply: Reply;
+  private readonly keys: KeyWriter;
   private readonly leaveBound = (w: Waiter, why: 'timeout' | 'aborted') => this.leave(w, why);
   private dead = false;
+  /** Requests taken so far: with the incarnation id, each request's id (unique, no RNG). */
+  private served = 0;
 
   private constructor(
     private readonly own: Incarnation,
@@ -56,6 +60,7 @@ export class ClientActor implements AttemptHandler {
     const config = own.deps.config;
     this.admission = new Admission(config.maxConcurrency, config.maxQueue);
     this.flights = new Flights(() => own.pendingWrites);
+    this.keys = keyWriter(config);
     this.reply = new Reply(config.name, own.deps.clock, own.deps.observer);
     const fault = (error: unknown) => this.fault(error);
     this.dispatch = own.attemptPath(fault);
@@ -89,11 +94,14 @@ export class ClientActor implements AttemptHandler {
     deadline: number,
     sink?: StreamSink,
   ): Promise<Completion> {
-    const { config, clock, observer } = this.own.deps;
+    const { config, observer } = this.own.deps;
+    const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
     const waiter = newWaiter(
-      clock.now(),
+      `${this.id}.${(++this.served).toString(36)}`,
+      // The edge made the deadline from its own reading of the clock: no second reading.
+      deadline - timeoutMs,
       deadline,
-      options?.timeoutMs ?? config.timeoutMs,
+      timeoutMs,
       messages,
       effectiveParams(config.defaults, options),
       options,
@@ -122,9 +130,7 @@ export class ClientActor implements AttemptHandler {
     promise.catch(noop);
     const cache = useCache ? this.own.cache : null;
     const key =
-      cache === null
-        ? undefined
-        : requestKey(this.own.deps.config, waiter.messages, waiter.params, waiter.rolloutId);
+      cache === null ? undefined : this.keys.key(waiter.messages, waiter.params, waiter.rolloutId);
     const found = key === undefined ? undefined : cache!.lookup(key);
     if (found !== undefined && !(found instanceof Promise) && sink === undefined) {
       // A memory hit is answered now: no deadline timer or abort listener to set up only to

@@ -1,9 +1,9 @@
 /**
  * What a request asks for once the client's defaults are applied, and the cache key made of it.
  */
-import { cacheKey } from '../cache/key.js';
+import { KeyWriter } from '../cache/key.js';
 import type { ResolvedClientConfig } from '../config/types.js';
-import type { ChatMessage, EffectiveParams, RequestOptions } from '../model/request.js';
+import type { EffectiveParams, RequestOptions } from '../model/request.js';
 
 /** The request's options over the client's defaults; only what is set. */
 export function effectiveParams(
@@ -25,19 +25,7 @@ export function effectiveParams(
   return params;
 }
 
-/** The cache key of a request to this client. */
-export function requestKey(
-  config: ResolvedClientConfig,
-  messages: ChatMessage[],
-  params: EffectiveParams,
-  rolloutId: string | number | undefined,
-): string {
-  return cacheKey({
-    provider: config.provider,
-    baseUrl: config.baseUrl,
-    model: config.model,
-    messages,
-    params,
-    rolloutId,
-  });
+/** The cache key writer of a client. */
+export function keyWriter(config: ResolvedClientConfig): KeyWriter {
+  return new KeyWriter(config.provider, config.baseUrl, config.model);
 }

@@ -4,7 +4,6 @@
  * the runtime's clock, made once at the public edge and carried everywhere.
  */
 import { performance } from 'node:perf_hooks';
-import { nanoid } from 'nanoid';
 import type { Clock, TimerHandle } from '../model/clock.js';
 import type { ChatMessage, EffectiveParams, RequestOptions } from '../model/request.js';
 import type { Waiter } from './flight.js';
@@ -44,6 +43,7 @@ export function disarm(w: Watched, clock: Clock): void {
 
 /** A new, unsettled waiter (its promise's functions are set when it begins). */
 export function newWaiter(
+  id: string,
   startedAt: number,
   deadline: number,
   timeoutMs: number,
@@ -52,7 +52,7 @@ export function newWaiter(
   options: RequestOptions | undefined,
 ): Waiter {
   return {
-    id: nanoid(),
+    id,
     startedAt,
     t0: performance.now(),
     deadline,
