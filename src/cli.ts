@@ -20,8 +20,16 @@ const USAGE = `Usage: llm-actors serve --config <file> [--port 8787] [--host 127
                    LLM_ACTORS_DEMO_URL, for a config's demo client
 `;
 
-/** Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on bad usage or config. */
-async function main(argv: string[]): Promise<number> {
+/** What `serve` was asked to do. */
+interface ServeOptions {
+  config: string;
+  port: number | undefined;
+  host: string | undefined;
+  demo: boolean;
+}
+
+/** The parsed command line, or the exit code when there is nothing to serve. */
+function parseCommand(argv: string[]): ServeOptions | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -36,8 +44,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`llm-actors: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError((e as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -45,15 +52,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] !== 'serve' || positionals.length > 1) {
-    process.stderr.write(
-      `llm-actors: ${positionals.length === 0 ? 'missing command' : `unknown command ${JSON.stringify(positionals.join(' '))}`}\n\n${USAGE}`,
+    return usageError(
+      positionals.length === 0
+        ? 'missing command'
+        : `unknown command ${JSON.stringify(positionals.join(' '))}`,
     );
-    return 2;
   }
-  if (values.config === undefined) {
-    process.stderr.write(`llm-actors: --config <file> is required\n\n${USAGE}`);
-    return 2;
-  }
+  if (values.config === undefined) return usageError('--config <file> is required');
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     process.stderr.write(
@@ -61,44 +66,55 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  return { config: values.config, port, host: values.host, demo: values.demo ?? false };
+}
 
+function usageError(message: string): number {
+  process.stderr.write(`llm-actors: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+/** Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on bad usage or config. */
+async function main(argv: string[]): Promise<number> {
+  const options = parseCommand(argv);
+  if (typeof options === 'number') return options;
   let demo: TestServer | undefined;
-  if (values.demo) {
+  if (options.demo) {
     demo = await startTestServer({ model: 'demo-model' });
     process.env.LLM_ACTORS_DEMO_URL = demo.url;
   }
   const closeDemo = () => demo?.close();
+  const failed = async (message: string, code: number) => {
+    await closeDemo();
+    process.stderr.write(`llm-actors: ${message}\n`);
+    return code;
+  };
   let config;
   try {
-    config = loadConfigFile(values.config);
+    config = loadConfigFile(options.config);
   } catch (e) {
-    await closeDemo();
-    process.stderr.write(`llm-actors: ${(e as Error).message}\n`);
-    return 2;
+    return failed((e as Error).message, 2);
   }
   let runtime;
   try {
     runtime = await createRuntime(config.runtime);
   } catch (e) {
-    await closeDemo();
-    process.stderr.write(`llm-actors: ${(e as Error).message}\n`);
-    return isLlmActorsError(e) && e.code === 'INVALID_CONFIG' ? 2 : 1;
+    return failed((e as Error).message, isLlmActorsError(e) && e.code === 'INVALID_CONFIG' ? 2 : 1);
   }
   let gateway;
   try {
     gateway = await createGateway(runtime, {
       ...config.gateway,
-      ...(port === undefined ? {} : { port }),
-      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.host === undefined ? {} : { host: options.host }),
     });
   } catch (e) {
     await runtime.stop({ timeoutMs: 0 });
-    await closeDemo();
     const code = (e as NodeJS.ErrnoException).code;
-    process.stderr.write(
-      `llm-actors: cannot listen: ${code === 'EADDRINUSE' ? 'the port is in use' : (e as Error).message}\n`,
+    return failed(
+      `cannot listen: ${code === 'EADDRINUSE' ? 'the port is in use' : (e as Error).message}`,
+      1,
     );
-    return 1;
   }
   process.stderr.write(
     `llm-actors gateway on ${gateway.url}\n` +
@@ -106,30 +122,39 @@ async function main(argv: string[]): Promise<number> {
       `  API:       POST ${gateway.url}/v1/chat/completions (model = client name)\n` +
       `  dashboard: ${gateway.url}/\n`,
   );
+  const drainTimeoutMs = config.gateway.drainTimeoutMs ?? 10_000;
+  return untilSignal(() =>
+    gateway
+      .close({ timeoutMs: drainTimeoutMs })
+      .then(() => runtime.stop({ timeoutMs: 5_000 }))
+      .then(closeDemo),
+  );
+}
 
+/**
+ * Resolves with the exit code once SIGTERM or SIGINT has run `shutdown`: 0 when it went
+ * well. A second signal exits at once.
+ */
+function untilSignal(shutdown: () => Promise<unknown>): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const shutdown = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         process.stderr.write(`llm-actors: ${signal} again, exiting now\n`);
         process.exit(1);
       }
       stopping = true;
       process.stderr.write(`llm-actors: ${signal}, draining\n`);
-      gateway
-        .close({ timeoutMs: config.gateway.drainTimeoutMs ?? 10_000 })
-        .then(() => runtime.stop({ timeoutMs: 5_000 }))
-        .then(closeDemo)
-        .then(
-          () => resolve(0),
-          (e: unknown) => {
-            process.stderr.write(`llm-actors: shutdown failed: ${String(e)}\n`);
-            resolve(1);
-          },
-        );
+      shutdown().then(
+        () => resolve(0),
+        (e: unknown) => {
+          process.stderr.write(`llm-actors: shutdown failed: ${String(e)}\n`);
+          resolve(1);
+        },
+      );
     };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
 
