@@ -503,10 +503,12 @@ export class ClientActor {
   /** One streamed attempt: deltas go to the flight's sink as they arrive. */
   private streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
     const sink = flight.sink!;
-    return this.provider.stream(call, (text) => {
+    call.onDelta = (text) => {
       flight.delivered = true;
       sink.delta(text);
-    });
+      return true;
+    };
+    return this.provider.call(call);
   }
 
   private sleep(ms: number, cancel: Cancellation): Promise<void> {
