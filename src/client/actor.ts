@@ -503,10 +503,11 @@ export class ClientActor {
   /** One streamed attempt: deltas go to the flight's sink as they arrive. */
   private streamed(flight: Flight, call: ProviderCall): Promise<ProviderAnswer> {
     const sink = flight.sink!;
-    call.onDelta = (text) => {
+    call.onDelta = (text, resume) => {
       flight.delivered = true;
-      sink.delta(text);
-      return true;
+      if (sink.delta(text)) return true;
+      sink.onDrain(resume);
+      return false;
     };
     return this.provider.call(call);
   }
