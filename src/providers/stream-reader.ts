@@ -68,7 +68,10 @@ export abstract class StreamReader implements TextSink {
   /** What the format ends its stream with (for the error when a stream stops short). */
   protected abstract readonly terminator: string;
 
-  /** Parses a piece of decoded text, calling {@link delta} and {@link finish} as it goes. */
+  /**
+   * Parses a piece of decoded text, calling {@link delta} and {@link finish} as it goes; events
+   * after the terminator are parsed (a malformed one is still BAD_RESPONSE) but ignored.
+   */
   protected abstract read(text: string): void;
 
   /** The stream ended: parses what is left, for a format whose last line may lack its break. */
@@ -78,7 +81,7 @@ export abstract class StreamReader implements TextSink {
   push(text: string, resume: () => void): boolean {
     this.keepUp = true;
     this.resume = resume;
-    if (!this.done) this.read(text);
+    this.read(text);
     return this.keepUp;
   }
 
