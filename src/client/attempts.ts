@@ -11,7 +11,7 @@ import type { Cancellation } from '../policy/cancellation.js';
 import { classify, fuseOutcome } from '../policy/classify.js';
 import type { Fuse } from '../policy/fuse.js';
 import { STOP, type RetryPolicy } from '../policy/retry.js';
-import type { Provider } from '../providers/provider.js';
+import type { Provider, ProviderCall } from '../providers/provider.js';
 import type { Flight, FlightAnswer } from './flight.js';
 
 /** Where an attempt's outcome goes. */
@@ -48,15 +48,22 @@ export type Fault = (error: unknown) => void;
 /** The innermost dispatch: one upstream call, its failure typed. */
 export function providerCall({ client, provider, secrets, onFault }: ProviderStageDeps): Dispatch {
   return (flight, handler) => {
-    const call = { messages: flight.messages, params: flight.params, cancel: flight.cancel };
+    const call: ProviderCall = {
+      messages: flight.messages,
+      params: flight.params,
+      cancel: flight.cancel,
+    };
     const sink = flight.sink;
-    const answer =
-      sink === undefined
-        ? provider.call(call)
-        : provider.stream(call, (text) => {
-            flight.delivered = true;
-            sink.delta(text);
-          });
+    if (sink !== undefined) {
+      call.onDelta = (text, resume) => {
+        flight.delivered = true;
+        if (sink.delta(text)) return true;
+        // The consumer is behind: the transport pauses until it has read its buffer down.
+        sink.onDrain(resume);
+        return false;
+      };
+    }
+    const answer = provider.call(call);
     answer
       .then(
         (a) => handler.onAnswer(flight, a),

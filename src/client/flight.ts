@@ -61,7 +61,16 @@ export interface Flight {
 
 /** Receives a streamed request's text as it arrives. */
 export interface StreamSink {
-  delta(text: string): void;
+  /**
+   * Hands the consumer a piece of text. False once its unread buffer is past the high-water
+   * mark: the sender should stop until the function given to {@link onDrain} is called.
+   */
+  delta(text: string): boolean;
+  /**
+   * Calls `drain` once, when the consumer has read its buffer down after `delta` returned false
+   * (never from inside `delta`). A later call replaces an earlier one not yet called.
+   */
+  onDrain(drain: () => void): void;
   /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
   onCancel(cancel: () => void): void;
 }

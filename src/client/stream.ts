@@ -2,7 +2,7 @@
  * The caller's side of a streamed request: an async iterable of text deltas, plus the whole
  * Completion once the stream has ended.
  */
-import type { StreamSink } from './actor.js';
+import type { StreamSink } from './flight.js';
 import type { Completion } from '../model/request.js';
 
 /** One piece of streamed text. */
@@ -33,13 +33,28 @@ export interface CompletionStream extends AsyncIterable<StreamChunk> {
 
 type Pending = { resolve: (r: IteratorResult<StreamChunk>) => void; reject: (e: unknown) => void };
 
-/** Buffers deltas from the actor until the caller reads them. */
+/** The consumer's unread buffer is full at this many chunks… */
+export const HIGH_WATER_CHUNKS = 64;
+/** …or at this many characters (UTF-16 code units: 256 KiB of ASCII text). */
+export const HIGH_WATER_CHARS = 256 * 1024;
+
+/**
+ * Buffers deltas from the actor until the caller reads them. Once the caller has started
+ * reading, the buffer is bounded: past the high-water mark `delta` returns false (the upstream
+ * read pauses) and the drain comes when the caller has read it down to half. A caller that
+ * never iterates (it only awaits `completion`) is never held back.
+ */
 export class StreamChannel implements StreamSink, CompletionStream {
   readonly completion: Promise<Completion>;
   private readonly chunks: string[] = [];
+  /** Characters in `chunks`. */
+  private chars = 0;
   private pending: Pending | null = null;
   private ended = false;
   private error: unknown = undefined;
+  /** The caller has asked for a chunk: from now on the buffer is bounded. */
+  private reading = false;
+  private drain: (() => void) | undefined;
 
   private cancelled = false;
   private stopRequest: (() => void) | undefined;
@@ -54,15 +69,23 @@ export class StreamChannel implements StreamSink, CompletionStream {
     );
   }
 
-  delta(text: string): void {
-    if (this.ended) return;
+  delta(text: string): boolean {
+    if (this.ended) return true;
     if (this.pending) {
       const { resolve } = this.pending;
       this.pending = null;
       resolve({ value: { text }, done: false });
-    } else {
-      this.chunks.push(text);
+      return true;
     }
+    this.chunks.push(text);
+    this.chars += text.length;
+    return (
+      !this.reading || (this.chunks.length < HIGH_WATER_CHUNKS && this.chars < HIGH_WATER_CHARS)
+    );
+  }
+
+  onDrain(drain: () => void): void {
+    this.drain = drain;
   }
 
   onCancel(cancel: () => void): void {
@@ -79,8 +102,13 @@ export class StreamChannel implements StreamSink, CompletionStream {
   [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {
     return {
       next: () => {
+        this.reading = true;
         const text = this.chunks.shift();
-        if (text !== undefined) return Promise.resolve({ value: { text }, done: false });
+        if (text !== undefined) {
+          this.chars -= text.length;
+          if (this.drain !== undefined) this.maybeDrain();
+          return Promise.resolve({ value: { text }, done: false });
+        }
         if (this.ended) {
           return this.error === undefined
             ? Promise.resolve({ value: undefined, done: true })
@@ -93,14 +121,26 @@ export class StreamChannel implements StreamSink, CompletionStream {
       return: () => {
         this.cancel();
         this.chunks.length = 0;
+        this.chars = 0;
+        this.drain = undefined;
         return Promise.resolve({ value: undefined, done: true });
       },
     };
   }
 
+  /** Resumes the upstream once the buffer is down to half the mark (not at once: no ping-pong). */
+  private maybeDrain(): void {
+    if (this.chunks.length > HIGH_WATER_CHUNKS / 2 || this.chars > HIGH_WATER_CHARS / 2) return;
+    const drain = this.drain!;
+    // Cleared first: resuming may deliver more text at once, and with it a new drain.
+    this.drain = undefined;
+    drain();
+  }
+
   private finish(error: unknown): void {
     this.ended = true;
     this.error = error;
+    this.drain = undefined;
     const pending = this.pending;
     this.pending = null;
     if (!pending) return;

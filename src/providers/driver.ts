@@ -8,6 +8,7 @@ import { FINISH_REASONS, type Choice, type FinishReason } from '../model/request
 import { scrub } from '../model/redact.js';
 import { safeCause } from '../policy/classify.js';
 import { badResponse } from '../model/failures.js';
+import type { CachedCompletion } from '../model/answer.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {
@@ -19,6 +20,8 @@ function finish(value: unknown, client: string): FinishReason {
   );
 }
 
+function noResume(): void {}
+
 /** The driver provider of one client. */
 export class DriverProvider implements Provider {
   constructor(
@@ -26,7 +29,8 @@ export class DriverProvider implements Provider {
     private readonly secrets: readonly string[],
   ) {}
 
-  async call({ messages, params, cancel }: ProviderCall): Promise<ProviderAnswer> {
+  /** Calls the driver; a streamed call gets the whole answer as one delta (a driver has no stream). */
+  async call({ messages, params, cancel, onDelta }: ProviderCall): Promise<ProviderAnswer> {
     const driver = this.config.driver;
     const name = this.config.name;
     if (!driver) throw new Error(`${name}: driver client without driver functions`);
@@ -61,23 +65,16 @@ export class DriverProvider implements Provider {
       }));
     }
     const usage = out.usage ?? {};
-    return {
-      completion: {
-        text: out.text,
-        finishReason: finish(out.finishReason, name),
-        usage: makeUsage(usage.promptTokens, usage.completionTokens, usage.totalTokens),
-        model: typeof out.model === 'string' ? out.model : this.config.model,
-        ...(choices && choices.length > 1 ? { choices } : {}),
-      },
-      raw,
+    const completion: CachedCompletion = {
+      text: out.text,
+      finishReason: finish(out.finishReason, name),
+      usage: makeUsage(usage.promptTokens, usage.completionTokens, usage.totalTokens),
+      model: typeof out.model === 'string' ? out.model : this.config.model,
     };
-  }
-
-  /** A driver has no stream of its own: its whole answer is one delta. */
-  async stream(call: ProviderCall, onDelta: (text: string) => void): Promise<ProviderAnswer> {
-    const answer = await this.call(call);
-    if (answer.completion.text !== '') onDelta(answer.completion.text);
-    return answer;
+    if (choices && choices.length > 1) completion.choices = choices;
+    // Nothing is left to read, so there is nothing to pause: the consumer's answer is ignored.
+    if (onDelta !== undefined && out.text !== '') onDelta(out.text, noResume);
+    return { completion, raw };
   }
 
   async close(): Promise<void> {}

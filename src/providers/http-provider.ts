@@ -1,21 +1,16 @@
 /**
  * What the HTTP wire formats share: one pool per client, a JSON POST, non-2xx answers typed as
  * PROVIDER_ERROR, bodies that are not JSON typed as BAD_RESPONSE. Each format supplies its path,
- * headers, request body and normalization.
+ * headers, request body, normalization and stream reader.
  */
+import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { badResponse } from '../model/failures.js';
 import type { ChatMessage, EffectiveParams } from '../model/request.js';
 import { httpError } from '../policy/classify.js';
 import { HttpTransport, type HttpAnswer } from '../transport/http.js';
-import type { CachedCompletion } from '../model/answer.js';
-import type {
-  Provider,
-  ProviderAnswer,
-  ProviderCall,
-  StreamEvent,
-  StreamReader,
-} from './provider.js';
+import type { DeltaCallback, Provider, ProviderAnswer, ProviderCall } from './provider.js';
+import type { StreamReader } from './stream-reader.js';
 
 /** A wire format spoken over the client's pool. */
 export abstract class HttpProvider implements Provider {
@@ -39,31 +34,41 @@ export abstract class HttpProvider implements Provider {
     };
   }
 
-  /** The JSON body of one request. */
+  /** The JSON body of one request, asking for a stream when `stream` is true. */
   protected abstract body(
     messages: ChatMessage[],
     params: EffectiveParams,
+    stream: boolean,
   ): Record<string, unknown>;
 
   /** The normalized answer of a parsed 2xx body; throws BAD_RESPONSE when it is not usable. */
   protected abstract normalize(raw: Record<string, unknown>): CachedCompletion;
 
-  /** The JSON body of one streamed request. */
-  protected abstract streamBody(
-    messages: ChatMessage[],
-    params: EffectiveParams,
-  ): Record<string, unknown>;
+  /** A fresh reader of this format's stream, handing its deltas to `onDelta`. */
+  protected abstract reader(onDelta: DeltaCallback): StreamReader;
 
-  /** A fresh reader of this format's stream. */
-  protected abstract streamReader(): StreamReader;
+  // Not async, and its continuation is bound once per provider: this is every request's path.
+  // What throws here still arrives as a rejection, as it would from an async function.
+  call(call: ProviderCall): Promise<ProviderAnswer> {
+    if (call.onDelta !== undefined) return this.stream(call, call.onDelta);
+    let body: string;
+    try {
+      body = JSON.stringify(this.body(call.messages, call.params, false));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.transport.post(this.path, body, this.headers, call.cancel).then(this.answer);
+  }
 
-  async call({ messages, params, cancel }: ProviderCall): Promise<ProviderAnswer> {
-    const res = await this.transport.post(
-      this.path,
-      JSON.stringify(this.body(messages, params)),
-      this.headers,
-      cancel,
-    );
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.transport.destroy();
+  }
+
+  private readonly answer = (res: HttpAnswer): ProviderAnswer => {
     if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
     let raw: unknown;
     try {
@@ -73,39 +78,19 @@ export abstract class HttpProvider implements Provider {
     }
     if (typeof raw !== 'object' || raw === null) throw this.bad('the body is not a JSON object');
     return { completion: this.normalize(raw as Record<string, unknown>), raw };
-  }
+  };
 
-  async stream(
-    { messages, params, cancel }: ProviderCall,
-    onDelta: (text: string) => void,
-  ): Promise<ProviderAnswer> {
-    const reader = this.streamReader();
-    let completion: CachedCompletion | undefined;
-    const take = (events: Iterable<StreamEvent>) => {
-      for (const event of events) {
-        if (event.type === 'delta') onDelta(event.text);
-        else completion = event.completion;
-      }
-    };
+  private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
+    const reader = this.reader(onDelta);
     const res = await this.transport.post(
       this.path,
-      JSON.stringify(this.streamBody(messages, params)),
+      JSON.stringify(this.body(call.messages, call.params, true)),
       this.headers,
-      cancel,
-      (text) => take(reader.push(text)),
+      call.cancel,
+      reader,
     );
     if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
-    take(reader.end());
-    if (completion === undefined) throw this.bad('the stream ended without an answer');
-    return { completion, raw: undefined };
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
-  }
-
-  destroy(): Promise<void> {
-    return this.transport.destroy();
+    return { completion: reader.end(), raw: undefined };
   }
 
   private httpFailure(res: HttpAnswer) {

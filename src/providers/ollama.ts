@@ -1,13 +1,16 @@
 /**
  * Ollama's native chat wire format (`POST {baseUrl}/api/chat`): sampling settings under
  * `options` (`temperature`, `num_predict`), usage from `prompt_eval_count` / `eval_count`.
+ * Streams are NDJSON lines, the last with `done: true`.
  */
 import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
+import { badResponse } from '../model/failures.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
+import { NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
-import { makeUsage, type StreamReader } from './provider.js';
-import { ollamaStreamReader } from './streams.js';
+import { makeUsage, type DeltaCallback } from './provider.js';
+import { midStreamError, StreamReader } from './stream-reader.js';
 
 /** Maps an Ollama `done_reason` to ours. */
 export function ollamaFinishReason(reason: unknown): FinishReason {
@@ -39,6 +42,54 @@ export function ollamaBody(
   return body;
 }
 
+/** Ollama NDJSON lines, the last with `done: true`. */
+class OllamaStreamReader extends StreamReader {
+  protected readonly terminator = 'a line with done: true';
+  private readonly ndjson = new NdjsonParser();
+
+  protected read(text: string): void {
+    let lines: unknown[];
+    try {
+      lines = this.ndjson.push(text);
+    } catch (cause) {
+      throw this.notJson(cause);
+    }
+    for (const line of lines) this.line(line);
+  }
+
+  protected readRest(): void {
+    let last: unknown;
+    try {
+      last = this.ndjson.end();
+    } catch (cause) {
+      throw this.notJson(cause);
+    }
+    if (last !== undefined) this.line(last);
+  }
+
+  private line(value: unknown): void {
+    if (this.done) return;
+    if (typeof value !== 'object' || value === null) {
+      throw badResponse(this.client, 'a stream line is not a JSON object');
+    }
+    const line = value as Record<string, unknown>;
+    if (line.error !== undefined) {
+      throw midStreamError(this.client, String(line.error), null, this.secrets);
+    }
+    if (typeof line.model === 'string') this.model = line.model;
+    const content = (line.message as { content?: unknown } | undefined)?.content;
+    if (typeof content === 'string') this.delta(content);
+    if (line.done === true) {
+      this.finishReason = ollamaFinishReason(line.done_reason);
+      this.finish(makeUsage(line.prompt_eval_count, line.eval_count));
+    }
+  }
+
+  private notJson(cause: unknown) {
+    return badResponse(this.client, 'a stream line is not JSON', cause);
+  }
+}
+
 /** The ollama provider of one client. */
 export class OllamaProvider extends HttpProvider {
   constructor(config: ResolvedClientConfig, secrets: readonly string[], now: () => number) {
@@ -47,16 +98,16 @@ export class OllamaProvider extends HttpProvider {
     });
   }
 
-  protected body(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
-    return ollamaBody(this.config.model, messages, params, false);
+  protected body(
+    messages: ChatMessage[],
+    params: EffectiveParams,
+    stream: boolean,
+  ): Record<string, unknown> {
+    return ollamaBody(this.config.model, messages, params, stream);
   }
 
-  protected streamBody(messages: ChatMessage[], params: EffectiveParams): Record<string, unknown> {
-    return ollamaBody(this.config.model, messages, params, true);
-  }
-
-  protected streamReader(): StreamReader {
-    return ollamaStreamReader(this.config.name, this.config.model, this.secrets);
+  protected reader(onDelta: DeltaCallback): StreamReader {
+    return new OllamaStreamReader(this.config.name, this.config.model, this.secrets, onDelta);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

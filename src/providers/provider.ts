@@ -1,9 +1,16 @@
 /**
- * What every wire format implements: one call, returning the normalized answer or throwing.
+ * What every wire format implements: one call, returning the normalized answer or throwing;
+ * streamed when the caller asks for deltas.
  */
 import type { Cancellation } from '../policy/cancellation.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
+
+/**
+ * Takes one streamed text delta. Returning false says the consumer is behind: the sender stops
+ * reading the upstream until `resume` is called (never from inside this callback).
+ */
+export type DeltaCallback = (text: string, resume: () => void) => boolean;
 
 /** One attempt's input. */
 export interface ProviderCall {
@@ -11,6 +18,8 @@ export interface ProviderCall {
   params: EffectiveParams;
   /** Aborted on deadline, caller abort or crash. */
   cancel: Cancellation;
+  /** When present the attempt is streamed: each text delta goes here as it arrives. */
+  onDelta?: DeltaCallback;
 }
 
 /** One attempt's answer. */
@@ -21,13 +30,11 @@ export interface ProviderAnswer {
 
 /** A wire format bound to one client's config and transport. */
 export interface Provider {
-  /** Makes one attempt. Throws an LlmActorsError, or anything `classify` can type. */
-  call(call: ProviderCall): Promise<ProviderAnswer>;
   /**
-   * Makes one streamed attempt: each text delta goes to `onDelta` as it arrives; resolves with
-   * the whole answer. Throws like `call`.
+   * Makes one attempt, streamed when `call.onDelta` is set (it then resolves once the stream
+   * has ended, with the whole answer). Throws an LlmActorsError, or anything `classify` can type.
    */
-  stream(call: ProviderCall, onDelta: (text: string) => void): Promise<ProviderAnswer>;
+  call(call: ProviderCall): Promise<ProviderAnswer>;
   /** Waits for calls under way and releases connections. */
   close(): Promise<void>;
   /** Releases connections now. */
@@ -44,19 +51,4 @@ export function makeUsage(prompt: unknown, completion: unknown, total?: unknown)
   const completionTokens = count(completion);
   const totalTokens = typeof total === 'number' ? count(total) : promptTokens + completionTokens;
   return { promptTokens, completionTokens, totalTokens };
-}
-
-/** What a streamed attempt yields: text deltas, then the whole normalized answer once. */
-export type StreamEvent =
-  { type: 'delta'; text: string } | { type: 'done'; completion: CachedCompletion };
-
-/** Reads one wire format's stream: decoded text in, events out; throws typed errors. */
-export interface StreamReader {
-  /**
-   * Feeds decoded text; yields the events it completed, one at a time, so that the deltas
-   * before an error event in the same piece still reach the caller.
-   */
-  push(text: string): Iterable<StreamEvent>;
-  /** The stream ended: the last events, or NETWORK_ERROR if it ended before its terminator. */
-  end(): Iterable<StreamEvent>;
 }

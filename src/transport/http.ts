@@ -2,6 +2,7 @@
  * One client's HTTP transport: its own undici Pool (keep-alive, one connection per concurrency
  * slot) toward the provider's origin.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import type { Cancellation } from '../policy/cancellation.js';
@@ -11,6 +12,16 @@ export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+}
+
+/** Takes a streamed 2xx body as decoded text (characters split across chunks are joined). */
+export interface TextSink {
+  /**
+   * One decoded piece. Returning false says whoever reads the text is behind: the transport
+   * stops reading the socket (so the upstream's writes block) until `resume` is called. A throw
+   * aborts the request, which rejects with what was thrown.
+   */
+  push(text: string, resume: () => void): boolean;
 }
 
 /** A client's pool and the POST it makes. */
@@ -34,87 +45,24 @@ export class HttpTransport {
   /**
    * POSTs JSON to `path` below the base URL. It dispatches with a handler of its own rather
    * than `pool.request`: no body stream and no AbortSignal per request (the cancellation aborts
-   * the dispatch directly). Headers are parsed only for answers that are not 2xx, the only
-   * ones whose headers are read.
+   * the dispatch directly).
    *
-   * With `onText`, a 2xx body is not collected: it is decoded as it arrives (characters split
-   * across chunks are joined) and handed to `onText` piece by piece; a throw from `onText`
-   * aborts the request and rejects with what it threw. Other answers are read whole.
+   * With `sink`, a 2xx body is not collected but decoded as it arrives and pushed to `sink`;
+   * other answers are read whole.
    */
   post(
     path: string,
     body: string,
     headers: Record<string, string>,
     cancel: Cancellation,
-    onText?: (text: string) => void,
+    sink?: TextSink,
   ): Promise<HttpAnswer> {
+    if (cancel.aborted) return Promise.reject(cancel.reason);
     return new Promise((resolve, reject) => {
-      if (cancel.aborted) {
-        reject(cancel.reason);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let status = 0;
-      let rawHeaders: Buffer[] = [];
-      let decoder: TextDecoder | undefined;
-      let failure: unknown;
-      let abortDispatch: ((reason: unknown) => void) | undefined;
-      const stop = cancel.onAbort((reason) => abortDispatch?.(reason));
-      const fail = (error: unknown) => {
-        failure ??= error;
-        abortDispatch?.(error);
-      };
-      this.pool.dispatch({ method: 'POST', path: this.basePath + path, headers, body }, {
-        onConnect: (abort: (reason?: unknown) => void) => {
-          abortDispatch = abort;
-          if (cancel.aborted) abort(cancel.reason);
-        },
-        onHeaders: (statusCode: number, raw: Buffer[]) => {
-          status = statusCode;
-          rawHeaders = raw;
-          if (onText && status >= 200 && status < 300) decoder = new TextDecoder();
-          return true;
-        },
-        onData: (chunk: Buffer) => {
-          if (decoder === undefined) {
-            chunks.push(chunk);
-            return true;
-          }
-          try {
-            const text = decoder.decode(chunk, { stream: true });
-            if (text) onText!(text);
-          } catch (error) {
-            fail(error);
-            return false;
-          }
-          return true;
-        },
-        onComplete: () => {
-          stop();
-          try {
-            const rest = decoder?.decode();
-            if (rest) onText!(rest);
-          } catch (error) {
-            failure ??= error;
-          }
-          if (failure !== undefined) {
-            reject(failure);
-            return;
-          }
-          resolve({
-            status,
-            headers: status >= 200 && status < 300 ? {} : headerRecord(rawHeaders),
-            body:
-              chunks.length === 1
-                ? chunks[0]!.toString('utf8')
-                : Buffer.concat(chunks).toString('utf8'),
-          });
-        },
-        onError: (error: Error) => {
-          stop();
-          reject(failure ?? error);
-        },
-      } as unknown as Dispatcher.DispatchHandler);
+      this.pool.dispatch(
+        { method: 'POST', path: this.basePath + path, headers, body },
+        new PostHandler(resolve, reject, cancel, sink),
+      );
     });
   }
 
@@ -129,14 +77,110 @@ export class HttpTransport {
   }
 }
 
-/** undici's raw header list (name, value, name, value…) as a record with lower-case names. */
-function headerRecord(raw: Buffer[]): HttpAnswer['headers'] {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const seen = out[name];
-    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+const DECODE_STREAM = { stream: true };
+
+/** One POST's handler, in undici's controller API. */
+class PostHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  /** Set for a streamed 2xx body only. */
+  private decoder: TextDecoder | undefined;
+  /** What ends the request instead of undici's own error: a cancellation or a sink's throw. */
+  private failure: unknown = undefined;
+  /** Reading is paused until the sink calls `resume`. */
+  private held = false;
+  /** `resume` came during the current push: the sink's false is stale, do not pause. */
+  private resumed = false;
+  private resume: (() => void) | undefined;
+  private readonly unlisten: () => void;
+
+  constructor(
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+    cancel: Cancellation,
+    private readonly sink: TextSink | undefined,
+  ) {
+    this.unlisten = cancel.onAbort((reason) => this.fail(reason));
   }
-  return out;
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // A retry at the head of a pipeline starts again with a new controller.
+    this.controller = controller;
+    if (this.failure !== undefined) controller.abort(asError(this.failure));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    this.status = statusCode;
+    this.headers = headers;
+    if (this.sink !== undefined && statusCode >= 200 && statusCode < 300) {
+      this.decoder = new TextDecoder();
+      this.resume = () => this.resumeReading();
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.decoder === undefined) {
+      this.chunks.push(chunk);
+      return;
+    }
+    try {
+      const text = this.decoder.decode(chunk, DECODE_STREAM);
+      this.resumed = false;
+      if (text === '' || this.sink!.push(text, this.resume!) || this.resumed) return;
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.held = true;
+    controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.unlisten();
+    try {
+      const rest = this.decoder?.decode();
+      if (rest) this.sink!.push(rest, this.resume!);
+    } catch (error) {
+      this.failure ??= error;
+    }
+    if (this.failure !== undefined) {
+      this.reject(this.failure);
+      return;
+    }
+    const { chunks } = this;
+    this.resolve({
+      status: this.status,
+      headers: this.headers,
+      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString(),
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.unlisten();
+    this.held = false;
+    this.reject(this.failure ?? error);
+  }
+
+  /** Ends the request with `error`, whatever undici reports for the abort. */
+  private fail(error: unknown): void {
+    this.failure ??= error;
+    this.controller?.abort(asError(error));
+  }
+
+  private resumeReading(): void {
+    this.resumed = true;
+    if (!this.held) return;
+    this.held = false;
+    this.controller!.resume();
+  }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -26,22 +26,27 @@ export class SseParser {
       this.pendingCr = false;
       if (input.startsWith('\n')) input = input.slice(1);
     }
-    // The buffer holds no line break (only the unfinished line): scan just the new text, so a
-    // large event costs time in proportion to its size, not to its size squared.
-    let i = this.buffer.length;
-    this.buffer += input;
+    // The buffer holds no line break (only the unfinished line): search just the new text, so a
+    // large event costs time in proportion to its size, not to its size squared. indexOf finds
+    // the breaks natively, far faster than a loop over the characters.
+    const from = this.buffer.length;
+    const buffer = (this.buffer += input);
     let start = 0;
-    for (; i < this.buffer.length; i++) {
-      const ch = this.buffer.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      this.line(this.buffer.slice(start, i), events);
-      if (ch === 13) {
-        if (i + 1 === this.buffer.length) this.pendingCr = true;
-        else if (this.buffer.charCodeAt(i + 1) === 10) i++;
+    let lf = buffer.indexOf('\n', from);
+    let cr = buffer.indexOf('\r', from);
+    while (lf !== -1 || cr !== -1) {
+      const isCr = cr !== -1 && (lf === -1 || cr < lf);
+      const end = isCr ? cr : lf;
+      this.line(buffer.slice(start, end), events);
+      start = end + 1;
+      if (isCr) {
+        if (start === buffer.length) this.pendingCr = true;
+        else if (buffer.charCodeAt(start) === 10) start++;
       }
-      start = i + 1;
+      if (lf !== -1 && lf < start) lf = buffer.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
     }
-    this.buffer = this.buffer.slice(start);
+    this.buffer = buffer.slice(start);
     return events;
   }
 

@@ -1,0 +1,118 @@
+/**
+ * What the stream readers of the wire formats share: the answer they accumulate, the hand-off
+ * of deltas (with the consumer's back-pressure), and the errors of a stream gone wrong. Each
+ * format's reader lives in that format's file; this one imports none of them.
+ */
+import type { CachedCompletion } from '../model/answer.js';
+import { LlmActorsError } from '../model/errors.js';
+import { badResponse } from '../model/failures.js';
+import type { FinishReason, Usage } from '../model/request.js';
+import { scrub } from '../model/redact.js';
+import { isRetryableStatus } from '../policy/classify.js';
+import type { TextSink } from '../transport/http.js';
+import type { DeltaCallback } from './provider.js';
+
+/** The error event a provider sent in the middle of a stream. */
+export function midStreamError(
+  client: string,
+  message: string,
+  status: number | null,
+  secrets: readonly string[],
+): LlmActorsError {
+  const text = scrub(message, secrets).slice(0, 500);
+  return new LlmActorsError('PROVIDER_ERROR', `${client}: error in the stream: ${text}`, {
+    client,
+    status,
+    retryable: status === null || isRetryableStatus(status),
+  });
+}
+
+/** A stream event's JSON object; BAD_RESPONSE when it is not one. */
+export function parseJson(client: string, data: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+  } catch (cause) {
+    throw badResponse(client, 'a stream event is not JSON', cause);
+  }
+  throw badResponse(client, 'a stream event is not a JSON object');
+}
+
+function noop(): void {}
+
+/**
+ * Reads one wire format's stream: decoded text in, deltas out to the attempt's callback, the
+ * whole normalized answer at the end; throws typed errors. Deltas go out as soon as they are
+ * parsed, so those before an error in the same piece still reach the caller.
+ */
+export abstract class StreamReader implements TextSink {
+  /** The answer's text so far. */
+  protected text = '';
+  protected finishReason: FinishReason = 'stop';
+  protected model: string;
+  /** The terminator was read: the answer is whole and later events are ignored. */
+  protected done = false;
+  private completion: CachedCompletion | undefined;
+  private keepUp = true;
+  private resume: () => void = noop;
+
+  constructor(
+    protected readonly client: string,
+    model: string,
+    protected readonly secrets: readonly string[],
+    private readonly onDelta: DeltaCallback,
+  ) {
+    this.model = model;
+  }
+
+  /** What the format ends its stream with (for the error when a stream stops short). */
+  protected abstract readonly terminator: string;
+
+  /**
+   * Parses a piece of decoded text, calling {@link delta} and {@link finish} as it goes; events
+   * after the terminator are parsed (a malformed one is still BAD_RESPONSE) but ignored.
+   */
+  protected abstract read(text: string): void;
+
+  /** The stream ended: parses what is left, for a format whose last line may lack its break. */
+  protected readRest(): void {}
+
+  /** Feeds decoded text; false when the consumer is behind (see {@link DeltaCallback}). */
+  push(text: string, resume: () => void): boolean {
+    this.keepUp = true;
+    this.resume = resume;
+    this.read(text);
+    return this.keepUp;
+  }
+
+  /** The stream ended: the whole answer, or NETWORK_ERROR if it ended before its terminator. */
+  end(): CachedCompletion {
+    this.readRest();
+    if (this.completion === undefined) {
+      throw new LlmActorsError(
+        'NETWORK_ERROR',
+        `${this.client}: the stream ended before ${this.terminator}`,
+        { client: this.client, retryable: true },
+      );
+    }
+    return this.completion;
+  }
+
+  /** Hands a piece of the answer's text to the consumer. */
+  protected delta(text: string): void {
+    if (text === '') return;
+    this.text += text;
+    if (!this.onDelta(text, this.resume)) this.keepUp = false;
+  }
+
+  /** The terminator: the answer is whole. */
+  protected finish(usage: Usage): void {
+    this.done = true;
+    this.completion = {
+      text: this.text,
+      finishReason: this.finishReason,
+      usage,
+      model: this.model,
+    };
+  }
+}
