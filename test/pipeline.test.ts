@@ -1,13 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  createRuntime,
-  type Clock,
-  type LlmActorsError,
-  type Runtime,
-  type RuntimeEvent,
-} from '../src/index.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Clock, LlmActorsError, Runtime, RuntimeConfig, RuntimeEvent } from '../src/index.js';
 import { deferred, hang, hi, httpFailure, testDriver, type Answer } from './support/driver.js';
 import { failure } from './support/failure.js';
+import { runtimePerTest } from './support/runtime.js';
 
 /** A clock on the faked globals, with jitter pinned to half the backoff. */
 const clock: Clock = {
@@ -17,29 +12,15 @@ const clock: Clock = {
   random: () => 0.5,
 };
 
-let runtime: Runtime | undefined;
+const runtimes = runtimePerTest();
 
-async function start(
-  clients: Parameters<typeof createRuntime>[0] extends infer C
-    ? C extends { clients?: infer K }
-      ? K
-      : never
-    : never,
-): Promise<Runtime> {
-  runtime = await createRuntime({ clients, logger: false, clock });
-  return runtime;
-}
+const start = (clients: RuntimeConfig['clients']): Promise<Runtime> =>
+  runtimes.start({ clients, clock });
 
 const msg = (content: string) => [{ role: 'user' as const, content }];
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  vi.useRealTimers();
 });
 
 describe('retry', () => {
