@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULTS,
   checkClientName,
@@ -6,8 +6,9 @@ import {
   resolveRuntimeConfig,
   type DriverClientConfig,
 } from '../src/config.js';
-import { createRuntime, isLlmActorsError, type Runtime } from '../src/index.js';
+import { isLlmActorsError, type RuntimeConfig } from '../src/index.js';
 import { LlmActorsError } from '../src/errors.js';
+import { runtimePerTest } from './support/runtime.js';
 
 const driver = (extra: Record<string, unknown> = {}) => ({
   provider: 'driver',
@@ -43,20 +44,11 @@ function clientProblem(client: Record<string, unknown>): string {
   return configError(() => resolveRuntimeConfig({ clients: { gpt: client } })).message;
 }
 
-const runtimes: Runtime[] = [];
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((r) => r.stop()));
-});
+const { start } = runtimePerTest();
 
-async function start(config: Parameters<typeof createRuntime>[0]): Promise<Runtime> {
-  const runtime = await createRuntime(config);
-  runtimes.push(runtime);
-  return runtime;
-}
-
-async function startError(config: Parameters<typeof createRuntime>[0]): Promise<LlmActorsError> {
+async function startError(config: RuntimeConfig): Promise<LlmActorsError> {
   try {
-    runtimes.push(await createRuntime(config));
+    await start(config);
   } catch (e) {
     expect(isLlmActorsError(e, 'INVALID_CONFIG')).toBe(true);
     return e as LlmActorsError;
