@@ -392,63 +392,6 @@ describe('failures and the cache', () => {
   });
 });
 
-describe('single-flight', () => {
-  /** Answers after a macrotask, so that every concurrent request has looked the cache up. */
-  const later: Answer = async (req, n) => {
-    await new Promise((resolve) => setImmediate(resolve));
-    return `${req.messages[0]!.content} #${n}`;
-  };
-
-  it('makes 50 identical concurrent requests share exactly one driver call', async () => {
-    const a = driver(later);
-    const runtime = await start({ clients: { a: a.config() } });
-    const results = await Promise.all(Array.from({ length: 50 }, () => runtime.request('a', hi)));
-    expect(a.request).toHaveBeenCalledTimes(1);
-    expect(results.map((r) => r.text)).toEqual(Array(50).fill('Hi #1'));
-    expect(runtime.health('a').requests).toMatchObject({ total: 50, succeeded: 50, failed: 0 });
-    expect(runtime.health('a').usage.totalTokens).toBe(8);
-    expect(await runtime.request('a', hi)).toMatchObject({ text: 'Hi #1', cacheHit: true });
-  });
-
-  it('makes 50 concurrent requests with cache: false make 50 driver calls', async () => {
-    const a = driver(later);
-    const runtime = await start({ clients: { a: a.config() } });
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => runtime.request('a', hi, { cache: false })),
-    );
-    expect(a.request).toHaveBeenCalledTimes(50);
-    expect(new Set(results.map((r) => r.text)).size).toBe(50);
-  });
-
-  it('does not share a flight between requests that differ', async () => {
-    const a = driver(later);
-    const runtime = await start({ clients: { a: a.config() } });
-    const results = await Promise.all([
-      runtime.request('a', hi),
-      runtime.request('a', hi, { temperature: 1 }),
-      runtime.request('a', hi, { rolloutId: 'r' }),
-      runtime.request('a', say('Other')),
-    ]);
-    expect(a.request).toHaveBeenCalledTimes(4);
-    expect(new Set(results.map((r) => r.text)).size).toBe(4);
-  });
-
-  it('makes every waiter of a shared flight fail when the call fails, and caches nothing', async () => {
-    const a = driver(async (req, n) => {
-      await later(req, n);
-      if (n === 1) throw new Error('backend down');
-      return `ok #${n}`;
-    });
-    const runtime = await start({ clients: { a: a.config() } });
-    const settled = await Promise.allSettled(
-      Array.from({ length: 10 }, () => runtime.request('a', hi)),
-    );
-    expect(settled.every((s) => s.status === 'rejected')).toBe(true);
-    expect(a.request).toHaveBeenCalledTimes(1);
-    expect(await runtime.request('a', hi)).toMatchObject({ text: 'ok #2', cacheHit: false });
-  });
-});
-
 describe('cache health counters', () => {
   it('reports hits, misses and a hitRate that add up', async () => {
     const a = driver();
@@ -652,17 +595,6 @@ describe('SQLite cache', () => {
       });
     }
     expect(a.request).toHaveBeenCalledTimes(20);
-  });
-
-  it('makes 50 identical concurrent requests share one driver call', async () => {
-    const a = driver(async (req, n) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      return `${req.messages[0]!.content} #${n}`;
-    });
-    const runtime = await start({ clients: { a: a.config() }, cache: sqliteCache() });
-    const results = await Promise.all(Array.from({ length: 50 }, () => runtime.request('a', hi)));
-    expect(a.request).toHaveBeenCalledTimes(1);
-    expect(new Set(results.map((r) => r.text))).toEqual(new Set(['Hi #1']));
   });
 
   it('isolates clients that share one database file, and clears only one of them', async () => {

@@ -4,7 +4,7 @@
  * own cleanup runs, in that order.
  */
 import { afterEach, vi } from 'vitest';
-import { createRuntime, type Runtime, type RuntimeConfig } from '../../src/index.js';
+import { createRuntime, type Clock, type Runtime, type RuntimeConfig } from '../../src/index.js';
 
 export interface RuntimesPerTest {
   /** Creates a runtime (`logger: false` unless `config` says otherwise) stopped after the test. */
@@ -36,3 +36,14 @@ export function runtimePerTest(after?: () => unknown): RuntimesPerTest {
     stopAll,
   };
 }
+
+/**
+ * A clock read from the globals on each call (so `vi.useFakeTimers()` drives it), with jitter
+ * pinned to half the backoff.
+ */
+export const fakeableClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  random: () => 0.5,
+};
