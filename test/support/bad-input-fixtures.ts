@@ -323,13 +323,13 @@ export const CONFIG_CASES: Case[] = [
   ],
   [
     'a driver without request',
-    { clients: { c: { ...driverFns, request: undefined } } },
+    { clients: { c: { provider: 'driver', model: 'm', output: driverFns.output } } },
     'clients.c.request',
     /^a driver client needs request and output functions/,
   ],
   [
     'a driver without output',
-    { clients: { c: { ...driverFns, output: undefined } } },
+    { clients: { c: { provider: 'driver', model: 'm', request: driverFns.request } } },
     'clients.c.output',
     /^a driver client needs request and output functions/,
   ],

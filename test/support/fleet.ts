@@ -80,15 +80,18 @@ export function fleetPerTest(after?: () => unknown): FleetPerTest {
     await redis?.kill();
   });
   afterEach(async () => {
-    for (const worker of workers.splice(0)) {
-      if (worker.child.exitCode !== null || worker.child.signalCode !== null) continue;
-      worker.child.stdin!.end();
-      const exited = once(worker.child, 'exit');
-      const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
+    try {
+      for (const worker of workers.splice(0)) {
+        if (worker.child.exitCode !== null || worker.child.signalCode !== null) continue;
+        worker.child.stdin!.end();
+        const exited = once(worker.child, 'exit');
+        const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    } finally {
+      await after?.();
     }
-    await after?.();
   });
   return {
     get redis() {

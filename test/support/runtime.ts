@@ -23,9 +23,12 @@ export function runtimePerTest(after?: () => unknown): RuntimesPerTest {
     await Promise.all(started.splice(0).map((runtime) => runtime.stop({ timeoutMs: 0 })));
   };
   afterEach(async () => {
-    await stopAll();
-    vi.useRealTimers();
-    await after?.();
+    try {
+      await stopAll();
+    } finally {
+      vi.useRealTimers();
+      await after?.();
+    }
   });
   return {
     async start(config = {}) {
