@@ -5,16 +5,18 @@
 import { APICallError, UnsupportedFunctionalityError } from '@ai-sdk/provider';
 import { generateText, streamText } from 'ai';
 import * as ai7 from 'ai-v7';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createLanguageModel } from '../src/adapters/ai-sdk/index.js';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import type { ClientConfig, Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
+import { runtimePerTest } from './support/runtime.js';
 
 let server: TestServer;
-let runtime: Runtime | undefined;
 
-async function start(config: Partial<ClientConfig> = {}): Promise<Runtime> {
-  runtime = await createRuntime({
+const runtimes = runtimePerTest(() => server.close());
+
+function start(config: Partial<ClientConfig> = {}): Promise<Runtime> {
+  return runtimes.start({
     clients: {
       gpt: {
         provider: 'openai',
@@ -24,9 +26,7 @@ async function start(config: Partial<ClientConfig> = {}): Promise<Runtime> {
         ...config,
       } as ClientConfig,
     },
-    logger: false,
   });
-  return runtime;
 }
 
 /** Awaits a promise that must reject, and returns what it rejected with. */
@@ -49,12 +49,6 @@ function apiError(error: unknown): APICallError {
 
 beforeEach(async () => {
   server = await startTestServer();
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  await server.close();
 });
 
 describe('generateText', () => {

@@ -15,10 +15,9 @@ import {
   type AxChatRequest,
   type AxChatResponse,
 } from '@ax-llm/ax';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AX_METADATA_KEY, createAxService } from '../src/adapters/ax/index.js';
 import {
-  createRuntime,
   isLlmActorsError,
   type ErrorCode,
   type LlmActorsError,
@@ -27,16 +26,13 @@ import {
 } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { deferred, hang, httpFailure, testDriver } from './support/driver.js';
+import { runtimePerTest } from './support/runtime.js';
 import { EMOTION_SIGNATURE, emotionModel, metric, seeded, train } from '../examples/emotion.js';
 
-let runtime: Runtime | undefined;
 let server: TestServer | undefined;
 
-afterEach(async () => {
-  vi.useRealTimers();
+const runtimes = runtimePerTest(async () => {
   vi.restoreAllMocks();
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
   await server?.close();
   server = undefined;
 });
@@ -46,17 +42,12 @@ const classifier = () => ax(EMOTION_SIGNATURE);
 /** A runtime with one openai client, `gpt`, on a test server answering with {@link model}. */
 async function serve(): Promise<Runtime> {
   server = await startTestServer({ reply: emotionModel });
-  runtime = await createRuntime({
+  return runtimes.start({
     clients: { gpt: { provider: 'openai', baseUrl: server.url, model: 'test-model' } },
-    logger: false,
   });
-  return runtime;
 }
 
-async function start(config: RuntimeConfig): Promise<Runtime> {
-  runtime = await createRuntime({ logger: false, ...config });
-  return runtime;
-}
+const start = (config: RuntimeConfig): Promise<Runtime> => runtimes.start(config);
 
 function chat(llm: AxAIService, content: string, req: Partial<AxChatRequest> = {}) {
   return llm.chat({ chatPrompt: [{ role: 'user', content }], ...req }) as Promise<AxChatResponse>;
@@ -427,9 +418,8 @@ describe('errors as Ax understands them', () => {
   it('never puts an API key in an error', async () => {
     const key = 'sk-wrong-SENTINEL-0123456789';
     server = await startTestServer({ apiKey: 'sk-right' });
-    runtime = await createRuntime({
+    const runtime = await start({
       clients: { gpt: { provider: 'openai', baseUrl: server.url, model: 'm', apiKey: key } },
-      logger: false,
     });
     const e = await rejection(chat(createAxService(runtime, 'gpt'), 'hi'));
     expect(e).toBeInstanceOf(AxAIServiceAuthenticationError);

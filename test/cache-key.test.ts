@@ -3,9 +3,10 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { cacheKey, canonicalJson, type KeyParts } from '../src/cache/key.js';
-import { createRuntime, type DriverRequest, type Runtime } from '../src/index.js';
+import type { DriverRequest } from '../src/index.js';
+import { runtimePerTest } from './support/runtime.js';
 
 const base: KeyParts = {
   provider: 'openai',
@@ -132,16 +133,10 @@ describe('cacheKey', () => {
 
 describe('cache keys across runtimes that differ only by apiKey', () => {
   let dir: string;
-  let runtimes: Runtime[] = [];
+  const { start } = runtimePerTest(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'llma-'));
-  });
-
-  afterEach(async () => {
-    await Promise.all(runtimes.map((r) => r.stop()));
-    runtimes = [];
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function driver(apiKey: string) {
@@ -165,23 +160,16 @@ describe('cache keys across runtimes that differ only by apiKey', () => {
     const messages = [{ role: 'user' as const, content: 'Hi' }];
 
     const first = driver('sk-first-secret-0001');
-    const one = await createRuntime({
-      clients: { a: first.config },
-      cache: { store: 'sqlite', path },
-      logger: false,
-    });
-    runtimes.push(one);
+    const one = await start({ clients: { a: first.config }, cache: { store: 'sqlite', path } });
     expect((await one.request('a', messages)).cacheHit).toBe(false);
     await one.stop();
 
     const second = driver('sk-second-secret-0002');
     const other = driver('sk-second-secret-0002');
-    const two = await createRuntime({
+    const two = await start({
       clients: { a: second.config, b: other.config },
       cache: { store: 'sqlite', path },
-      logger: false,
     });
-    runtimes.push(two);
     const again = await two.request('a', messages);
     expect(again.cacheHit).toBe(true);
     expect(again.text).toBe('answer to Hi');

@@ -8,12 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Runtime } from '../src/index.js';
+import { runtimePerTest } from './support/runtime.js';
 
 let dir: string;
 let path: string;
-let runtime: Runtime | undefined;
+
+const runtimes = runtimePerTest(() => rmSync(dir, { recursive: true, force: true }));
 
 function writer(prefix: string, count: number): ChildProcess {
   return spawn(
@@ -39,7 +41,7 @@ function query(sql: string): Promise<Array<Record<string, unknown>>> {
 
 async function reader(): Promise<{ runtime: Runtime; calls: () => number }> {
   let calls = 0;
-  runtime = await createRuntime({
+  const runtime = await runtimes.start({
     clients: {
       shared: {
         provider: 'driver',
@@ -52,7 +54,6 @@ async function reader(): Promise<{ runtime: Runtime; calls: () => number }> {
       },
     },
     cache: { store: 'sqlite', path },
-    logger: false,
   });
   return { runtime, calls: () => calls };
 }
@@ -60,12 +61,6 @@ async function reader(): Promise<{ runtime: Runtime; calls: () => number }> {
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'llma-procs-'));
   path = join(dir, 'shared.sqlite');
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a SQLite cache shared by processes', () => {
@@ -101,7 +96,6 @@ describe('a SQLite cache shared by processes', () => {
     expect(fresh.cacheHit).toBe(false);
     expect(calls()).toBe(1);
     await rt.stop();
-    runtime = undefined;
     expect(await query('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     const rows = await query('SELECT count(*) AS n FROM llm_actors_cache');
     expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(200);

@@ -1,124 +1,38 @@
 /**
  * Scale-out on Redis, with real processes and a real redis-server: answers shared across
- * processes, single-flight across processes (and a holder that dies), a fuse melt spreading,
- * a probe closing it everywhere, and Redis killed and restarted mid-run.
+ * processes, a fuse melt spreading, a probe closing it everywhere, a stalled Redis, clock skew,
+ * and Redis killed and restarted mid-run. Single-flight across processes (and a lock holder
+ * that dies or restarts) is in single-flight.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../src/model/clock.js';
-import {
-  createRuntime,
-  type ClientConfig,
-  type ClientHealth,
-  type RuntimeConfig,
-} from '../src/index.js';
+import type { ClientConfig, RuntimeConfig } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { stallableProxy, startRedis, type TestRedis } from './support/redis.js';
+import { fleetPerTest, SLOW, type Worker } from './support/fleet.js';
+import { stallableProxy } from './support/redis.js';
+import { runtimePerTest } from './support/runtime.js';
 
-interface Answer {
-  ok: boolean;
-  cacheHit?: boolean;
-  text?: string;
-  code?: string;
-}
-
-/** One fleet process, driven over its stdin and stdout. */
-class Worker {
-  private next = 0;
-  private readonly pending = new Map<number, (message: Record<string, unknown>) => void>();
-  readonly ready: Promise<void>;
-
-  constructor(readonly child: ChildProcess) {
-    let markReady!: () => void;
-    this.ready = new Promise((resolve) => (markReady = resolve));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const message = JSON.parse(line) as Record<string, unknown>;
-      if (message.ready) return markReady();
-      this.pending.get(message.id as number)?.(message);
-      this.pending.delete(message.id as number);
-    });
-  }
-
-  private call(command: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`);
-    });
-  }
-
-  async request(content: string, timeoutMs?: number): Promise<Answer> {
-    return (await this.call({
-      op: 'request',
-      client: 'gpt',
-      content,
-      timeoutMs,
-    })) as unknown as Answer;
-  }
-
-  async health(): Promise<ClientHealth> {
-    return (await this.call({ op: 'health', client: 'gpt' })).health as ClientHealth;
-  }
-}
-
-/** Polls wait this long: processes under a loaded CI machine take their time. */
-const SLOW = { timeout: 15_000 };
-
-let redis: TestRedis;
 let server: TestServer;
-const workers: Worker[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.kill();
-});
-afterEach(async () => {
-  for (const worker of workers.splice(0)) {
-    if (worker.child.exitCode !== null || worker.child.signalCode !== null) continue;
-    worker.child.stdin!.end();
-    const exited = once(worker.child, 'exit');
-    const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  await server?.close();
-});
+// After each test (vitest runs afterEach hooks last-registered first): the in-process runtimes
+// stop, then the worker processes end, then the testing server closes.
+const processes = fleetPerTest(() => server?.close());
+const { start } = runtimePerTest();
 
 /** `n` processes, each with client `gpt` on the test server, sharing Redis as `shared` says. */
-async function fleet(n: number, shared: Partial<ClientConfig>): Promise<Worker[]> {
-  const config: RuntimeConfig = {
-    clients: {
-      gpt: {
-        provider: 'openai',
-        baseUrl: server.url,
-        model: 'm',
-        retry: false,
-        ...shared,
-      } as ClientConfig,
-    },
-  };
-  const started = Array.from({ length: n }, () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/support/fleet-worker.ts', JSON.stringify(config)],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const worker = new Worker(child);
-    workers.push(worker);
-    return worker;
-  });
-  await Promise.all(started.map((w) => w.ready));
-  return started;
+function fleet(n: number, shared: Partial<ClientConfig>): Promise<Worker[]> {
+  return processes.start(n, {
+    provider: 'openai',
+    baseUrl: server.url,
+    model: 'm',
+    retry: false,
+    ...shared,
+  } as ClientConfig);
 }
 
 describe('a shared Redis cache', () => {
   it('serves an answer paid for by one process as a hit in every other', async () => {
     server = await startTestServer();
-    const [a, b, c] = await fleet(3, { cache: { store: 'redis', url: redis.url } });
+    const [a, b, c] = await fleet(3, { cache: { store: 'redis', url: processes.redis.url } });
     expect(await a!.request('shared question')).toMatchObject({ ok: true, cacheHit: false });
     expect(await b!.request('shared question')).toMatchObject({
       ok: true,
@@ -129,40 +43,11 @@ describe('a shared Redis cache', () => {
     expect(server.requests).toBe(1);
     expect((await b!.health()).fleet).toEqual({ cache: 'up' });
   }, 60_000);
-
-  it('makes one upstream call when several processes ask the same question at once', async () => {
-    server = await startTestServer();
-    server.inject({ kind: 'latency', ms: 300 });
-    const processes = await fleet(4, { cache: { store: 'redis', url: redis.url } });
-    for (const w of processes)
-      await expect.poll(async () => (await w.health()).fleet?.cache, SLOW).toBe('up');
-    const answers = await Promise.all(processes.map((w) => w.request('asked by all at once')));
-    expect(answers.every((a) => a.ok && a.text === 'echo: asked by all at once')).toBe(true);
-    expect(server.requests).toBe(1);
-    expect(answers.filter((a) => a.cacheHit).length).toBe(3);
-  }, 60_000);
-
-  it('lets another process take over when the lock holder dies', async () => {
-    server = await startTestServer();
-    server.inject({ kind: 'hang' }, { times: 1 });
-    const [holder, waiter] = await fleet(2, { cache: { store: 'redis', url: redis.url } });
-    for (const w of [holder!, waiter!]) {
-      await expect.poll(async () => (await w.health()).fleet?.cache, SLOW).toBe('up');
-    }
-    // A deadline long enough that a loaded machine still gets the holder to the upstream.
-    void holder!.request('who answers', 5_000);
-    await expect.poll(() => server.requests, SLOW).toBe(1);
-    const waiting = waiter!.request('who answers', 40_000);
-    holder!.child.kill('SIGKILL');
-    // The lock outlives the holder's 5 s deadline by a margin; then the waiter calls itself.
-    expect(await waiting).toMatchObject({ ok: true, cacheHit: false, text: 'echo: who answers' });
-    expect(server.requests).toBe(2);
-  }, 60_000);
 });
 
 describe('a fleet-wide fuse', () => {
   const fuse = (resetMs: number) => ({
-    fuse: { maxFailures: 1, resetMs, shared: { url: redis.url } },
+    fuse: { maxFailures: 1, resetMs, shared: { url: processes.redis.url } },
     cache: false as const,
   });
 
@@ -199,7 +84,7 @@ describe('a fleet-wide fuse', () => {
   }, 60_000);
 });
 
-describe('in-process runtimes on one Redis', () => {
+describe('an in-process runtime on a stalled Redis', () => {
   const config = (url: string, extra: Partial<ClientConfig> = {}): RuntimeConfig => ({
     clients: {
       gpt: { provider: 'openai', baseUrl: server.url, model: 'm', retry: false, ...extra },
@@ -208,31 +93,10 @@ describe('in-process runtimes on one Redis', () => {
     logger: false,
   });
 
-  it('gives the fleet lock back when its holder restarts, so a waiter calls at once', async () => {
-    server = await startTestServer();
-    const a = await createRuntime(config(redis.url));
-    const b = await createRuntime(config(redis.url));
-    try {
-      for (const rt of [a, b])
-        await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('up');
-      server.inject({ kind: 'latency', ms: 60_000 }, { times: 1 });
-      const holding = a.request('gpt', [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);
-      await expect.poll(() => server.requests, SLOW).toBe(1);
-      const waiting = b.request('gpt', [{ role: 'user', content: 'q' }], { timeoutMs: 20_000 });
-      await a.restart('gpt');
-      expect(await holding).toMatchObject({ code: 'CLIENT_RESTARTED' });
-      // Without the release, the lock would outlive a's 30 s deadline and b would time out.
-      expect(await waiting).toMatchObject({ text: 'echo: q', cacheHit: false });
-      expect(server.requests).toBe(2);
-    } finally {
-      await Promise.all([a.stop({ timeoutMs: 0 }), b.stop({ timeoutMs: 0 })]);
-    }
-  }, 60_000);
-
   it('treats a stalled Redis as down: requests go upstream, health says so, stop returns', async () => {
     server = await startTestServer();
-    const proxy = await stallableProxy(redis.port);
-    const rt = await createRuntime(config(proxy.url, { timeoutMs: 5_000 }));
+    const proxy = await stallableProxy(processes.redis.port);
+    const rt = await start(config(proxy.url, { timeoutMs: 5_000 }));
     try {
       await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('up');
       await rt.request('gpt', [{ role: 'user', content: 'before' }]);
@@ -264,32 +128,20 @@ describe('clock skew', () => {
       model: 'm',
       retry: false,
       cache: false,
-      fuse: { maxFailures: 1, resetMs: 30_000, shared: { url: redis.url } },
+      fuse: { maxFailures: 1, resetMs: 30_000, shared: { url: processes.redis.url } },
     } as const;
-    const ahead = await createRuntime({
-      clients: { gpt: client },
-      clock: skewed(HOUR),
-      logger: false,
-    });
-    const behind = await createRuntime({
-      clients: { gpt: client },
-      clock: skewed(-HOUR),
-      logger: false,
-    });
-    try {
-      for (const rt of [ahead, behind]) {
-        await expect.poll(() => rt.health('gpt').fleet?.fuse, SLOW).toBe('up');
-      }
-      server.inject({ kind: 'status', status: 500 }, { times: 1 });
-      await ahead.request('gpt', [{ role: 'user', content: 'x' }]).catch(() => undefined);
-      await expect.poll(() => behind.health('gpt').fuse.state, SLOW).toBe('open');
-      // Open for the ~30 s the first runtime has left, counted on the second one's own clock.
-      const left = behind.health('gpt').fuse.retryAt! - (Date.now() - HOUR);
-      expect(left).toBeGreaterThan(25_000);
-      expect(left).toBeLessThanOrEqual(30_000);
-    } finally {
-      await Promise.all([ahead.stop(), behind.stop()]);
+    const ahead = await start({ clients: { gpt: client }, clock: skewed(HOUR) });
+    const behind = await start({ clients: { gpt: client }, clock: skewed(-HOUR) });
+    for (const rt of [ahead, behind]) {
+      await expect.poll(() => rt.health('gpt').fleet?.fuse, SLOW).toBe('up');
     }
+    server.inject({ kind: 'status', status: 500 }, { times: 1 });
+    await ahead.request('gpt', [{ role: 'user', content: 'x' }]).catch(() => undefined);
+    await expect.poll(() => behind.health('gpt').fuse.state, SLOW).toBe('open');
+    // Open for the ~30 s the first runtime has left, counted on the second one's own clock.
+    const left = behind.health('gpt').fuse.retryAt! - (Date.now() - HOUR);
+    expect(left).toBeGreaterThan(25_000);
+    expect(left).toBeLessThanOrEqual(30_000);
   }, 60_000);
 });
 
@@ -297,20 +149,20 @@ describe('Redis outages', () => {
   it('degrades to misses and a local fuse, settles every request, and recovers by itself', async () => {
     server = await startTestServer();
     const [a, b] = await fleet(2, {
-      cache: { store: 'redis', url: redis.url },
-      fuse: { maxFailures: 50, shared: { url: redis.url } },
+      cache: { store: 'redis', url: processes.redis.url },
+      fuse: { maxFailures: 50, shared: { url: processes.redis.url } },
     });
     await expect
       .poll(async () => (await a!.health()).fleet, SLOW)
       .toEqual({ cache: 'up', fuse: 'up' });
     expect(await a!.request('before')).toMatchObject({ ok: true });
-    await redis.kill();
+    await processes.redis.kill();
     const during = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a! : b!).request(`during ${i % 5}`, 5_000)),
     );
     expect(during.every((answer) => answer.ok)).toBe(true);
     expect((await a!.health()).fleet).toEqual({ cache: 'down', fuse: 'down' });
-    await redis.restart();
+    await processes.redis.restart();
     await expect
       .poll(async () => (await a!.health()).fleet, SLOW)
       .toEqual({ cache: 'up', fuse: 'up' });

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { rootLogger } from '../src/observe/logger.js';
 import { hi, httpFailure, testDriver } from './support/driver.js';
+import { runtimePerTest } from './support/runtime.js';
 
 const KEY = 'sk-live-LOGSENTINEL-42424242';
 
@@ -19,18 +19,13 @@ function sink(level: string): { logger: pino.Logger; lines: Record<string, unkno
   return { logger: pino({ level }, stream), lines };
 }
 
-let runtime: Runtime | undefined;
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-});
+const runtimes = runtimePerTest();
 
 describe('logging', () => {
   it('logs through a child logger per client, with the request id on every request line', async () => {
     const { logger, lines } = sink('debug');
     const d = testDriver();
-    runtime = await createRuntime({ clients: { d: d.config }, logger });
+    const runtime = await runtimes.start({ clients: { d: d.config }, logger });
     await runtime.request('d', hi);
     const requestLines = lines.filter((l) => l.req !== undefined);
     expect(requestLines.length).toBeGreaterThan(0);
@@ -43,7 +38,7 @@ describe('logging', () => {
     const d = testDriver(() => {
       throw httpFailure(500);
     });
-    runtime = await createRuntime({
+    const runtime = await runtimes.start({
       clients: { d: { ...d.config, retry: false, fuse: { maxFailures: 1 } } },
       logger,
     });
@@ -57,7 +52,7 @@ describe('logging', () => {
     const d = testDriver(() => {
       throw Object.assign(new Error(`upstream said: bad key ${KEY}`), { status: 401 });
     });
-    runtime = await createRuntime({
+    const runtime = await runtimes.start({
       clients: { d: { ...d.config, apiKey: KEY, headers: { 'x-api-key': KEY } } },
       logger,
     });
@@ -83,7 +78,7 @@ describe('logging', () => {
 
   it('is silent with logger: false', async () => {
     const d = testDriver();
-    runtime = await createRuntime({ clients: { d: d.config }, logger: false });
+    const runtime = await runtimes.start({ clients: { d: d.config }, logger: false });
     await expect(runtime.request('d', hi)).resolves.toMatchObject({ text: 'echo: hi' });
   });
 });

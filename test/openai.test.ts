@@ -1,16 +1,21 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ClientConfig, Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { failure } from './support/failure.js';
+import { runtimePerTest } from './support/runtime.js';
 
 const KEY = 'sk-test-SENTINEL-0123456789abcdef';
 const hi = [{ role: 'user' as const, content: 'hi' }];
 
 let server: TestServer;
-let runtime: Runtime | undefined;
 let logs: string[];
+
+const runtimes = runtimePerTest(async () => {
+  await server.close();
+  expect(logs.join('')).not.toContain(KEY);
+});
 
 function openai(extra: Partial<ClientConfig> = {}): ClientConfig {
   return {
@@ -30,20 +35,12 @@ async function start(clients: Record<string, ClientConfig>): Promise<Runtime> {
       done();
     },
   });
-  runtime = await createRuntime({ clients, logger: pino({ level: 'trace' }, sink) });
-  return runtime;
+  return runtimes.start({ clients, logger: pino({ level: 'trace' }, sink) });
 }
 
 beforeEach(async () => {
   logs = [];
   server = await startTestServer({ apiKey: KEY });
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  await server.close();
-  expect(logs.join('')).not.toContain(KEY);
 });
 
 describe('openai provider', () => {

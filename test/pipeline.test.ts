@@ -1,45 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  createRuntime,
-  type Clock,
-  type LlmActorsError,
-  type Runtime,
-  type RuntimeEvent,
-} from '../src/index.js';
-import { deferred, hang, hi, httpFailure, testDriver, type Answer } from './support/driver.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LlmActorsError, Runtime, RuntimeConfig, RuntimeEvent } from '../src/index.js';
+import { deferred, hang, hi, httpFailure, testDriver } from './support/driver.js';
 import { failure } from './support/failure.js';
+import { fakeableClock, runtimePerTest } from './support/runtime.js';
 
-/** A clock on the faked globals, with jitter pinned to half the backoff. */
-const clock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  random: () => 0.5,
-};
+const runtimes = runtimePerTest();
 
-let runtime: Runtime | undefined;
-
-async function start(
-  clients: Parameters<typeof createRuntime>[0] extends infer C
-    ? C extends { clients?: infer K }
-      ? K
-      : never
-    : never,
-): Promise<Runtime> {
-  runtime = await createRuntime({ clients, logger: false, clock });
-  return runtime;
-}
+const start = (clients: RuntimeConfig['clients']): Promise<Runtime> =>
+  runtimes.start({ clients, clock: fakeableClock });
 
 const msg = (content: string) => [{ role: 'user' as const, content }];
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  vi.useRealTimers();
 });
 
 describe('retry', () => {
@@ -299,38 +272,6 @@ describe('fuse on the request path', () => {
     const error = await failure(rt.request('d', hi));
     expect(error).toMatchObject({ code: 'NETWORK_ERROR', retryable: true });
     expect(rt.health('d').restarts).toBe(0);
-  });
-});
-
-describe('single-flight', () => {
-  it('keeps the shared upstream call for a follower when the leader times out', async () => {
-    const gate = deferred<Answer>();
-    const d = testDriver(() => gate.promise);
-    const rt = await start({ d: d.config });
-    const leader = failure(rt.request('d', hi, { timeoutMs: 100 }));
-    const follower = rt.request('d', hi, { timeoutMs: 5_000 });
-    await vi.advanceTimersByTimeAsync(100);
-    expect((await leader).code).toBe('TIMEOUT');
-    expect(d.calls[0]!.signal.aborted).toBe(false);
-    gate.resolve({ text: 'shared' });
-    await expect(follower).resolves.toMatchObject({ text: 'shared' });
-    expect(d.calls).toHaveLength(1);
-  });
-
-  it('aborts the upstream call once every waiter has left', async () => {
-    const d = testDriver(hang);
-    const rt = await start({ d: d.config });
-    const a = new AbortController();
-    const b = new AbortController();
-    const first = failure(rt.request('d', hi, { signal: a.signal }));
-    const second = failure(rt.request('d', hi, { signal: b.signal }));
-    await vi.advanceTimersByTimeAsync(0);
-    a.abort();
-    await first;
-    expect(d.calls[0]!.signal.aborted).toBe(false);
-    b.abort();
-    await second;
-    expect(d.calls[0]!.signal.aborted).toBe(true);
   });
 });
 

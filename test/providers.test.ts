@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { ClientConfig, Runtime } from '../src/index.js';
 import { failure } from './support/failure.js';
+import { runtimePerTest } from './support/runtime.js';
 
 /** A local upstream that records what it receives and answers what the test says. */
 interface Upstream {
@@ -13,7 +14,10 @@ interface Upstream {
 }
 
 let upstream: Upstream;
-let runtime: Runtime | undefined;
+
+const runtimes = runtimePerTest(
+  () => new Promise((resolve) => (upstream ? upstream.server.close(resolve) : resolve(undefined))),
+);
 
 async function startUpstream(): Promise<Upstream> {
   const u = { received: [], answer: { status: 200, body: {} } } as unknown as Upstream;
@@ -33,11 +37,9 @@ async function startUpstream(): Promise<Upstream> {
 
 async function client(config: ClientConfig): Promise<Runtime> {
   upstream = await startUpstream();
-  runtime = await createRuntime({
+  return runtimes.start({
     clients: { c: { ...config, baseUrl: upstream.url, retry: false } as ClientConfig },
-    logger: false,
   });
-  return runtime;
 }
 
 const chat = [
@@ -47,12 +49,6 @@ const chat = [
   { role: 'assistant' as const, content: 'Bonjour' },
   { role: 'user' as const, content: 'How are you?' },
 ];
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  await new Promise((resolve) => upstream?.server.close(resolve));
-});
 
 describe('anthropic provider', () => {
   const answer = {

@@ -5,6 +5,7 @@ import {
   validateMessages,
   validateOptions,
 } from '../src/model/request.js';
+import { MESSAGE_CASES, OPTION_CASES } from './support/bad-input-fixtures.js';
 
 /** The INVALID_REQUEST error `fn` throws (fails the test when it throws nothing or another error). */
 function requestError(fn: () => unknown): LlmActorsError {
@@ -28,6 +29,15 @@ const optionsError = (options: unknown) =>
 const user = (content: unknown) => ({ role: 'user', content });
 
 describe('validateMessages', () => {
+  it.each(MESSAGE_CASES)(
+    'rejects %s, naming the field and the reason',
+    (_, messages, field, reason) => {
+      const message = messagesError(messages);
+      expect(message.startsWith(`${field}: `), message).toBe(true);
+      expect(message.slice(field.length + 2)).toMatch(reason);
+    },
+  );
+
   it('accepts every role, an optional name and empty content', () => {
     expect(() =>
       validateMessages(
@@ -46,61 +56,6 @@ describe('validateMessages', () => {
     expect(() => validateMessages([user('hi 👋 \uD83D\uDE00')], 'gpt')).not.toThrow();
   });
 
-  it.each([[undefined], [null], ['hi'], [{ role: 'user', content: 'hi' }], [42]])(
-    'rejects messages %j that is not an array, naming messages',
-    (messages) => {
-      expect(messagesError(messages)).toBe('messages: expected an array of { role, content }');
-    },
-  );
-
-  it('rejects an empty array', () => {
-    expect(messagesError([])).toBe('messages: must not be empty');
-  });
-
-  it.each([[null], ['hi'], [3], [undefined]])('rejects the message %j, naming its index', (m) => {
-    expect(messagesError([user('ok'), m])).toBe(
-      'messages[1]: expected an object with role and content',
-    );
-  });
-
-  it.each([
-    ['robot', '"robot"'],
-    ['User', '"User"'],
-    [undefined, 'undefined'],
-    [1, '1'],
-  ])('rejects the role %j, naming the field and what it got', (role, got) => {
-    expect(messagesError([user('ok'), user('ok'), { role, content: 'x' }])).toBe(
-      `messages[2].role: expected one of system, user, assistant, tool; got ${got}`,
-    );
-  });
-
-  it.each([
-    [undefined, 'undefined'],
-    [null, 'null'],
-    [42, '42'],
-    [['a', 'b'], 'an array'],
-    [{ text: 'hi' }, 'object'],
-  ])('rejects non-string content %j', (content, got) => {
-    expect(messagesError([user(content)])).toBe(
-      `messages[0].content: expected a string, got ${got}`,
-    );
-  });
-
-  it.each([['\uD800'], ['ab\uDC00cd'], ['tail \uD83D']])(
-    'rejects content %j with a lone surrogate',
-    (content) => {
-      expect(messagesError([user('ok'), user(content)])).toBe(
-        'messages[1].content: contains a lone surrogate (invalid UTF-16)',
-      );
-    },
-  );
-
-  it('rejects a non-string name', () => {
-    expect(messagesError([{ role: 'user', content: 'x', name: 7 }])).toBe(
-      'messages[0].name: expected a string, got 7',
-    );
-  });
-
   it('reports the first problem in order', () => {
     expect(messagesError([user('ok'), { role: 'x', content: 1 }, user(2)])).toMatch(
       /^messages\[1\]\.role: /,
@@ -116,6 +71,19 @@ describe('validateMessages', () => {
 });
 
 describe('validateOptions', () => {
+  it.each(OPTION_CASES)(
+    'rejects %s, naming the field and the reason',
+    (_, options, field, reason) => {
+      const message = optionsError(options);
+      expect(message.startsWith(`${field}: `), message).toBe(true);
+      expect(message.slice(field.length + 2)).toMatch(reason);
+    },
+  );
+
+  it('rejects options given as an array', () => {
+    expect(optionsError([])).toBe('options: expected an object, got an array');
+  });
+
   it('accepts undefined and every known option', () => {
     expect(() => validateOptions(undefined, 'gpt')).not.toThrow();
     expect(() => validateOptions({}, 'gpt')).not.toThrow();
@@ -140,20 +108,6 @@ describe('validateOptions', () => {
     ).not.toThrow();
   });
 
-  it.each([[null], ['fast'], [42], [[]], [true]])(
-    'rejects options %j that is not an object',
-    (o) => {
-      expect(optionsError(o)).toMatch(/^options: expected an object, got /);
-    },
-  );
-
-  it.each([['temprature'], ['max_tokens'], ['model'], ['apiKey']])(
-    'rejects the unknown option %s by name',
-    (key) => {
-      expect(optionsError({ [key]: 1 })).toBe(`options.${key}: unknown option`);
-    },
-  );
-
   it.each([
     ['\n', 'options.stop: expected an array of strings, got "\\n"'],
     [['\n', 3], 'options.stop[1]: expected a non-empty string, got 3'],
@@ -164,12 +118,6 @@ describe('validateOptions', () => {
 
   it.each([[1.5], ['7'], [Number.NaN]])('rejects the seed %j that is not an integer', (seed) => {
     expect(optionsError({ seed })).toMatch(/^options\.seed: expected /);
-  });
-
-  it('rejects an own __proto__ option key from JSON.parse as unknown', () => {
-    expect(optionsError(JSON.parse('{"__proto__":{"temperature":1}}'))).toBe(
-      'options.__proto__: unknown option',
-    );
   });
 
   describe.each([
@@ -212,59 +160,8 @@ describe('validateOptions', () => {
     });
   });
 
-  it('rejects a fractional maxTokens', () => {
-    expect(optionsError({ maxTokens: 1.5 })).toBe(
-      'options.maxTokens: expected an integer, got 1.5',
-    );
-  });
-
-  it('rejects maxTokens 0 and timeoutMs 0', () => {
-    expect(optionsError({ maxTokens: 0 })).toMatch(/^options\.maxTokens: must be between 1 and/);
-    expect(optionsError({ timeoutMs: 0 })).toMatch(/^options\.timeoutMs: must be between 1 and/);
-  });
-
-  it.each([['yes'], [0], [null]])('rejects cache %j that is not a boolean', (cache) => {
-    expect(optionsError({ cache })).toMatch(/^options\.cache: expected a boolean, got /);
-  });
-
-  it.each([[Number.NaN], [Infinity], [null], [{}], [true]])(
-    'rejects rolloutId %j that is not a string or finite number',
-    (rolloutId) => {
-      expect(optionsError({ rolloutId })).toMatch(
-        /^options\.rolloutId: expected a string or number, got /,
-      );
-    },
-  );
-
-  it.each([
-    [{ aborted: false, addEventListener() {} }],
-    [new AbortController()],
-    ['signal'],
-    [null],
-  ])('rejects a signal %j that is not an AbortSignal', (signal) => {
-    expect(optionsError({ signal })).toBe('options.signal: expected an AbortSignal');
-  });
-
   it('accepts an already aborted AbortSignal (the pipeline rejects it with ABORTED)', () => {
     expect(() => validateOptions({ signal: AbortSignal.abort() }, 'gpt')).not.toThrow();
-  });
-
-  it.each([[null], ['x'], [[1, 2]], [5]])(
-    'rejects extra %j that is not a plain object',
-    (extra) => {
-      expect(optionsError({ extra })).toMatch(/^options\.extra: expected a plain object, got /);
-    },
-  );
-
-  it('rejects an own __proto__ key in extra created by JSON.parse', () => {
-    const extra = JSON.parse('{"__proto__":{"polluted":true},"top_p":1}') as object;
-    expect(Object.keys(extra)).toContain('__proto__');
-    expect(optionsError({ extra })).toBe('options.extra.__proto__: forbidden key');
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-
-  it.each([['constructor'], ['prototype']])('rejects the key %s in extra', (key) => {
-    expect(optionsError({ extra: { [key]: 1 } })).toBe(`options.extra.${key}: forbidden key`);
   });
 
   it('rejects an extra whose prototype was replaced: it is not a plain object', () => {

@@ -3,32 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRuntime, type Runtime } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
 import { failure } from './support/failure.js';
 import { hang, hi, httpFailure, testDriver } from './support/driver.js';
+import { runtimePerTest } from './support/runtime.js';
 
-let runtime: Runtime | undefined;
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  vi.useRealTimers();
-});
+const runtimes = runtimePerTest();
 
 describe('edges of the request path', () => {
   it('honours an abort that arrives during a (SQLite) cache lookup, even for a cached answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llma-lookup-'));
     try {
       const d = testDriver();
-      runtime = await createRuntime({
+      const runtime = await runtimes.start({
         clients: {
           d: {
             ...d.config,
             cache: { store: 'sqlite', path: join(dir, 'c.sqlite'), frontEntries: 0 },
           },
         },
-        logger: false,
       });
       await runtime.request('d', hi);
       const controller = new AbortController();
@@ -36,14 +29,14 @@ describe('edges of the request path', () => {
       controller.abort();
       expect((await pending).code).toBe('ABORTED');
     } finally {
-      await runtime?.stop({ timeoutMs: 0 });
+      await runtimes.stopAll();
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('answers a memory-cache hit at once, before the caller can abort it', async () => {
     const d = testDriver();
-    runtime = await createRuntime({ clients: { d: d.config }, logger: false });
+    const runtime = await runtimes.start({ clients: { d: d.config } });
     await runtime.request('d', hi);
     const controller = new AbortController();
     const pending = runtime.request('d', hi, { signal: controller.signal });
@@ -53,7 +46,7 @@ describe('edges of the request path', () => {
 
   it('rejects extra that cannot be serialized, or that asks for streaming, as INVALID_REQUEST', async () => {
     const d = testDriver();
-    runtime = await createRuntime({ clients: { d: d.config }, logger: false });
+    const runtime = await runtimes.start({ clients: { d: d.config } });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const extra of [{ big: 1n }, cyclic, { stream: true }]) {
@@ -68,10 +61,9 @@ describe('edges of the request path', () => {
   it('keeps the request deadline while it waits for a restart', async () => {
     vi.useFakeTimers();
     const d = testDriver();
-    runtime = await createRuntime({
+    const runtime = await runtimes.start({
       clients: { d: d.config },
       supervisor: { backoffMs: 1_000 },
-      logger: false,
     });
     runtime.kill('d');
     const pending = failure(runtime.request('d', hi, { timeoutMs: 100 }));
@@ -83,10 +75,9 @@ describe('edges of the request path', () => {
   it('keeps one deadline over the wait for a restart and the request after it', async () => {
     vi.useFakeTimers();
     const d = testDriver(hang);
-    runtime = await createRuntime({
+    const runtime = await runtimes.start({
       clients: { d: d.config },
       supervisor: { backoffMs: 300 },
-      logger: false,
     });
     runtime.kill('d');
     let settled = false;
@@ -116,10 +107,10 @@ describe('edges of the request path', () => {
     const d = testDriver(() => {
       throw httpFailure(400);
     });
-    runtime = await createRuntime({ clients: { d: d.config }, logger });
+    const runtime = await runtimes.start({ clients: { d: d.config }, logger });
     const error = await failure(runtime.request('d', hi));
     expect(error).toMatchObject({ code: 'PROVIDER_ERROR', status: 400 });
-    await vi.waitFor(() => expect(runtime!.health('d').restarts).toBe(1));
+    await vi.waitFor(() => expect(runtime.health('d').restarts).toBe(1));
   });
 
   it('keeps secrets out of the cause of an error', async () => {
@@ -127,9 +118,8 @@ describe('edges of the request path', () => {
     const d = testDriver(() => {
       throw new Error(`upstream rejected key ${key}`);
     });
-    runtime = await createRuntime({
+    const runtime = await runtimes.start({
       clients: { d: { ...d.config, apiKey: key, retry: false } },
-      logger: false,
     });
     const error = await failure(runtime.request('d', hi));
     const cause = error.cause as Error;
@@ -141,7 +131,7 @@ describe('edges of the request path', () => {
 describe('edges of the lifecycle', () => {
   it('lets a second, firmer stop cut a draining stop short', async () => {
     const d = testDriver(hang);
-    runtime = await createRuntime({ clients: { d: d.config }, logger: false });
+    const runtime = await runtimes.start({ clients: { d: d.config } });
     const pending = failure(runtime.request('d', hi));
     await new Promise((r) => setImmediate(r));
     const first = runtime.stop();
@@ -151,7 +141,7 @@ describe('edges of the lifecycle', () => {
   });
 
   it('answers clearCache after stop with RUNTIME_STOPPED', async () => {
-    runtime = await createRuntime({ clients: { d: testDriver().config }, logger: false });
+    const runtime = await runtimes.start({ clients: { d: testDriver().config } });
     await runtime.stop();
     await expect(runtime.clearCache('d')).rejects.toMatchObject({ code: 'RUNTIME_STOPPED' });
   });
@@ -160,9 +150,8 @@ describe('edges of the lifecycle', () => {
     const dir = mkdtempSync(join(tmpdir(), 'llma-restart-'));
     try {
       const path = join(dir, 'sub', 'cache.sqlite');
-      runtime = await createRuntime({
+      const runtime = await runtimes.start({
         clients: { d: { ...testDriver().config, cache: { store: 'sqlite', path } } },
-        logger: false,
       });
       rmSync(join(dir, 'sub'), { recursive: true, force: true });
       writeFileSync(join(dir, 'sub'), 'not a directory');
@@ -170,7 +159,7 @@ describe('edges of the lifecycle', () => {
       expect(runtime.health('d').status).toBe('failed');
       expect((await failure(runtime.request('d', hi))).code).toBe('CLIENT_FAILED');
     } finally {
-      await runtime?.stop({ timeoutMs: 0 });
+      await runtimes.stopAll();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import KeyvSqlite from '@keyv/sqlite';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  createRuntime,
   isLlmActorsError,
   type ChatMessage,
   type ClientConfig,
@@ -28,6 +27,7 @@ import {
 } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { failure } from './support/failure.js';
+import { runtimePerTest } from './support/runtime.js';
 
 const KEY = `sk-SENTINEL-${randomBytes(16).toString('hex')}`;
 /** The first 12 characters: a cut key must not leak its head either. */
@@ -136,7 +136,6 @@ const say = (content: string): ChatMessage[] => [{ role: 'user', content }];
 let strict: TestServer; // accepts our key
 let open: TestServer; // accepts anything (for credentials a route does not read)
 let wrong: TestServer; // wants another key: 401
-let runtime: Runtime | undefined;
 let dir: string;
 
 beforeEach(async () => {
@@ -149,9 +148,7 @@ beforeEach(async () => {
   hanging = 0;
 });
 
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
+const { start, stopAll } = runtimePerTest(async () => {
   await Promise.all([strict.close(), open.close(), wrong.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -270,7 +267,7 @@ describe.each(MODES)('a key given as %s', (mode) => {
       const server = accepted(provider, mode) ? strict : open;
       const { logger, lines } = logSink();
       const path = join(dir, 'cache.sqlite');
-      const rt = await createRuntime({
+      const rt = await start({
         clients: {
           main: httpClient(provider, server, mode),
           denied: httpClient(provider, wrong, mode),
@@ -279,7 +276,6 @@ describe.each(MODES)('a key given as %s', (mode) => {
         supervisor: { maxRestarts: 10 },
         logger,
       });
-      runtime = rt;
       const errors: LlmActorsError[] = [];
       const fail = async (p: Promise<unknown>) => {
         const e = await failure(p);
@@ -369,13 +365,12 @@ describe.each(MODES)('a key given as %s', (mode) => {
   it('never comes back out of a driver client whose backend throws errors holding it', async () => {
     const { logger, lines } = logSink();
     const path = join(dir, 'cache.sqlite');
-    const rt = await createRuntime({
+    const rt = await start({
       clients: { main: driverClient(mode) },
       cache: { store: 'sqlite', path },
       supervisor: { maxRestarts: 10 },
       logger,
     });
-    runtime = rt;
     const errors: LlmActorsError[] = [];
     const outcomes: Record<string, string> = {};
     for (const what of ['bad key', 'string', 'network', 'server error', 'bad output']) {
@@ -432,20 +427,16 @@ describe('the cache key', () => {
       model: 'test-model',
       apiKey,
     });
-    const first = await createRuntime({
+    const first = await start({
       clients: { main: config(KEY) },
       cache: { store: 'sqlite', path },
-      logger: false,
     });
-    runtime = first;
     await expect(first.request('main', say('hi'))).resolves.toMatchObject({ cacheHit: false });
     await first.stop();
-    const second = await createRuntime({
+    const second = await start({
       clients: { main: config(OTHER_KEY) },
       cache: { store: 'sqlite', path },
-      logger: false,
     });
-    runtime = second;
     await expect(second.request('main', say('hi'))).resolves.toMatchObject({
       text: 'echo: hi',
       cacheHit: true,
@@ -458,9 +449,8 @@ describe('secrets in the places a scrubber can miss', () => {
   it.each(['openai', 'anthropic', 'ollama'] as const)(
     'scrubs a key that the 200-character cut of the %s upstream error message splits',
     async (provider) => {
-      runtime = await createRuntime({
+      const runtime = await start({
         clients: { main: httpClient(provider, strict, 'apiKey') },
-        logger: false,
       });
       // The key starts at character 185 of the upstream message; the message is cut at 200.
       const body = JSON.stringify({ error: { message: `${'x'.repeat(185)}${KEY}` } });
@@ -497,7 +487,7 @@ describe('secrets in the places a scrubber can miss', () => {
       await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
       try {
         const origin = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-        runtime = await createRuntime({
+        const runtime = await start({
           clients: {
             main: {
               provider,
@@ -507,7 +497,6 @@ describe('secrets in the places a scrubber can miss', () => {
               retry: false,
             },
           },
-          logger: false,
         });
         const { errors } = await drain(runtime.stream('main', say('hi')));
         expect(errors[0]!.code).toBe('PROVIDER_ERROR');
@@ -515,8 +504,7 @@ describe('secrets in the places a scrubber can miss', () => {
         expect(leaks(JSON.stringify(runtime.health('main').lastError))).toBe(false);
         expect(leaks(JSON.stringify(runtime.history('main')))).toBe(false);
       } finally {
-        await runtime?.stop({ timeoutMs: 0 });
-        runtime = undefined;
+        await stopAll();
         echo.closeAllConnections();
         await new Promise((resolve) => echo.close(resolve));
       }
@@ -524,7 +512,7 @@ describe('secrets in the places a scrubber can miss', () => {
   );
 
   it('keeps the key out of the cause when a driver backend throws a plain object', async () => {
-    runtime = await createRuntime({
+    const runtime = await start({
       clients: {
         main: {
           ...driverClient('apiKey'),
@@ -534,7 +522,6 @@ describe('secrets in the places a scrubber can miss', () => {
           },
         },
       },
-      logger: false,
     });
     const e = await failure(runtime.request('main', say('hi')));
     expect(e).toMatchObject({ code: 'PROVIDER_ERROR', status: 401 });
@@ -556,7 +543,7 @@ describe('secrets in the places a scrubber can miss', () => {
       () => new Error('fetch failed', { cause: new Error(`bad key ${KEY}`) }),
     ],
   ])('keeps the key out of every part of the cause of %s', async (_, thrown) => {
-    runtime = await createRuntime({
+    const runtime = await start({
       clients: {
         main: {
           ...driverClient('apiKey'),
@@ -566,7 +553,6 @@ describe('secrets in the places a scrubber can miss', () => {
           },
         },
       },
-      logger: false,
     });
     const e = await failure(runtime.request('main', say('hi')));
     expect(e.code).toBe('PROVIDER_ERROR');

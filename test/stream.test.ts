@@ -1,15 +1,22 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import type { ClientConfig, Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { hi, testDriver } from './support/driver.js';
 import { failure } from './support/failure.js';
+import { runtimePerTest } from './support/runtime.js';
 
 /** A local upstream whose streamed answer each test writes by hand. */
 let server: Server | undefined;
-let runtime: Runtime | undefined;
 let calls = 0;
+
+const runtimes = runtimePerTest(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+  calls = 0;
+});
 
 async function upstream(
   write: (res: ServerResponse, body: Record<string, unknown>) => void,
@@ -26,10 +33,8 @@ async function upstream(
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function start(config: ClientConfig): Promise<Runtime> {
-  runtime = await createRuntime({ clients: { c: config }, logger: false });
-  return runtime;
-}
+const start = (config: ClientConfig): Promise<Runtime> =>
+  runtimes.start({ clients: { c: config } });
 
 async function collect(s: AsyncIterable<{ text: string }>): Promise<string[]> {
   const out: string[] = [];
@@ -57,15 +62,6 @@ function openaiStream(words: string[], usage = true): string {
     'data: [DONE]\n\n'
   );
 }
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  server?.closeAllConnections();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-  calls = 0;
-});
 
 describe('streaming', () => {
   it('streams OpenAI deltas split at every byte, multi-byte UTF-8 included', async () => {
@@ -294,7 +290,7 @@ describe('streaming', () => {
   });
 
   it('reports an unknown client through the iterator and the completion', async () => {
-    runtime = await createRuntime({ logger: false });
+    const runtime = await runtimes.start();
     const s = runtime.stream('nope', hi);
     expect((await failure(collect(s))).code).toBe('UNKNOWN_CLIENT');
     expect((await failure(s.completion)).code).toBe('UNKNOWN_CLIENT');

@@ -1,32 +1,17 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  createRuntime,
-  type Runtime,
-  type RuntimeConfig,
-  type RuntimeEvent,
-} from '../src/index.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RuntimeEvent } from '../src/index.js';
 import { failure } from './support/failure.js';
 import { hang, hi, testDriver } from './support/driver.js';
+import { runtimePerTest } from './support/runtime.js';
 
-let runtime: Runtime | undefined;
-
-async function start(config: RuntimeConfig): Promise<Runtime> {
-  runtime = await createRuntime({ logger: false, ...config });
-  return runtime;
-}
+const { start } = runtimePerTest();
 
 const msg = (content: string) => [{ role: 'user' as const, content }];
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(async () => {
-  await runtime?.stop({ timeoutMs: 0 });
-  runtime = undefined;
-  vi.useRealTimers();
 });
 
 describe('crash and restart', () => {
@@ -166,7 +151,7 @@ describe('crash and restart', () => {
       original(...args);
     }) as typeof logger.debug;
     const d = testDriver();
-    runtime = await createRuntime({ clients: { d: d.config }, logger });
+    const runtime = await start({ clients: { d: d.config }, logger });
     const events: RuntimeEvent[] = [];
     runtime.on('client:crashed', (e) => events.push(e));
     broken = true;
