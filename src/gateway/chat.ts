@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 import type { Completion } from '../request.js';
 import type { Runtime } from '../runtime.js';
 import type { StreamChunk } from '../stream.js';
+import { callerSignal } from './caller-signal.js';
+import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { ClientMetrics } from './metrics.js';
 import {
   chunkEvent,
   closingEvents,
@@ -24,20 +26,16 @@ import {
 /** What the chat route needs from its gateway. */
 export interface ChatContext {
   runtime: Runtime;
-  metrics: GatewayMetrics;
+  clients: ClientDirectory;
   logger: Logger;
   maxBodyBytes: number;
-  /** The registered clients' models, by client name. */
-  models(): ReadonlyMap<string, string>;
 }
 
 /** The handler of `POST /v1/chat/completions`. */
 export function chatHandler(
   context: ChatContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { runtime, metrics, logger, maxBodyBytes, models } = context;
-  // One metrics label for every unknown name, so that callers cannot grow the label set.
-  const clientLabel = (name: string) => (models().has(name) ? name : '(unknown)');
+  const { runtime, clients, logger, maxBodyBytes } = context;
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -62,31 +60,20 @@ export function chatHandler(
     }
     const request = readChatRequest(body);
     if ('status' in request) return sendError(res, request);
-    // A caller that goes away cancels its upstream call: nobody is left to read the answer.
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    request.options.signal = abort.signal;
-    const done = (outcome: string, cacheHit: boolean) =>
-      metrics.observe(
-        clientLabel(request.client),
-        outcome,
-        cacheHit,
-        (performance.now() - started) / 1000,
-      );
-    if (request.stream) return streamChat(request, res, done);
+    request.options.signal = callerSignal(res);
+    const metrics = clients.metricsOf(request.client);
+    if (request.stream) return streamChat(request, res, metrics, started);
     let completion: Completion;
     try {
       completion = await runtime.request(request.client, request.messages, request.options);
     } catch (error) {
       const answer = errorAnswer(error);
-      done(answer.body.error.code, false);
+      metrics.observe(answer.body.error.code, false, since(started));
       if (answer.status >= 500)
         logger.warn({ client: request.client, err: answer.body.error }, 'request failed');
       return sendError(res, answer);
     }
-    done('ok', completion.cacheHit);
+    metrics.observe('ok', completion.cacheHit, since(started));
     sendJson(res, 200, completionBody(completion), {
       'x-llm-actors-client': completion.client,
       'x-llm-actors-cache': completion.cacheHit ? 'hit' : 'miss',
@@ -96,7 +83,8 @@ export function chatHandler(
   async function streamChat(
     request: GatewayChatRequest,
     res: ServerResponse,
-    done: (outcome: string, cacheHit: boolean) => void,
+    metrics: ClientMetrics,
+    started: number,
   ): Promise<void> {
     const stream = runtime.stream(request.client, request.messages, request.options);
     const iterator = stream[Symbol.asyncIterator]();
@@ -111,7 +99,7 @@ export function chatHandler(
     } catch (error) {
       stream.completion.catch(() => undefined);
       const answer = errorAnswer(error);
-      done(answer.body.error.code, false);
+      metrics.observe(answer.body.error.code, false, since(started));
       return sendError(res, answer);
     }
     const id = completionId();
@@ -120,7 +108,7 @@ export function chatHandler(
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
-    const model = models().get(request.client) ?? request.client;
+    const model = clients.get(request.client)?.model ?? request.client;
     // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
     // (an empty answer), since clients build the message from it.
     res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));
@@ -130,13 +118,18 @@ export function chatHandler(
         next = await iterator.next();
       }
       const completion = await stream.completion;
-      done('ok', completion.cacheHit);
+      metrics.observe('ok', completion.cacheHit, since(started));
       res.end(closingEvents(id, completion, request.includeUsage));
     } catch (error) {
-      done(errorAnswer(error).body.error.code, false);
+      metrics.observe(errorAnswer(error).body.error.code, false, since(started));
       res.end(errorEvent(error) + 'data: [DONE]\n\n');
     }
   }
 
   return chat;
+}
+
+/** Seconds since `started`, a `performance.now()` reading. */
+function since(started: number): number {
+  return (performance.now() - started) / 1000;
 }
