@@ -199,15 +199,24 @@ export function createMetrics(runtime: Runtime): GatewayMetrics {
 
 /**
  * The two instruments observed per answered request, and the per-client handles onto them.
- * A handle holds its label objects, so that an observation allocates none: prom-client still
- * hashes them on every call, but building them was the larger part of its cost.
+ * The request counter is kept by the handles in plain maps and handed to prom-client at scrape
+ * time, as the per-client metrics are: prom-client would hash its labels on every request. The
+ * histogram is prom-client's own, observed with label objects each handle made once.
  */
 function requestInstruments(registry: Registry): (client: string) => ClientMetrics {
-  const requests = new Counter({
+  /** Every handle made: a client registered anew gets another, whose counts add to the first's. */
+  const handles: Array<{ client: string; outcomes: Map<string, number> }> = [];
+  new Counter({
     name: 'llm_actors_gateway_requests_total',
     help: 'Chat requests answered by the gateway, by client and outcome (ok or the error code).',
     labelNames: ['client', 'outcome'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const { client, outcomes } of handles) {
+        for (const [outcome, n] of outcomes) this.inc({ client, outcome }, n);
+      }
+    },
   });
   const duration = new Histogram({
     name: 'llm_actors_gateway_request_duration_seconds',
@@ -217,15 +226,14 @@ function requestInstruments(registry: Registry): (client: string) => ClientMetri
     registers: [registry],
   });
   return (client) => {
-    // Outcomes are `ok` and the error codes: a small fixed set, each made on first use.
-    const outcomes = new Map<string, { client: string; outcome: string }>();
+    // Outcomes are `ok` and the error codes: a small fixed set.
+    const outcomes = new Map<string, number>();
+    handles.push({ client, outcomes });
     const hit = { client, cache: 'hit' };
     const miss = { client, cache: 'miss' };
     return {
       observe(outcome, cacheHit, seconds) {
-        let labels = outcomes.get(outcome);
-        if (labels === undefined) outcomes.set(outcome, (labels = { client, outcome }));
-        requests.inc(labels);
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         duration.observe(cacheHit ? hit : miss, seconds);
       },
     };
