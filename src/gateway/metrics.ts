@@ -2,7 +2,7 @@
  * The gateway's Prometheus metrics. Requests and their latency are observed as the gateway
  * answers them; everything the runtime already counts (cache, fuse, restarts, in flight,
  * tokens) is read from `runtime.health()` at scrape time, so there is one source of truth and
- * nothing on the request path but one counter and one histogram update.
+ * nothing on the request path but one map update and one histogram update.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClientHealth } from '../health.js';
