@@ -2,6 +2,7 @@
  * The gateway, driven the way its users drive it: the official `openai` client (chat and
  * streaming) and plain HTTP for health, metrics, admin and the error mappings.
  */
+import { request } from 'node:http';
 import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -170,6 +171,30 @@ describe('chat through the official openai client', () => {
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) controller.abort();
     await expect.poll(() => rt.health('gpt').requests.inFlight).toBe(0);
     expect(rt.health('gpt').requests.succeeded).toBe(0);
+  });
+
+  it('cancels the upstream call when the caller goes away before a plain answer', async () => {
+    const { url, upstream, rt } = await start();
+    // The upstream never answers: the call under way can only end by being cancelled.
+    upstream.inject({ kind: 'hang' });
+    const req = request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    const gone = new Promise((resolve) => req.on('error', resolve));
+    req.end(JSON.stringify({ model: 'gpt', messages: hi }));
+    await upstream.waitForRequests(1);
+    expect(rt.health('gpt').requests.inFlight).toBe(1);
+    req.destroy();
+    await gone;
+    await expect.poll(() => rt.health('gpt').requests.inFlight, { timeout: 5_000 }).toBe(0);
+    const health = rt.health('gpt');
+    expect(health.lastError?.code).toBe('ABORTED');
+    expect(health.requests).toMatchObject({ failed: 1, succeeded: 0 });
+    expect(upstream.stats.ok).toBe(0);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+      'llm_actors_gateway_requests_total{client="gpt",outcome="ABORTED"} 1',
+    );
   });
 });
 

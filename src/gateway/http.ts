@@ -1,6 +1,7 @@
 /**
  * The gateway's small HTTP pieces: bearer tokens compared in constant time, JSON answers and
- * OpenAI-style errors, and a request body read up to a limit.
+ * OpenAI-style errors (the gateway's own ones among them), path segments decoded, and a request
+ * body read up to a limit.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,19 +31,20 @@ export function tokenMatches(given: string | undefined, accepted: readonly Buffe
   return ok;
 }
 
-/** Answers `body` as JSON. */
+/**
+ * Answers `body` as JSON, with `headers` beside the content type and length. The headers go to
+ * node as one flat list, which it writes as is, rather than as an object it walks and copies.
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers?: Readonly<Record<string, string>>,
 ): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
+  const raw = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text))];
+  if (headers !== undefined) for (const name in headers) raw.push(name, headers[name]!);
+  res.writeHead(status, raw);
   res.end(text);
 }
 
@@ -59,6 +61,61 @@ export function simpleError(
   message: string,
 ): ErrorAnswer {
   return { status, headers: {}, body: { error: { message, type, code, param: null } } };
+}
+
+/** 401: a missing or wrong API key or admin token. */
+export function unauthorized(res: ServerResponse, message: string): void {
+  sendError(res, simpleError(401, 'authentication_error', 'UNAUTHORIZED', message));
+}
+
+/** 404 for a name that is no registered client. */
+export function unknownClient(res: ServerResponse, name: string): void {
+  sendError(
+    res,
+    simpleError(
+      404,
+      'invalid_request_error',
+      'UNKNOWN_CLIENT',
+      `no client named ${JSON.stringify(name)}`,
+    ),
+  );
+}
+
+/** 404 for a path (or a method on it) the gateway does not serve. */
+export function notFound(res: ServerResponse, method: string, path: string): void {
+  sendError(
+    res,
+    simpleError(404, 'invalid_request_error', 'NOT_FOUND', `no route ${method} ${path}`),
+  );
+}
+
+/** 405 with the `Allow` header, for a path served under another method. */
+export function methodNotAllowed(res: ServerResponse, allow: string): void {
+  sendError(res, {
+    ...simpleError(405, 'invalid_request_error', 'METHOD_NOT_ALLOWED', `use ${allow}`),
+    headers: { allow },
+  });
+}
+
+/**
+ * A path segment decoded, or undefined after answering 400 when its percent-encoding is
+ * malformed (`path`, the whole path, is what the answer names).
+ */
+export function segment(res: ServerResponse, encoded: string, path: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    sendError(
+      res,
+      simpleError(
+        400,
+        'invalid_request_error',
+        'INVALID_REQUEST',
+        `malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`,
+      ),
+    );
+    return undefined;
+  }
 }
 
 /** Reads the whole body, or answers 413 once it is larger than `limit`. */

@@ -6,12 +6,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { ClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 import { chatHandler } from './chat.js';
-import { dashboardHtml } from './dashboard.js';
-import { bearer, digest, sendError, sendJson, simpleError, tokenMatches } from './http.js';
-import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { ClientDirectory } from './clients.js';
+import { DashboardEvents } from './dashboard-events.js';
+import { Drain } from './drain.js';
+import { digest, sendError } from './http.js';
+import { createMetrics } from './metrics.js';
+import { dispatcher, gatewayRoutes } from './routes.js';
 import { errorAnswer } from './wire.js';
 
 /** Options of {@link createGateway}. */
@@ -51,8 +53,6 @@ export interface Gateway {
 
 const DEFAULT_PORT = 8787;
 const DEFAULT_MAX_BODY = 1024 * 1024;
-const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
 
 /**
  * Starts the gateway in front of `runtime` and resolves once it listens.
@@ -67,245 +67,35 @@ export async function createGateway(
   runtime: Runtime,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
-  const apiKeys = (options.apiKeys ?? []).map(digest);
-  const adminToken = options.adminToken === undefined ? undefined : [digest(options.adminToken)];
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const eventsIntervalMs = options.eventsIntervalMs ?? 1_000;
   const logger =
     options.logger === false
       ? pino({ enabled: false })
       : (options.logger ?? pino({ name: 'llm-actors-gateway' }));
-  const metrics: GatewayMetrics = createMetrics(runtime);
-  const page = dashboardHtml();
-  const dashboards = new Set<ServerResponse>();
-  let draining = false;
-  /** Responses under way: a drain waits for them (and tells their callers to go elsewhere). */
-  const active = new Set<ServerResponse>();
-  let idle: (() => void) | undefined;
-
-  const snapshot = (): string =>
-    `event: health\ndata: ${JSON.stringify({ now: Date.now(), clients: runtime.health() })}\n\n`;
-  const broadcast = () => {
-    if (dashboards.size === 0) return;
-    const event = snapshot();
-    for (const res of dashboards) res.write(event);
-  };
-  const ticker = setInterval(broadcast, eventsIntervalMs);
-  ticker.unref();
-  // The registered clients and their models, kept rather than asked of the runtime on every
-  // request: refreshed when clients come and go.
-  const modelsOf = () =>
-    new Map(Object.values(runtime.health()).map((h): [string, string] => [h.name, h.model]));
-  let models = modelsOf();
+  const metrics = createMetrics(runtime);
+  const clients = new ClientDirectory(runtime, metrics);
+  const dashboards = new DashboardEvents(runtime, options.eventsIntervalMs ?? 1_000);
+  const drain = new Drain();
   const unsubscribe = runtime.on('*', (event) => {
     if (event.type === 'client:registered' || event.type === 'client:unregistered') {
-      models = modelsOf();
+      clients.refresh();
     }
-    broadcast();
+    dashboards.broadcast();
   });
-
-  const chat = chatHandler({ runtime, metrics, logger, maxBodyBytes, models: () => models });
-
-  function unauthorized(res: ServerResponse, message: string): void {
-    sendError(res, simpleError(401, 'authentication_error', 'UNAUTHORIZED', message));
-  }
-
-  function unknownClient(res: ServerResponse, name: string): void {
-    sendError(
-      res,
-      simpleError(
-        404,
-        'invalid_request_error',
-        'UNKNOWN_CLIENT',
-        `no client named ${JSON.stringify(name)}`,
-      ),
-    );
-  }
-
-  function health(res: ServerResponse, name: string | undefined): void {
-    if (name === undefined) return sendJson(res, 200, runtime.health());
-    if (!models.has(name)) {
-      return unknownClient(res, name);
-    }
-    sendJson(res, 200, runtime.health(name));
-  }
-
-  function ready(res: ServerResponse): void {
-    const clients = runtime.health() as Record<string, ClientHealth>;
-    const running = Object.values(clients).filter((h) => h.status === 'running').length;
-    const ok = !draining && running > 0;
-    sendJson(res, ok ? 200 : 503, {
-      status: ok ? 'ready' : draining ? 'draining' : 'no client running',
-      clients: Object.fromEntries(Object.values(clients).map((h) => [h.name, h.status])),
-    });
-  }
-
-  function events(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-    // A HEAD has no body to stream: its headers are the whole answer.
-    if (req.method === 'HEAD') return void res.end();
-    res.write('retry: 1000\n\n' + snapshot());
-    dashboards.add(res);
-    req.on('close', () => dashboards.delete(res));
-  }
-
-  async function admin(
-    req: IncomingMessage,
-    res: ServerResponse,
-    name: string,
-    action: string,
-  ): Promise<void> {
-    if (adminToken === undefined) {
-      return sendError(
-        res,
-        simpleError(
-          403,
-          'permission_error',
-          'ADMIN_DISABLED',
-          'the admin routes are disabled: the gateway has no admin token',
-        ),
-      );
-    }
-    if (!tokenMatches(bearer(req), adminToken)) {
-      return unauthorized(res, 'a valid admin token is required (Authorization: Bearer <token>)');
-    }
-    if (!models.has(name)) {
-      return unknownClient(res, name);
-    }
-    if (action === 'restart') {
-      await runtime.restart(name);
-      logger.info({ client: name }, 'client restarted by an admin');
-      return sendJson(res, 202, { restarted: name });
-    }
-    await runtime.clearCache(name);
-    logger.info({ client: name }, 'client cache cleared by an admin');
-    sendJson(res, 202, { cleared: name });
-  }
-
-  /** A path segment decoded, or undefined when its percent-encoding is malformed. */
-  function segment(encoded: string): string | undefined {
-    try {
-      return decodeURIComponent(encoded);
-    } catch {
-      return undefined;
-    }
-  }
-
-  function badPath(res: ServerResponse, path: string): void {
-    sendError(
-      res,
-      simpleError(
-        400,
-        'invalid_request_error',
-        'INVALID_REQUEST',
-        `malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`,
-      ),
-    );
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
-    if (path.startsWith('/v1/') && apiKeys.length > 0 && !tokenMatches(bearer(req), apiKeys)) {
-      return unauthorized(res, 'a valid API key is required (Authorization: Bearer <key>)');
-    }
-    if (path === '/v1/chat/completions') {
-      if (method !== 'POST') return methodNotAllowed(res, 'POST');
-      return chat(req, res);
-    }
-    if (method === 'POST' && path.startsWith('/admin/clients/')) {
-      const match = /^\/admin\/clients\/([^/]+)\/(restart|clear-cache)$/.exec(path);
-      if (match) {
-        const name = segment(match[1]!);
-        return name === undefined ? badPath(res, path) : admin(req, res, name, match[2]!);
-      }
-    }
-    if (method !== 'GET' && method !== 'HEAD') return notFound(res, method, path);
-    switch (path) {
-      case '/v1/models':
-        return sendJson(res, 200, {
-          object: 'list',
-          data: runtime
-            .clients()
-            .map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-actors' })),
-        });
-      case '/health':
-        return health(res, undefined);
-      case '/livez':
-        return sendJson(res, 200, { status: 'ok' });
-      case '/readyz':
-        return ready(res);
-      case '/metrics': {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        return void res.end(text);
-      }
-      case '/events':
-        return events(req, res);
-      case '/favicon.ico':
-        res.writeHead(204);
-        return void res.end();
-      case '/':
-        res.writeHead(200, {
-          'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': DASHBOARD_CSP,
-          'x-content-type-options': 'nosniff',
-        });
-        return void res.end(page);
-    }
-    if (path.startsWith('/health/')) {
-      const name = segment(path.slice(8));
-      return name === undefined ? badPath(res, path) : health(res, name);
-    }
-    notFound(res, method, path);
-  }
-
-  function methodNotAllowed(res: ServerResponse, allow: string): void {
-    sendError(res, {
-      ...simpleError(405, 'invalid_request_error', 'METHOD_NOT_ALLOWED', `use ${allow}`),
-      headers: { allow },
-    });
-  }
-
-  function notFound(res: ServerResponse, method: string, path: string): void {
-    sendError(
-      res,
-      simpleError(404, 'invalid_request_error', 'NOT_FOUND', `no route ${method} ${path}`),
-    );
-  }
-
-  const server = createServer((req, res) => {
-    active.add(res);
-    // Draining: answer, then close the connection, so keep-alive callers go elsewhere and the
-    // requests under way can reach none.
-    if (draining) res.setHeader('connection', 'close');
-    res.on('close', () => {
-      active.delete(res);
-      if (active.size === 0) idle?.();
-    });
-    route(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'gateway route failed');
-      if (!res.headersSent) sendError(res, errorAnswer(error));
-      else res.end();
-    });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const routes = gatewayRoutes({
+    runtime,
+    logger,
+    metrics,
+    clients,
+    dashboards,
+    chat: chatHandler({ runtime, clients, logger, maxBodyBytes }),
+    adminToken: options.adminToken === undefined ? undefined : [digest(options.adminToken)],
+    draining: () => drain.draining,
   });
+  const dispatch = dispatcher(routes, (options.apiKeys ?? []).map(digest));
+  const server = createServer(requestListener(dispatch, drain, logger));
   server.keepAliveTimeout = 65_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = await listen(server, options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1');
   logger.info({ url, clients: runtime.clients() }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
@@ -314,22 +104,12 @@ export async function createGateway(
     server,
     close({ timeoutMs = 10_000 } = {}) {
       closing ??= (async () => {
-        draining = true;
-        clearInterval(ticker);
         unsubscribe();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const res of dashboards) res.end();
-        dashboards.clear();
+        drain.start();
+        dashboards.close();
         server.closeIdleConnections();
-        for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
-        if (active.size > 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            new Promise<void>((resolve) => (idle = resolve)),
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-          ]);
-          clearTimeout(timer);
-        }
+        await drain.settled(timeoutMs);
         server.closeAllConnections();
         await closed;
         logger.info('gateway closed');
@@ -337,4 +117,39 @@ export async function createGateway(
       return closing;
     },
   };
+}
+
+/** The server's request listener: each response tracked for the drain, each failure answered. */
+function requestListener(
+  dispatch: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  drain: Drain,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const failed = (res: ServerResponse, error: unknown) => {
+    logger.error({ err: error }, 'gateway route failed');
+    if (!res.headersSent) sendError(res, errorAnswer(error));
+    else res.end();
+  };
+  return (req, res) => {
+    drain.track(res);
+    try {
+      dispatch(req, res)?.catch((error: unknown) => failed(res, error));
+    } catch (error) {
+      failed(res, error);
+    }
+  };
+}
+
+/** Listens on `port` and `host`; resolves with the server's URL. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const ip = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${ip}:${address.port}`;
 }

@@ -75,10 +75,15 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
   if (!Array.isArray(b.messages)) {
     return invalidBody('messages: expected an array of { role, content }', 'messages');
   }
-  for (const field of Object.keys(b)) {
+  // One pass over the fields: a refused one answers 400, the unknown ones go to the provider.
+  let extra: Record<string, unknown> | undefined;
+  for (const field in b) {
     if (REFUSED_FIELDS.has(field)) {
       return invalidBody(`${field}: tool calling is not supported by the gateway`, field);
     }
+    const value = b[field];
+    if (OWN_FIELDS.has(field) || value === undefined) continue;
+    (extra ??= {})[field] = value;
   }
   const messages: ChatMessage[] = [];
   for (let i = 0; i < b.messages.length; i++) {
@@ -96,14 +101,7 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
     options.stop = (typeof b.stop === 'string' ? [b.stop] : b.stop) as string[];
   }
   if (b.seed !== undefined && b.seed !== null) options.seed = b.seed as number;
-  const extra: Record<string, unknown> = {};
-  let hasExtra = false;
-  for (const [field, value] of Object.entries(b)) {
-    if (OWN_FIELDS.has(field) || value === undefined) continue;
-    extra[field] = value;
-    hasExtra = true;
-  }
-  if (hasExtra) options.extra = extra;
+  if (extra !== undefined) options.extra = extra;
   if (b.stream !== undefined && typeof b.stream !== 'boolean') {
     return invalidBody('stream: expected a boolean', 'stream');
   }

@@ -1,0 +1,50 @@
+/**
+ * The runtime's registered clients as the gateway's request path needs them: each one's model
+ * and metric instruments, kept rather than asked of the runtime on every request (a health
+ * snapshot is far dearer than a map lookup), and refreshed when clients come and go.
+ */
+import type { Runtime } from '../runtime.js';
+import type { ClientMetrics, GatewayMetrics } from './metrics.js';
+
+/** A registered client, as the gateway knows it. */
+export interface GatewayClient {
+  readonly name: string;
+  /** The model it asks for upstream, which streamed chunks name. */
+  readonly model: string;
+  readonly metrics: ClientMetrics;
+}
+
+/** The registered clients by name; {@link ClientDirectory.refresh} after one comes or goes. */
+export class ClientDirectory {
+  private byName = new Map<string, GatewayClient>();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.refresh();
+  }
+
+  /** The registered client named `name`, if there is one. */
+  get(name: string): GatewayClient | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The instruments of `name`: its own, or the `(unknown)` ones when no client has it. */
+  metricsOf(name: string): ClientMetrics {
+    return this.byName.get(name)?.metrics ?? this.metrics.unknown;
+  }
+
+  /** Reads the registered clients again. A client that stays keeps its instruments. */
+  refresh(): void {
+    const next = new Map<string, GatewayClient>();
+    for (const { name, model } of Object.values(this.runtime.health())) {
+      const known = this.byName.get(name);
+      next.set(
+        name,
+        known?.model === model ? known : { name, model, metrics: this.metrics.client(name) },
+      );
+    }
+    this.byName = next;
+  }
+}
