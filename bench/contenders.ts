@@ -14,7 +14,8 @@
  */
 import OpenAI from 'openai';
 import { Pool } from 'undici';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import { createRuntime } from './runtime.js';
+import type { ClientConfig, Runtime } from '../src/index.js';
 
 /** A contender ready to be called: `call(i)` is one request. */
 export interface Ready {

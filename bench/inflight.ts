@@ -9,7 +9,7 @@
 import { request as httpRequest } from 'node:http';
 import { Pool } from 'undici';
 import { benchClient, rawCall } from './contenders.js';
-import { createRuntime } from '../src/index.js';
+import { createRuntime } from './runtime.js';
 
 /** A call to the upstream's control endpoints (node:http, so undici's state is not touched). */
 function control(url: string, method: 'GET' | 'POST', path: string): Promise<number> {

@@ -9,7 +9,10 @@
  *   npm run bench -- --only loopback,hits         # parts: loopback slow hits memory scaling gateway
  *   npm run bench -- --rounds 5 --quick           # fewer rounds, fewer requests a round
  *   npm run bench -- --only loopback --sdk        # with the openai SDK as a contender too
- *   npm run bench -- --only loopback --cpu-prof /tmp/prof   # a .cpuprofile per llm-actors process
+ *   npm run bench -- --only loopback --cpu-prof /tmp/prof   # a .cpuprofile per contender
+ *   npm run build && npm run bench -- --runtime dist …      # the built package instead of src/
+ *
+ * Summarize a profile with `node --import tsx bench/cpuprofile.ts <file.cpuprofile>`.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,13 +32,17 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '7' },
+    rounds: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     sdk: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    runtime: { type: 'string', default: 'src' },
   },
 });
+if (args.runtime !== 'src' && args.runtime !== 'dist') throw new Error('--runtime: src or dist');
+// The contender processes inherit it (bench/runtime.ts).
+process.env.BENCH_RUNTIME = args.runtime;
 const ROUNDS = Number(args.rounds);
 const SCALE = args.quick ? 0.3 : 1;
 const PARTS = ['loopback', 'slow', 'hits', 'memory', 'scaling', 'gateway'];
@@ -47,8 +54,11 @@ const only = new Set(
 for (const part of only) {
   if (!PARTS.includes(part)) throw new Error(`--only: unknown part ${part} (${PARTS} or client)`);
 }
-const profileDir = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']);
-if (profileDir) mkdirSync(profileDir, { recursive: true });
+if (args['cpu-prof'] !== undefined) {
+  // The contender processes profile their measured rounds (bench/worker.ts).
+  process.env.BENCH_PROFILE_DIR = resolve(args['cpu-prof']);
+  mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+}
 const dir = mkdtempSync(join(tmpdir(), 'llma-bench-'));
 
 const LABELS: Record<string, string> = {
@@ -77,17 +87,7 @@ async function rounds(
 ): Promise<Map<string, Sample[]>> {
   const workers: Worker[] = await Promise.all(
     keys.map((key) =>
-      startWorker(
-        key,
-        { contender: key, url, concurrency, warmup: Math.min(requests, 2_000) },
-        profileDir && key !== 'raw' && key !== 'raw-sse' && key !== 'noop'
-          ? [
-              '--cpu-prof',
-              `--cpu-prof-dir=${profileDir}`,
-              `--cpu-prof-name=${key}-${tag}.cpuprofile`,
-            ]
-          : [],
-      ),
+      startWorker(key, { contender: key, url, concurrency, warmup: Math.min(requests, 2_000) }),
     ),
   );
   const samples = new Map<string, Sample[]>(keys.map((k) => [k, []]));
@@ -233,7 +233,7 @@ async function slowUpstream(slow: Upstream): Promise<string[]> {
 }
 
 async function hits(fast: Upstream): Promise<string[]> {
-  const n = Math.round(200_000 * SCALE);
+  const n = Math.round(100_000 * SCALE);
   const lines: string[] = [];
   for (const concurrency of [1, 64]) {
     const s = await rounds(`hits-c${concurrency}`, fast.url, concurrency, n, ['noop', 'hit']);
@@ -338,7 +338,7 @@ const started = performance.now();
 const fast = await upstream(0);
 const slow = await upstream(50);
 const out: string[] = [
-  `Node ${process.version}, ${process.arch}, ${ROUNDS} rounds${args.quick ? ' (quick)' : ''}; each contender in its own process; medians [min–max over the rounds]; "× vs" and "added" are per round, against the base contender of the same round`,
+  `Node ${process.version}, ${process.arch}, ${ROUNDS} rounds${args.quick ? ' (quick)' : ''}, runtime from ${args.runtime}/; each contender in its own process; medians [min–max over the rounds]; "× vs" and "added" are per round, against the base contender of the same round`,
 ];
 try {
   if (only.has('loopback')) out.push(...(await loopback(fast)));

@@ -4,7 +4,8 @@
  * contender process (bench/worker.ts, `job:scaling`).
  */
 import { request as httpRequest } from 'node:http';
-import { createRuntime, type ClientConfig } from '../src/index.js';
+import { createRuntime } from './runtime.js';
+import type { ClientConfig } from '../src/index.js';
 
 function count(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
