@@ -1,0 +1,66 @@
+/**
+ * The scaling checks, through the public API only: many clients in one runtime, many requests in
+ * flight across them, and single-flight under a burst of identical requests. Run inside a
+ * contender process (bench/worker.ts, `job:scaling`).
+ */
+import { request as httpRequest } from 'node:http';
+import { createRuntime } from './runtime.js';
+import type { ClientConfig } from '../src/index.js';
+
+function count(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/count`, { agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (part: string) => (data += part));
+      res.on('end', () => resolve(Number(data)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** `fastUrl`: the loopback upstream; `slowUrl`: the one answering after 50 ms. */
+export async function scalingChecks(
+  fastUrl: string,
+  slowUrl: string,
+): Promise<Record<string, number>> {
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const clients: Record<string, ClientConfig> = {};
+  for (let i = 0; i < 1_000; i++) {
+    clients[`c${i}`] = {
+      provider: 'openai',
+      baseUrl: `${slowUrl}/v1`,
+      model: 'm',
+      maxConcurrency: 4,
+    };
+  }
+  const many = await createRuntime({ clients, logger: false });
+  const startupMs = performance.now() - started;
+  globalThis.gc?.();
+  const heapPerClientKiB = (process.memoryUsage().heapUsed - heapBefore) / 1_000 / 1024;
+  const flightStarted = performance.now();
+  const results = await Promise.allSettled(
+    Array.from({ length: 10_000 }, (_, i) =>
+      many.request(`c${i % 1_000}`, [{ role: 'user', content: `in flight ${i}` }], {
+        cache: false,
+      }),
+    ),
+  );
+  const inFlightAnswered = results.filter((r) => r.status === 'fulfilled').length;
+  const inFlightMs = performance.now() - flightStarted;
+  await many.stop();
+  const one = await createRuntime({
+    clients: { one: { provider: 'openai', baseUrl: `${fastUrl}/v1`, model: 'm' } },
+    logger: false,
+  });
+  const before = await count(fastUrl);
+  await Promise.all(
+    Array.from({ length: 1_000 }, () => one.request('one', [{ role: 'user', content: 'same' }])),
+  );
+  const upstreamCalls = (await count(fastUrl)) - before;
+  await one.stop();
+  return { startupMs, heapPerClientKiB, inFlightAnswered, inFlightMs, upstreamCalls };
+}
