@@ -3,7 +3,7 @@
  * where names are resolved and input is checked.
  */
 import type { Logger } from 'pino';
-import type { ClientActor, StreamSink } from './client/actor.js';
+import type { StreamSink } from './client/actor.js';
 import type { HistoryEntry } from './observe/history.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
@@ -13,7 +13,7 @@ import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './mode
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
 import { rootLogger } from './observe/logger.js';
-import { awaitStart, unavailable } from './supervision/availability.js';
+import { awaitActor, unavailable } from './supervision/availability.js';
 import { clientHealth } from './supervision/health.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
 import {
@@ -26,9 +26,7 @@ import {
 import { StreamChannel, type CompletionStream } from './client/stream.js';
 import { Supervisor } from './supervision/supervisor.js';
 
-/**
- * A running set of named, supervised LLM clients. Made by {@link createRuntime}.
- */
+/** A running set of named, supervised LLM clients. Made by {@link createRuntime}. */
 export class Runtime {
   private readonly registry = new Registry();
   private readonly supervisor: Supervisor;
@@ -125,6 +123,7 @@ export class Runtime {
     return restarted(client, error);
   }
 
+  /** A request for a client whose actor is not running: it waits for a restart under way. */
   private async dispatchAfterRestart(
     entry: ClientEntry,
     messages: ChatMessage[],
@@ -132,15 +131,13 @@ export class Runtime {
     deadline: number,
     sink: StreamSink | undefined,
   ): Promise<Completion> {
-    let actor: ClientActor | null = null;
-    if (entry.supervision.starting) {
-      try {
-        actor = await awaitStart(entry, this.clock, options, deadline);
-      } catch (error) {
-        this.refuse(entry, error as LlmActorsError);
-      }
-    }
-    if (actor === null) this.refuse(entry, unavailable(entry, this.stopping !== null));
+    const actor = await awaitActor(
+      entry,
+      this.clock,
+      options,
+      deadline,
+      () => this.stopping !== null,
+    ).catch((error: LlmActorsError) => this.refuse(entry, error));
     return actor.request(messages, options, deadline, sink);
   }
 

@@ -1,16 +1,11 @@
 /**
- * The client actor: one incarnation of a named client. It owns its fuse, its cache, its
- * provider (and so its connection pool) and orchestrates the request path
- *
- *   cache lookup -> single-flight -> admission (slot or queue) -> attempts -> store -> reply
- *
- * with many requests in flight at once. Callers wait as waiters on a flight (one upstream call
- * sequence); identical cacheable requests share a flight. Each waiter has its own deadline and
- * signal; a flight is aborted only when its last waiter has left. The parts live beside it
- * (waiter, params, flights, admission, attempts, reply) and never import it.
- *
- * Provider failures are typed errors that feed the fuse. Anything else that escapes the path
- * is a fault of the actor itself: it is reported to the supervisor as a crash.
+ * The client actor: one incarnation of a named client, orchestrating the request path
+ * `cache lookup -> single-flight -> admission -> attempts -> store -> reply` with many requests
+ * in flight. Callers wait as waiters on a flight (one upstream call sequence), shared by
+ * identical cacheable requests; each waiter has its own deadline and signal, and a flight is
+ * aborted only when its last waiter has left. Its parts (waiter, params, flights, admission,
+ * attempts, reply, incarnation) live beside it and never import it. Provider failures are typed
+ * errors that feed the fuse; anything else escaping the path is a crash of the actor.
  */
 import { nanoid } from 'nanoid';
 import type { KeyWriter } from '../cache/key.js';
@@ -284,24 +279,10 @@ export class ClientActor implements AttemptHandler {
     this.flights.unshare(flight);
     if (outcome instanceof LlmActorsError) {
       this.own.releaseLock(flight);
-      for (const waiter of flight.waiters) this.reply.fail(waiter, outcome, flight.attempts === 0);
-    } else if (flight.fromPeer) {
-      for (const waiter of flight.waiters)
-        this.reply.resolve(waiter, outcome.completion, true, undefined, false);
-    } else {
-      if (flight.key !== undefined) this.own.store(flight.key, outcome.completion, flight.lock);
-      let first = true;
-      for (const waiter of flight.waiters) {
-        this.reply.resolve(
-          waiter,
-          outcome.completion,
-          false,
-          first ? outcome.raw : undefined,
-          first,
-        );
-        first = false;
-      }
+    } else if (!flight.fromPeer && flight.key !== undefined) {
+      this.own.store(flight.key, outcome.completion, flight.lock);
     }
+    this.reply.settleAll(flight, outcome);
     flight.waiters.clear();
     // Only now: should settling throw, a crash still finds this flight and its waiters.
     this.flights.forget(flight);

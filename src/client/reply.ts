@@ -5,10 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import type { CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
-import type { LlmActorsError } from '../model/errors.js';
+import { LlmActorsError } from '../model/errors.js';
 import type { Completion } from '../model/request.js';
 import type { ClientObserver } from '../observe/observer.js';
-import type { Waiter } from './flight.js';
+import type { Flight, FlightAnswer, Waiter } from './flight.js';
 import { disarm } from './waiter.js';
 
 /** Settles the waiters of one incarnation. */
@@ -32,6 +32,23 @@ export class Reply {
     this.settle(waiter);
     waiter.resolve(completion);
     this.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
+  }
+
+  /**
+   * Settles every waiter of a finished flight: a fresh answer's `raw` and paid usage go to the
+   * first of them (the one whose call it was), a peer's answer counts as a hit.
+   */
+  settleAll(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
+    if (outcome instanceof LlmActorsError) {
+      for (const waiter of flight.waiters) this.fail(waiter, outcome, flight.attempts === 0);
+      return;
+    }
+    const peer = flight.fromPeer === true;
+    let first = !peer;
+    for (const waiter of flight.waiters) {
+      this.resolve(waiter, outcome.completion, peer, first ? outcome.raw : undefined, first);
+      first = false;
+    }
   }
 
   /** Settles a waiter with `error` (once) and returns the error. */

@@ -17,6 +17,24 @@ import {
 import type { RequestOptions } from '../model/request.js';
 import type { ClientEntry } from './registry.js';
 
+/**
+ * The running actor of `entry`, once a restart under way has finished; or the error that says
+ * why there is none (`stopping` is read after the wait).
+ */
+export async function awaitActor(
+  entry: ClientEntry,
+  clock: Clock,
+  options: RequestOptions | undefined,
+  deadline: number,
+  stopping: () => boolean,
+): Promise<ClientActor> {
+  const actor = entry.supervision.starting
+    ? await awaitStart(entry, clock, options, deadline)
+    : null;
+  if (actor === null) throw unavailable(entry, stopping());
+  return actor;
+}
+
 /** Waits for a restart under way, within the request's own deadline and signal. */
 export function awaitStart(
   entry: ClientEntry,
