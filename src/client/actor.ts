@@ -101,28 +101,29 @@ export class ClientActor implements AttemptHandler {
       effectiveParams(config.defaults, options),
       options,
     );
+    let promise: Promise<Completion> | undefined;
     try {
       observer.started(waiter);
-      return this.begin(waiter, options?.cache !== false, sink);
+      if (waiter.signal?.aborted) {
+        return Promise.reject(this.reply.fail(waiter, aborted(config.name), true));
+      }
+      promise = new Promise<Completion>((resolve, reject) => {
+        waiter.resolve = resolve;
+        waiter.reject = reject;
+      });
+      this.begin(waiter, options?.cache !== false, sink);
+      return promise;
     } catch (error) {
-      return Promise.reject(this.crashed(waiter, error));
+      const failure = this.crashed(waiter, error);
+      if (promise === undefined) return Promise.reject(failure);
+      // The caller holds `promise` already: it is the one to settle (once).
+      this.reply.fail(waiter, failure, false);
+      return promise;
     }
   }
 
-  private begin(
-    waiter: Waiter,
-    useCache: boolean,
-    sink: StreamSink | undefined,
-  ): Promise<Completion> {
-    const name = this.own.deps.config.name;
-    if (waiter.signal?.aborted) return Promise.reject(this.reply.fail(waiter, aborted(name), true));
-    const promise = new Promise<Completion>((resolve, reject) => {
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-    });
-    // The caller awaits `promise`; this branch only keeps a rejection that happens while the
-    // path itself throws (a crash) from being reported as unhandled.
-    promise.catch(noop);
+  /** Looks the request up in the cache; a miss joins or launches a flight. */
+  private begin(waiter: Waiter, useCache: boolean, sink: StreamSink | undefined): void {
     const cache = useCache ? this.own.cache : null;
     const key =
       cache === null ? undefined : this.keys.key(waiter.messages, waiter.params, waiter.rolloutId);
@@ -131,7 +132,7 @@ export class ClientActor implements AttemptHandler {
       // A memory hit is answered now: no deadline timer or abort listener to set up only to
       // tear it down again.
       this.proceed(waiter, key, found, sink);
-      return promise;
+      return;
     }
     arm(waiter, this.own.deps.clock, this.leaveBound);
     sink?.onCancel(() => this.leave(waiter, 'aborted'));
@@ -142,7 +143,6 @@ export class ClientActor implements AttemptHandler {
     } else {
       this.proceed(waiter, key, found, sink);
     }
-    return promise;
   }
 
   /** An untyped error inside the path: the request gets CLIENT_RESTARTED, the actor crashes. */
@@ -208,7 +208,7 @@ export class ClientActor implements AttemptHandler {
       this.own.releaseLock(flight);
       flight.cancel.abort(error);
       for (const waiter of flight.waiters) this.reply.fail(waiter, error, false);
-      flight.waiters.clear();
+      flight.waiters.length = 0;
     }
     this.admission.clear();
     this.own.fuse.stop();
@@ -283,7 +283,7 @@ export class ClientActor implements AttemptHandler {
       this.own.store(flight.key, outcome.completion, flight.lock);
     }
     this.reply.settleAll(flight, outcome);
-    flight.waiters.clear();
+    flight.waiters.length = 0;
     // Only now: should settling throw, a crash still finds this flight and its waiters.
     this.flights.forget(flight);
   }
@@ -296,8 +296,10 @@ export class ClientActor implements AttemptHandler {
     const flight = waiter.flight;
     this.reply.fail(waiter, error, flight === undefined || flight.attempts === 0);
     if (flight === undefined) return;
-    flight.waiters.delete(waiter);
-    if (flight.waiters.size > 0 || flight.state === 'done') return;
+    const waiters = flight.waiters;
+    const at = waiters.indexOf(waiter);
+    if (at >= 0) waiters.splice(at, 1);
+    if (waiters.length > 0 || flight.state === 'done') return;
     this.flights.unshare(flight);
     if (flight.state === 'queued') {
       flight.state = 'done';
@@ -313,5 +315,3 @@ export class ClientActor implements AttemptHandler {
     if (!this.dead) this.onCrash(this, error);
   }
 }
-
-function noop(): void {}

@@ -160,14 +160,15 @@ function sleep(clock: Clock, ms: number, cancel: Cancellation, then: () => void)
     return;
   }
   const timer = clock.setTimeout(() => {
-    stop();
+    cancel.off(cut);
     then();
   }, ms);
   // Deferred: the abort comes from inside whoever cancelled, which should finish first.
-  const stop = cancel.onAbort(() => {
+  const cut = () => {
     clock.clearTimeout(timer);
     queueMicrotask(then);
-  });
+  };
+  cancel.onAbort(cut);
 }
 
 /** The fleet's single-flight, as the lock stage uses it. */

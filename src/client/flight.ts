@@ -41,7 +41,8 @@ export interface Flight {
   messages: ChatMessage[];
   params: EffectiveParams;
   cancel: Cancellation;
-  waiters: Set<Waiter>;
+  /** Its callers; an array since it almost always holds one (a Set costs more per flight). */
+  waiters: Waiter[];
   /** The latest deadline among its waiters: retries never wait past it. */
   deadline: number;
   /** Upstream attempts made so far. */

@@ -18,7 +18,7 @@ export function newFlight(
     messages: waiter.messages,
     params: waiter.params,
     cancel: new Cancellation(),
-    waiters: new Set([waiter]),
+    waiters: [waiter],
     deadline: waiter.deadline,
     attempts: 0,
     state: 'queued',
@@ -49,7 +49,7 @@ export class Flights {
     if (key === undefined) return false;
     const flight = this.shared.get(key);
     if (flight === undefined) return false;
-    flight.waiters.add(waiter);
+    flight.waiters.push(waiter);
     waiter.flight = flight;
     if (waiter.deadline > flight.deadline) flight.deadline = waiter.deadline;
     return true;

@@ -11,7 +11,9 @@ export class Cancellation {
   aborted = false;
   /** What {@link abort} was called with. */
   reason: unknown = undefined;
-  private listeners: Set<(reason: unknown) => void> | undefined;
+  // One listener is the common case (the attempt under way): it takes a field, not a Set.
+  private first: Listener | undefined;
+  private more: Set<Listener> | undefined;
   private controller: AbortController | undefined;
 
   /** Aborts (once): listeners run, and the signal, if one was made, aborts too. */
@@ -19,20 +21,33 @@ export class Cancellation {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
+    first?.(reason);
+    if (more) for (const listener of more) listener(reason);
     this.controller?.abort(reason);
   }
 
-  /** Runs `listener` on abort (at once if already aborted); returns the unsubscribe. */
-  onAbort(listener: (reason: unknown) => void): () => void {
+  /**
+   * Runs `listener` on abort (at once if already aborted). Returns true when it was added;
+   * {@link off} takes it back.
+   */
+  onAbort(listener: Listener): boolean {
     if (this.aborted) {
       listener(this.reason);
-      return noop;
+      return false;
     }
-    (this.listeners ??= new Set()).add(listener);
-    return () => this.listeners?.delete(listener);
+    if (this.first === undefined) this.first = listener;
+    else (this.more ??= new Set()).add(listener);
+    return true;
+  }
+
+  /** Takes back a listener given to {@link onAbort}. */
+  off(listener: Listener): void {
+    if (this.first === listener) this.first = undefined;
+    else this.more?.delete(listener);
   }
 
   /** A real AbortSignal that follows this cancellation, made on first use. */
@@ -45,4 +60,5 @@ export class Cancellation {
   }
 }
 
-function noop(): void {}
+/** Called with the reason of an abort. */
+export type Listener = (reason: unknown) => void;

@@ -94,15 +94,15 @@ class PostHandler implements Dispatcher.DispatchHandler {
   /** `resume` came during the current push: the sink's false is stale, do not pause. */
   private resumed = false;
   private resume: (() => void) | undefined;
-  private readonly unlisten: () => void;
+  private readonly onCancel = (reason: unknown) => this.fail(reason);
 
   constructor(
     private readonly resolve: (answer: HttpAnswer) => void,
     private readonly reject: (error: unknown) => void,
-    cancel: Cancellation,
+    private readonly cancel: Cancellation,
     private readonly sink: TextSink | undefined,
   ) {
-    this.unlisten = cancel.onAbort((reason) => this.fail(reason));
+    cancel.onAbort(this.onCancel);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -142,7 +142,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.unlisten();
+    this.cancel.off(this.onCancel);
     try {
       const rest = this.decoder?.decode();
       if (rest) this.sink!.push(rest, this.resume!);
@@ -162,7 +162,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
-    this.unlisten();
+    this.cancel.off(this.onCancel);
     this.held = false;
     this.reject(this.failure ?? error);
   }
