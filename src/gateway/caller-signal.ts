@@ -4,11 +4,8 @@
  *
  * Not an AbortController: one per request, with the EventTarget listener the runtime adds and
  * removes on it, cost ~5 µs of a miss path whose whole budget over a bare proxy is tens of µs.
- * The runtime reads `aborted` and adds and removes its 'abort' listeners (src/actors/client.ts,
- * src/runtime.ts); this object is that subset. Its prototype chain reaches AbortSignal's only
- * so that the runtime's `instanceof AbortSignal` check of request options accepts it; the
- * inherited members it does not shadow (`reason`, `onabort`, `throwIfAborted`, dispatching)
- * are not for use, as only the runtime ever sees the object.
+ * The runtime reads `aborted` and adds and removes its 'abort' listeners (src/client/waiter.ts)
+ * and accepts any object with those members as a signal; this object is that subset.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -39,7 +36,6 @@ class CallerSignal {
     if (listeners !== undefined) for (const listener of listeners) listener();
   }
 }
-Object.setPrototypeOf(CallerSignal.prototype, AbortSignal.prototype);
 
 /**
  * A signal that aborts when `res` closes before its answer was fully written (the caller

@@ -36,7 +36,10 @@ export interface RequestOptions {
   cache?: boolean;
   /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
   rolloutId?: string | number;
-  /** Aborts the request (rejects with ABORTED). */
+  /**
+   * Aborts the request (rejects with ABORTED). An AbortSignal, or any object with its `aborted`
+   * flag and its `addEventListener` / `removeEventListener` for `abort`.
+   */
   signal?: AbortSignal;
   /** One deadline over queueing and every attempt (rejects with TIMEOUT). */
   timeoutMs?: number;
@@ -197,7 +200,7 @@ export function validateOptions(
       client,
     );
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+  if (o.signal !== undefined && !isSignal(o.signal)) {
     throw invalid('options.signal: expected an AbortSignal', client);
   }
   if (o.extra !== undefined) checkExtra(o.extra, client);
@@ -277,4 +280,19 @@ export function describe(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
   return typeof value;
+}
+
+/**
+ * An AbortSignal, or an object with the part of one the runtime uses (`aborted` and 'abort'
+ * listeners), such as the gateway's light per-request signal or a polyfill's.
+ */
+function isSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.aborted === 'boolean' &&
+    typeof v.addEventListener === 'function' &&
+    typeof v.removeEventListener === 'function'
+  );
 }
