@@ -144,6 +144,25 @@ describe('deadline and abort', () => {
     expect(rt.health('d').fuse.state).toBe('closed');
   });
 
+  it('takes any object with an abort flag and abort listeners as the signal', async () => {
+    const d = testDriver(hang);
+    const rt = await start({ d: d.config });
+    const listeners = new Set<() => void>();
+    const signal = {
+      aborted: false,
+      addEventListener: (_type: string, listener: () => void) => listeners.add(listener),
+      removeEventListener: (_type: string, listener: () => void) => listeners.delete(listener),
+    };
+    const pending = failure(rt.request('d', hi, { signal: signal as unknown as AbortSignal }));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(listeners.size).toBe(1);
+    signal.aborted = true;
+    for (const listener of [...listeners]) listener();
+    expect(await pending).toMatchObject({ code: 'ABORTED' });
+    expect(d.calls[0]!.signal.aborted).toBe(true);
+    expect(listeners.size).toBe(0);
+  });
+
   it('rejects an already aborted request without calling the backend', async () => {
     const d = testDriver();
     const rt = await start({ d: d.config });
