@@ -12,6 +12,9 @@
  * the client's defaults (memory cache, fuse, retry, 30 s deadline), `logger: false` and a
  * `maxConcurrency` equal to the concurrency (so its pool has as many connections as the raw one).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { createRuntime } from './runtime.js';
@@ -106,12 +109,38 @@ async function rawSseCall(pool: Pool): Promise<string> {
   });
 }
 
-async function runtimeWith(url: string, concurrency: number, cache?: false): Promise<Runtime> {
+async function runtimeWith(
+  url: string,
+  concurrency: number,
+  cache?: ClientConfig['cache'],
+): Promise<Runtime> {
   const client = benchClient(url, concurrency);
   return createRuntime({
-    clients: { bench: cache === false ? { ...client, cache: false } : client },
+    clients: { bench: cache === undefined ? client : { ...client, cache } },
     logger: false,
   });
+}
+
+/** Hits of one repeated prompt on a client with `cache`. */
+async function hitsOn(
+  url: string,
+  concurrency: number,
+  cache?: ClientConfig['cache'],
+): Promise<Ready> {
+  const runtime = await runtimeWith(url, concurrency, cache);
+  const same = [{ role: 'user' as const, content: 'the same prompt' }];
+  await runtime.request('bench', same, { temperature: 0 });
+  return {
+    call: async () => (await runtime.request('bench', same, { temperature: 0 })).text,
+    close: () => runtime.stop(),
+  };
+}
+
+/** A fresh SQLite file for this process, removed with its directory when the process exits. */
+function sqlitePath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-actors-bench-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'cache.sqlite');
 }
 
 /** The contenders by key: what each sets up in its process. */
@@ -169,15 +198,15 @@ export const contenders: Record<string, (url: string, concurrency: number) => Pr
   },
 
   /** Memory-cache hits: one repeated prompt. */
-  hit: async (url, concurrency) => {
-    const runtime = await runtimeWith(url, concurrency);
-    const same = [{ role: 'user' as const, content: 'the same prompt' }];
-    await runtime.request('bench', same, { temperature: 0 });
-    return {
-      call: async () => (await runtime.request('bench', same, { temperature: 0 })).text,
-      close: () => runtime.stop(),
-    };
-  },
+  hit: (url, concurrency) => hitsOn(url, concurrency),
+
+  /** SQLite-cache hits, answered from the in-memory front. */
+  'hit-sqlite': (url, concurrency) =>
+    hitsOn(url, concurrency, { store: 'sqlite', path: sqlitePath() }),
+
+  /** SQLite-cache hits read from the file each time (no front). */
+  'hit-sqlite-nofront': (url, concurrency) =>
+    hitsOn(url, concurrency, { store: 'sqlite', path: sqlitePath(), frontEntries: 0 }),
 
   /** The official openai SDK (its own fetch), for reference. */
   sdk: async (url) => {

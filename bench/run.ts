@@ -69,10 +69,18 @@ const LABELS: Record<string, string> = {
   'miss-nocache': 'llm-actors miss (cache: false)',
   stream: 'llm-actors stream (miss, all chunks read)',
   hit: 'llm-actors memory hit (one repeated prompt)',
+  'hit-sqlite': 'llm-actors SQLite hit (in-memory front)',
+  'hit-sqlite-nofront': 'llm-actors SQLite hit, no front',
   sdk: 'openai SDK',
 };
 /** What each contender is compared with. */
-const BASE: Record<string, string> = { stream: 'raw-sse', 'raw-sse': 'raw', hit: 'noop' };
+const BASE: Record<string, string> = {
+  stream: 'raw-sse',
+  'raw-sse': 'raw',
+  hit: 'noop',
+  'hit-sqlite': 'noop',
+  'hit-sqlite-nofront': 'noop',
+};
 const baseOf = (key: string) => BASE[key] ?? 'raw';
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -262,7 +270,12 @@ async function hits(fast: Upstream): Promise<string[]> {
   const n = Math.round(100_000 * SCALE);
   const lines: string[] = [];
   for (const concurrency of [1, 64]) {
-    const s = await rounds(`hits-c${concurrency}`, fast.url, concurrency, n, ['noop', 'hit']);
+    const s = await rounds(`hits-c${concurrency}`, fast.url, concurrency, n, [
+      'noop',
+      'hit',
+      'hit-sqlite',
+      'hit-sqlite-nofront',
+    ]);
     targets.push({
       what: `memory-cache hits, concurrency ${concurrency}`,
       measured: spread(s.get('hit')!.map((x) => x.rps)),
