@@ -210,6 +210,8 @@ describe('the hand-written key', () => {
               {
                 temperature: fc.double({ min: 0, max: 2, noNaN: true }),
                 maxTokens: fc.nat(),
+                stop: fc.array(fc.string(), { minLength: 1, maxLength: 4 }),
+                seed: fc.integer(),
                 extra: fc.dictionary(fc.string(), fc.jsonValue()),
               },
               { requiredKeys: [] },

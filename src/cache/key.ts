@@ -113,8 +113,37 @@ export class KeyWriter {
       if (m.name !== undefined) out += `,"name":${JSON.stringify(m.name)}`;
       out += `,"role":${JSON.stringify(m.role)}}`;
     }
-    out += this.middle + canonicalJson(params) + this.tail;
+    out += this.middle + paramsJson(params) + this.tail;
     if (rolloutId !== undefined) out += `,"rolloutId":${JSON.stringify(rolloutId)}`;
     return out + '}';
   }
+}
+
+/**
+ * `canonicalJson(params)` written out for the known fields, in sorted key order (extra,
+ * maxTokens, seed, stop, temperature): the generic walk sorts keys on every request.
+ */
+function paramsJson(params: EffectiveParams): string {
+  let out = '{';
+  let sep = '';
+  if (params.extra !== undefined) {
+    out += `"extra":${canonicalJson(params.extra)}`;
+    sep = ',';
+  }
+  if (params.maxTokens !== undefined) {
+    out += `${sep}"maxTokens":${JSON.stringify(params.maxTokens)}`;
+    sep = ',';
+  }
+  if (params.seed !== undefined) {
+    out += `${sep}"seed":${JSON.stringify(params.seed)}`;
+    sep = ',';
+  }
+  if (params.stop !== undefined) {
+    out += `${sep}"stop":${canonicalJson(params.stop)}`;
+    sep = ',';
+  }
+  if (params.temperature !== undefined) {
+    out += `${sep}"temperature":${JSON.stringify(params.temperature)}`;
+  }
+  return out + '}';
 }
