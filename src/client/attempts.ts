@@ -63,15 +63,37 @@ export function providerCall({ client, provider, secrets, onFault }: ProviderSta
         return false;
       };
     }
-    const answer = provider.call(call);
-    answer
-      .then(
-        (a) => handler.onAnswer(flight, a),
-        (thrown: unknown) =>
-          handler.onFailure(flight, classify(thrown, flight.cancel, client, secrets)),
-      )
-      .catch(onFault);
+    provider.call(call).then(
+      (answer) => settle(handler.onAnswer, handler, flight, answer, onFault),
+      (thrown: unknown) =>
+        settle(
+          handler.onFailure,
+          handler,
+          flight,
+          classify(thrown, flight.cancel, client, secrets),
+          onFault,
+        ),
+    );
   };
+}
+
+/**
+ * Passes an outcome on from a promise callback, where a throw would otherwise become an
+ * unhandled rejection: it is a fault of the path's own code. (A `.catch` would cost a promise
+ * per attempt.)
+ */
+function settle<T>(
+  to: (flight: Flight, outcome: T) => void,
+  handler: AttemptHandler,
+  flight: Flight,
+  outcome: T,
+  onFault: Fault,
+): void {
+  try {
+    to.call(handler, flight, outcome);
+  } catch (fault) {
+    onFault(fault);
+  }
 }
 
 /**
@@ -126,31 +148,44 @@ export function retrying(
   onFault: Fault,
   onRetry: OnRetry,
 ): Stage {
-  return (next) => (flight, handler) => {
-    const again: AttemptHandler = {
-      onAnswer: (f, answer) => handler.onAnswer(f, answer),
-      onFailure: (f, error) => {
-        f.last = error;
-        const delay =
-          f.cancel.aborted || f.delivered
-            ? STOP
-            : policy.next(error, f.attempts, f.deadline - clock.now());
-        if (delay === STOP) {
-          handler.onFailure(f, error);
-          return;
-        }
-        onRetry(f, error, delay);
-        sleep(clock, delay, f.cancel, () => {
-          try {
-            next(f, again);
-          } catch (fault) {
-            onFault(fault);
-          }
-        });
-      },
-    };
-    next(flight, again);
-  };
+  return (next) => (flight, handler) =>
+    next(flight, new Retrying(next, handler, policy, clock, onFault, onRetry));
+}
+
+/** One flight's retries: a class, so a flight costs one object here and no closures. */
+class Retrying implements AttemptHandler {
+  constructor(
+    private readonly next: Dispatch,
+    private readonly handler: AttemptHandler,
+    private readonly policy: RetryPolicy,
+    private readonly clock: Clock,
+    private readonly onFault: Fault,
+    private readonly onRetry: OnRetry,
+  ) {}
+
+  onAnswer(flight: Flight, answer: FlightAnswer): void {
+    this.handler.onAnswer(flight, answer);
+  }
+
+  onFailure(flight: Flight, error: LlmActorsError): void {
+    flight.last = error;
+    const delay =
+      flight.cancel.aborted || flight.delivered
+        ? STOP
+        : this.policy.next(error, flight.attempts, flight.deadline - this.clock.now());
+    if (delay === STOP) {
+      this.handler.onFailure(flight, error);
+      return;
+    }
+    this.onRetry(flight, error, delay);
+    sleep(this.clock, delay, flight.cancel, () => {
+      try {
+        this.next(flight, this);
+      } catch (fault) {
+        this.onFault(fault);
+      }
+    });
+  }
 }
 
 /** Runs `then` after `ms`, or soon after `cancel` aborts, once. */
