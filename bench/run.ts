@@ -378,6 +378,7 @@ async function scaling(fast: Upstream, slow: Upstream): Promise<string[]> {
     `| 1 000 clients: heap each, idle | ${r.heapPerClientKiB!.toFixed(1)} KiB | < 100 KiB |`,
     `| 10 000 requests in flight across 1 000 clients (50 ms upstream) | ${r.inFlightAnswered} answered in ${r.inFlightMs!.toFixed(0)} ms | all answered |`,
     `| 1 000 identical concurrent requests | ${r.upstreamCalls} upstream call(s) | exactly 1 |`,
+    `| fuse check on the request path (closed) | ${r.fuseCheckNs!.toFixed(1)} ns (${r.fuseLetThrough === 1 ? 'all let through' : 'WRONG'}) | < 1 µs |`,
   ];
 }
 

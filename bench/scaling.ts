@@ -6,6 +6,9 @@
 import { request as httpRequest } from 'node:http';
 import { createRuntime } from './runtime.js';
 import type { ClientConfig } from '../src/index.js';
+import { DEFAULTS } from '../src/config/defaults.js';
+import { systemClock } from '../src/model/clock.js';
+import { Fuse } from '../src/policy/fuse.js';
 
 function count(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,5 +65,34 @@ export async function scalingChecks(
   );
   const upstreamCalls = (await count(fastUrl)) - before;
   await one.stop();
-  return { startupMs, heapPerClientKiB, inFlightAnswered, inFlightMs, upstreamCalls };
+  const { fuseCheckNs, fuseLetThrough } = fuseCheck();
+  return {
+    startupMs,
+    heapPerClientKiB,
+    inFlightAnswered,
+    inFlightMs,
+    upstreamCalls,
+    fuseCheckNs,
+    fuseLetThrough,
+  };
+}
+
+/**
+ * What a closed fuse costs each attempt: `ask()` in a loop. The fuse is internal, so it is
+ * reached through its module rather than the public API.
+ */
+function fuseCheck(): { fuseCheckNs: number; fuseLetThrough: number } {
+  const fuse = new Fuse(
+    DEFAULTS.fuse,
+    systemClock,
+    () => {},
+    () => {},
+  );
+  const n = 5_000_000;
+  let ok = 0;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) if (fuse.ask().ok) ok++;
+  const fuseCheckNs = ((performance.now() - t) * 1e6) / n;
+  fuse.stop();
+  return { fuseCheckNs, fuseLetThrough: ok / n };
 }
