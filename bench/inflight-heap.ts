@@ -8,13 +8,12 @@
  *   node --expose-gc --import tsx bench/inflight-heap.ts runtime|raw [n]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { Pool } from 'undici';
 import { benchClient, rawCall } from './contenders.js';
-import { upstream } from './measure.js';
+import { control, upstream } from './measure.js';
 import { createRuntime } from './runtime.js';
 
 const kind = process.argv[2] ?? 'runtime';
@@ -23,19 +22,6 @@ const gc = globalThis.gc;
 if (!gc) throw new Error('run with --expose-gc');
 const dir = mkdtempSync(join(tmpdir(), 'llma-heap-'));
 const up = await upstream('hold');
-
-function control(method: 'GET' | 'POST', path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${up.url}${path}`, { method, agent: false }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (part: string) => (data += part));
-      res.on('end', () => resolve(Number(data)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 let send: () => Promise<unknown>;
 if (kind === 'raw') {
@@ -50,13 +36,13 @@ if (kind === 'raw') {
 /** One held round; with `snapshot`, a snapshot is written while all `n` are in flight. */
 async function round(snapshot?: string): Promise<void> {
   const calls = Array.from({ length: n }, () => send());
-  while ((await control('GET', '/held')) < n) await new Promise((r) => setTimeout(r, 10));
+  while ((await control(up.url, 'GET', '/held')) < n) await new Promise((r) => setTimeout(r, 10));
   if (snapshot) {
     gc!();
     gc!();
     writeHeapSnapshot(snapshot);
   }
-  await control('POST', '/release');
+  await control(up.url, 'POST', '/release');
   await Promise.all(calls);
 }
 

@@ -6,24 +6,10 @@
  * raw undici (a Pool of `n` connections) and llm-actors (a client with `maxConcurrency: n`,
  * whose pool has `n` connections, on the miss path with its memory cache).
  */
-import { request as httpRequest } from 'node:http';
+import { control } from './measure.js';
 import { Pool } from 'undici';
 import { benchClient, rawCall } from './contenders.js';
 import { createRuntime } from './runtime.js';
-
-/** A call to the upstream's control endpoints (node:http, so undici's state is not touched). */
-function control(url: string, method: 'GET' | 'POST', path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}${path}`, { method, agent: false }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (part: string) => (data += part));
-      res.on('end', () => resolve(Number(data)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function untilHeld(url: string, n: number): Promise<void> {
   for (let i = 0; i < 6_000; i++) {

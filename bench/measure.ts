@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 
 /** The benchmark upstream, in its own process. */
 export interface Upstream {
@@ -150,4 +151,21 @@ export async function startWorker(
       await gone;
     },
   };
+}
+
+/**
+ * A number from the bench upstream's control endpoints (`/count`, `/held`, `/release`), over
+ * node:http so that no undici state of a contender is touched.
+ */
+export function control(url: string, method: 'GET' | 'POST', path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, { method, agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (part: string) => (data += part));
+      res.on('end', () => resolve(Number(data)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

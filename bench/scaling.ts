@@ -3,25 +3,12 @@
  * flight across them, and single-flight under a burst of identical requests. Run inside a
  * contender process (bench/worker.ts, `job:scaling`).
  */
-import { request as httpRequest } from 'node:http';
+import { control } from './measure.js';
 import { createRuntime } from './runtime.js';
 import type { ClientConfig } from '../src/index.js';
 import { DEFAULTS } from '../src/config/defaults.js';
 import { systemClock } from '../src/model/clock.js';
 import { Fuse } from '../src/policy/fuse.js';
-
-function count(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/count`, { agent: false }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (part: string) => (data += part));
-      res.on('end', () => resolve(Number(data)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** `fastUrl`: the loopback upstream; `slowUrl`: the one answering after 50 ms. */
 export async function scalingChecks(
@@ -59,11 +46,11 @@ export async function scalingChecks(
     clients: { one: { provider: 'openai', baseUrl: `${fastUrl}/v1`, model: 'm' } },
     logger: false,
   });
-  const before = await count(fastUrl);
+  const before = await control(fastUrl, 'GET', '/count');
   await Promise.all(
     Array.from({ length: 1_000 }, () => one.request('one', [{ role: 'user', content: 'same' }])),
   );
-  const upstreamCalls = (await count(fastUrl)) - before;
+  const upstreamCalls = (await control(fastUrl, 'GET', '/count')) - before;
   await one.stop();
   const { fuseCheckNs, fuseLetThrough } = fuseCheck();
   return {
