@@ -122,6 +122,29 @@ clients:
     expect(message).toMatch(/clients\.bad\.provider: /);
   });
 
+  it('reads the connection limits, and refuses headers allowed longer than the whole request', () => {
+    const limits = {
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 20_000,
+      bodyTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 1_000,
+      maxConnections: 500,
+      eventsBufferBytes: 65_536,
+    };
+    const clients = { local: { provider: 'ollama', model: 'm' } };
+    const good = file(JSON.stringify({ gateway: limits, clients }), 'json');
+    expect(loadConfigFile(good, {}).gateway).toEqual(limits);
+    const bad = file(
+      JSON.stringify({ gateway: { headersTimeoutMs: 90_000, maxConnections: 0 }, clients }),
+      'json',
+    );
+    const message = problem(bad);
+    expect(message).toContain('gateway.maxConnections: ');
+    expect(message).toContain(
+      'gateway.headersTimeoutMs: headersTimeoutMs must not exceed requestTimeoutMs',
+    );
+  });
+
   it.each([
     ['a missing file', null, 'cannot read the file (ENOENT)'],
     ['broken YAML', 'clients: [unclosed', 'not valid YAML or JSON'],

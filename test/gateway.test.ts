@@ -207,14 +207,16 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     expect(error.message).toContain('nope');
   });
 
-  it('INVALID_REQUEST is 400 and names the field', async () => {
+  it('INVALID_REQUEST is 400 and names the body field, as the message and as param', async () => {
     const { url } = await start();
     const error = await apiError(
       sdk(url).chat.completions.create({ model: 'gpt', messages: hi, temperature: 7 }),
     );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.code).toBe('INVALID_REQUEST');
-    expect(error.message).toContain('options.temperature');
+    expect(error.message).toContain('temperature: must be between 0 and 2');
+    expect(error.message).not.toContain('options.');
+    expect(error.param).toBe('temperature');
   });
 
   it.each([

@@ -7,7 +7,14 @@ import type { Logger } from 'pino';
 import type { Completion } from '../model/request.js';
 import type { Runtime } from '../runtime.js';
 import type { StreamChunk } from '../client/stream.js';
+import { isUtf8 } from 'node:buffer';
 import { callerSignal } from './caller-signal.js';
+import {
+  inBodyTerms,
+  invalidBody,
+  readChatRequest,
+  type GatewayChatRequest,
+} from './chat-request.js';
 import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import type { ClientMetrics } from './metrics.js';
@@ -18,9 +25,7 @@ import {
   completionId,
   errorAnswer,
   errorEvent,
-  invalidBody,
-  readChatRequest,
-  type GatewayChatRequest,
+  type ErrorAnswer,
 } from './wire.js';
 
 /** What the chat route needs from its gateway. */
@@ -29,6 +34,8 @@ export interface ChatContext {
   clients: ClientDirectory;
   logger: Logger;
   maxBodyBytes: number;
+  /** How long a body may take to arrive, ms. */
+  bodyTimeoutMs: number;
 }
 
 /** The handler of `POST /v1/chat/completions`. */
@@ -38,7 +45,7 @@ export function chatHandler(
   const { runtime, clients, logger } = context;
   return async (req, res) => {
     const started = performance.now();
-    const request = await readRequest(req, res, context.maxBodyBytes);
+    const request = await readRequest(req, res, context);
     if (request === undefined) return;
     request.options.signal = callerSignal(res);
     const metrics = clients.metricsOf(request.client);
@@ -47,10 +54,9 @@ export function chatHandler(
     try {
       completion = await runtime.request(request.client, request.messages, request.options);
     } catch (error) {
-      const answer = errorAnswer(error);
+      const answer = inBodyTerms(errorAnswer(error), request);
       metrics.observe(answer.body.error.code, false, since(started));
-      if (answer.status >= 500)
-        logger.warn({ client: request.client, err: answer.body.error }, 'request failed');
+      if (answer.status >= 500) logFailure(logger, request.client, answer);
       return sendError(res, answer);
     }
     metrics.observe('ok', completion.cacheHit, since(started));
@@ -61,17 +67,41 @@ export function chatHandler(
   };
 }
 
-/** The body read as a chat request, or undefined once a 413 or 400 has answered it. */
+/**
+ * The body read as a chat request, or undefined once it was answered: 413, 408 or 400 — or not
+ * at all when the caller left before sending it whole (nobody is there to read an answer).
+ */
 async function readRequest(
   req: IncomingMessage,
   res: ServerResponse,
-  maxBodyBytes: number,
+  { maxBodyBytes, bodyTimeoutMs, logger }: ChatContext,
 ): Promise<GatewayChatRequest | undefined> {
-  const raw = await readBody(req, maxBodyBytes);
-  if (raw === 'too_large') {
+  const raw = await readBody(req, maxBodyBytes, bodyTimeoutMs);
+  if (raw === 'aborted') {
+    logger.debug('the caller left before its body was read');
+    return undefined;
+  }
+  if (raw === 'too_large' || raw === 'timeout') {
     res.setHeader('connection', 'close');
-    const message = `the body is larger than ${maxBodyBytes} bytes`;
-    sendError(res, simpleError(413, 'invalid_request_error', 'BODY_TOO_LARGE', message));
+    const answer =
+      raw === 'too_large'
+        ? simpleError(
+            413,
+            'invalid_request_error',
+            'BODY_TOO_LARGE',
+            `the body is larger than ${maxBodyBytes} bytes`,
+          )
+        : simpleError(
+            408,
+            'invalid_request_error',
+            'BODY_TIMEOUT',
+            `the body did not arrive within ${bodyTimeoutMs} ms`,
+          );
+    sendError(res, answer);
+    return undefined;
+  }
+  if (!isUtf8(raw)) {
+    sendError(res, invalidBody('the body is not valid UTF-8'));
     return undefined;
   }
   let body: unknown;
@@ -85,6 +115,17 @@ async function readRequest(
   if (!('status' in request)) return request;
   sendError(res, request);
   return undefined;
+}
+
+/**
+ * A failed request in the log: its code, status and client. The message is logged at debug
+ * only: an upstream's error may quote the request, and the log is read by more people than
+ * the caller.
+ */
+function logFailure(logger: Logger, client: string, answer: ErrorAnswer): void {
+  const { code, upstream_status } = answer.body.error;
+  logger.warn({ client, code, status: answer.status, upstream_status }, 'request failed');
+  logger.debug({ client, err: answer.body.error }, 'request failed: the full error');
 }
 
 /** A streamed answer: SSE chunks as the deltas come, or an HTTP error before the first one. */
@@ -107,7 +148,7 @@ async function streamChat(
     next = await iterator.next();
   } catch (error) {
     stream.completion.catch(() => undefined);
-    const answer = errorAnswer(error);
+    const answer = inBodyTerms(errorAnswer(error), request);
     metrics.observe(answer.body.error.code, false, since(started));
     return sendError(res, answer);
   }

@@ -9,7 +9,11 @@ import { z } from 'zod';
 import { resolveRuntimeConfig } from '../config/resolve.js';
 import type { RuntimeConfig } from '../config/types.js';
 import { LlmActorsError } from '../model/errors.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import type { GatewayOptions } from './server.js';
+
+/** The longest delay node's timers take, ms. */
+const MAX_TIMER = 2_147_483_647;
 
 /** The `gateway` section: the gateway's own options (but the logger), and the drain time. */
 export interface GatewaySettings extends Omit<GatewayOptions, 'logger'> {
@@ -24,17 +28,30 @@ export interface GatewayConfigFile {
   runtime: RuntimeConfig;
 }
 
-const gatewaySchema = z.strictObject({
-  port: z.number().int().min(0).max(65_535).optional(),
-  host: z.string().min(1).optional(),
-  apiKeys: z
-    .array(z.string().min(16, { error: 'an API key must have at least 16 characters' }))
-    .optional(),
-  adminToken: z.string().min(16, { error: 'must have at least 16 characters' }).optional(),
-  maxBodyBytes: z.number().int().min(1_024).optional(),
-  eventsIntervalMs: z.number().int().min(50).optional(),
-  drainTimeoutMs: z.number().int().min(0).optional(),
-});
+const gatewaySchema = z
+  .strictObject({
+    port: z.number().int().min(0).max(65_535).optional(),
+    host: z.string().min(1).optional(),
+    apiKeys: z
+      .array(z.string().min(16, { error: 'an API key must have at least 16 characters' }))
+      .optional(),
+    adminToken: z.string().min(16, { error: 'must have at least 16 characters' }).optional(),
+    maxBodyBytes: z.number().int().min(1_024).optional(),
+    eventsIntervalMs: z.number().int().min(50).optional(),
+    eventsBufferBytes: z.number().int().min(16_384).optional(),
+    headersTimeoutMs: z.number().int().min(100).max(MAX_TIMER).optional(),
+    requestTimeoutMs: z.number().int().min(100).max(MAX_TIMER).optional(),
+    bodyTimeoutMs: z.number().int().min(100).max(MAX_TIMER).optional(),
+    keepAliveTimeoutMs: z.number().int().min(0).max(MAX_TIMER).optional(),
+    maxConnections: z.number().int().min(1).optional(),
+    drainTimeoutMs: z.number().int().min(0).optional(),
+  })
+  .refine(
+    (g) =>
+      (g.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs) <=
+      (g.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs),
+    { error: 'headersTimeoutMs must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] },
+  );
 
 const VARIABLE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

@@ -44,6 +44,7 @@ export function sendJson(
   const text = JSON.stringify(body);
   const raw = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text))];
   if (headers !== undefined) for (const name in headers) raw.push(name, headers[name]!);
+  if (bodyPending(res.req)) raw.push('connection', 'close');
   res.writeHead(status, raw);
   res.end(text);
 }
@@ -118,23 +119,47 @@ export function segment(res: ServerResponse, encoded: string, path: string): str
   }
 }
 
-/** Reads the whole body, or answers 413 once it is larger than `limit`. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+/** Why a body was not read: larger than the limit, too slow, or its caller left. */
+export type UnreadBody = 'too_large' | 'timeout' | 'aborted';
+
+/**
+ * Reads the whole body; stops reading at `limit` bytes ('too_large'), after `timeoutMs`
+ * ('timeout': a body trickled in holds the connection no longer), or when the caller leaves
+ * ('aborted'). Never rejects.
+ */
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+): Promise<Buffer | UnreadBody> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.resolve('too_large');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const done = (outcome: Buffer | UnreadBody) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        resolve('too_large');
-        return;
-      }
+      if (size > limit) return done('too_large');
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    };
+    const onEnd = () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const onGone = () => done('aborted');
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
   });
+}
+
+/**
+ * Whether `req` still has body bytes on their way that nobody read: an answer sent now closes
+ * the connection rather than reading them (keep-alive would read a trickled body to its end).
+ */
+export function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete || req.readableEnded) return false;
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }

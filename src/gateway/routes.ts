@@ -21,6 +21,7 @@ import {
   unknownClient,
 } from './http.js';
 import type { GatewayMetrics } from './metrics.js';
+import { openHealth, openHealthOfAll } from './open-health.js';
 
 /** A route's handler; `param` is the rest of the path after a prefix route's prefix. */
 export type Handler = (
@@ -77,7 +78,11 @@ export function gatewayRoutes(context: RouteContext): Route[] {
             .map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-actors' })),
         }),
     },
-    { method: 'GET', path: '/health', handle: (_req, res) => sendJson(res, 200, runtime.health()) },
+    {
+      method: 'GET',
+      path: '/health',
+      handle: (_req, res) => sendJson(res, 200, openHealthOfAll(runtime.health())),
+    },
     {
       method: 'GET',
       path: '/health/',
@@ -86,7 +91,7 @@ export function gatewayRoutes(context: RouteContext): Route[] {
         const name = segment(res, encoded, `/health/${encoded}`);
         if (name === undefined) return;
         if (clients.get(name) === undefined) return unknownClient(res, name);
-        sendJson(res, 200, runtime.health(name));
+        sendJson(res, 200, openHealth(runtime.health(name)));
       },
     },
     { method: 'GET', path: '/livez', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) },

@@ -12,9 +12,16 @@ import { ClientDirectory } from './clients.js';
 import { DashboardEvents } from './dashboard-events.js';
 import { Drain } from './drain.js';
 import { digest, sendError } from './http.js';
+import {
+  checkingIntervalMs,
+  DEFAULT_LIMITS,
+  guardConnections,
+  type ConnectionLimits,
+} from './limits.js';
 import { createMetrics } from './metrics.js';
 import { dispatcher, gatewayRoutes } from './routes.js';
 import { errorAnswer } from './wire.js';
+import { LlmActorsError } from '../model/errors.js';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -33,6 +40,36 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** How often the dashboard's event stream sends a health snapshot, ms. Default 1 000. */
   eventsIntervalMs?: number;
+  /**
+   * Unsent bytes a dashboard event stream may hold; a reader further behind is disconnected.
+   * Default 1 MiB.
+   */
+  eventsBufferBytes?: number;
+  /**
+   * How long a connection may take to send a request's headers, ms; then it gets 408 and is
+   * closed. Default 10 000.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * How long a connection may take to send a whole request, headers and body, ms; then it gets
+   * 408 and is closed. At least `headersTimeoutMs`. Default 60 000.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long a chat request's body may take to arrive once its headers are in, ms; then it gets
+   * 408 `BODY_TIMEOUT` and its connection is closed. Default 30 000.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open, ms. Default 5 000; behind a load balancer
+   * that keeps idle connections longer, set it above the balancer's idle timeout.
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Open connections at most; the next ones are answered 503 `TOO_MANY_CONNECTIONS` and closed
+   * without being read. Default 10 000.
+   */
+  maxConnections?: number;
   /** Where the gateway logs. Default: pino at `info` on stdout. `false`: silent. */
   logger?: Logger | false;
 }
@@ -53,6 +90,7 @@ export interface Gateway {
 
 const DEFAULT_PORT = 8787;
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_EVENTS_BUFFER = 1024 * 1024;
 
 /**
  * Starts the gateway in front of `runtime` and resolves once it listens.
@@ -62,6 +100,7 @@ const DEFAULT_MAX_BODY = 1024 * 1024;
  * const gateway = await createGateway(runtime, { port: 8787, apiKeys: [process.env.GATEWAY_KEY!] });
  * // POST http://127.0.0.1:8787/v1/chat/completions { "model": "<client name>", "messages": [...] }
  * ```
+ * @throws {@link LlmActorsError} INVALID_CONFIG when `headersTimeoutMs` exceeds `requestTimeoutMs`.
  */
 export async function createGateway(
   runtime: Runtime,
@@ -73,7 +112,12 @@ export async function createGateway(
       : (options.logger ?? pino({ name: 'llm-actors-gateway' }));
   const metrics = createMetrics(runtime);
   const clients = new ClientDirectory(runtime, metrics);
-  const dashboards = new DashboardEvents(runtime, options.eventsIntervalMs ?? 1_000);
+  const limits = connectionLimits(options);
+  const dashboards = new DashboardEvents(runtime, {
+    intervalMs: options.eventsIntervalMs ?? 1_000,
+    bufferBytes: options.eventsBufferBytes ?? DEFAULT_EVENTS_BUFFER,
+    logger,
+  });
   const drain = new Drain();
   const unsubscribe = runtime.on('*', (event) => {
     if (event.type === 'client:registered' || event.type === 'client:unregistered') {
@@ -88,13 +132,22 @@ export async function createGateway(
     metrics,
     clients,
     dashboards,
-    chat: chatHandler({ runtime, clients, logger, maxBodyBytes }),
+    chat: chatHandler({
+      runtime,
+      clients,
+      logger,
+      maxBodyBytes,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
+    }),
     adminToken: options.adminToken === undefined ? undefined : [digest(options.adminToken)],
     draining: () => drain.draining,
   });
   const dispatch = dispatcher(routes, (options.apiKeys ?? []).map(digest));
-  const server = createServer(requestListener(dispatch, drain, logger));
-  server.keepAliveTimeout = 65_000;
+  const server = createServer(
+    { connectionsCheckingInterval: checkingIntervalMs(limits) },
+    requestListener(dispatch, drain, logger),
+  );
+  guardConnections(server, limits, logger);
   const url = await listen(server, options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1');
   logger.info({ url, clients: runtime.clients() }, 'gateway listening');
 
@@ -119,13 +172,37 @@ export async function createGateway(
   };
 }
 
-/** The server's request listener: each response tracked for the drain, each failure answered. */
+/** The connection limits of `options`, defaults filled in and checked. */
+function connectionLimits(options: GatewayOptions): ConnectionLimits {
+  const limits: ConnectionLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ConnectionLimits>) {
+    const value = options[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new LlmActorsError(
+      'INVALID_CONFIG',
+      `gateway: headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs})`,
+      { retryable: false },
+    );
+  }
+  return limits;
+}
+
+/**
+ * The server's request listener: each response tracked for the drain, each failure answered —
+ * unless its caller has gone, when there is nobody to answer and nothing went wrong here.
+ */
 function requestListener(
   dispatch: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
   drain: Drain,
   logger: Logger,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const failed = (res: ServerResponse, error: unknown) => {
+    if (res.destroyed || res.req.destroyed) {
+      logger.debug({ err: error }, 'the caller left before its answer');
+      return;
+    }
     logger.error({ err: error }, 'gateway route failed');
     if (!res.headersSent) sendError(res, errorAnswer(error));
     else res.end();

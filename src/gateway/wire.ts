@@ -5,17 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import { isLlmActorsError, type ErrorCode } from '../model/errors.js';
-import type { ChatMessage, Completion, FinishReason, RequestOptions } from '../model/request.js';
-
-/** A chat request as the runtime takes it. */
-export interface GatewayChatRequest {
-  client: string;
-  messages: ChatMessage[];
-  options: RequestOptions;
-  stream: boolean;
-  /** `stream_options.include_usage`: a last chunk with the usage. */
-  includeUsage: boolean;
-}
+import type { Completion, FinishReason } from '../model/request.js';
 
 /** An HTTP error answer: status, OpenAI-style body, extra headers. */
 export interface ErrorAnswer {
@@ -34,111 +24,6 @@ export interface OpenAIErrorBody {
   client?: string;
   /** For PROVIDER_ERROR: the upstream's status. */
   upstream_status?: number;
-}
-
-/** Body fields the gateway reads itself; every other field goes to the provider as `extra`. */
-const OWN_FIELDS = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'temperature',
-  'max_tokens',
-  'max_completion_tokens',
-  'stop',
-  'seed',
-]);
-/** Fields whose answers the gateway could not carry back: refused rather than half-served. */
-const REFUSED_FIELDS = new Set(['tools', 'tool_choice', 'functions', 'function_call']);
-
-/** A 400 for a body the gateway cannot read; `param` names the field. */
-export function invalidBody(message: string, param: string | null = null): ErrorAnswer {
-  return {
-    status: 400,
-    headers: {},
-    body: { error: { message, type: 'invalid_request_error', code: 'INVALID_REQUEST', param } },
-  };
-}
-
-/**
- * Reads a parsed JSON body as a chat request, or the 400 that names what is wrong with it.
- * Message and option values are checked by the runtime itself (INVALID_REQUEST names them).
- */
-export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return invalidBody('the body must be a JSON object');
-  }
-  const b = body as Record<string, unknown>;
-  if (typeof b.model !== 'string' || b.model === '') {
-    return invalidBody('model: expected the name of a client (GET /v1/models lists them)', 'model');
-  }
-  if (!Array.isArray(b.messages)) {
-    return invalidBody('messages: expected an array of { role, content }', 'messages');
-  }
-  // One pass over the fields: a refused one answers 400, the unknown ones go to the provider.
-  let extra: Record<string, unknown> | undefined;
-  for (const field in b) {
-    if (REFUSED_FIELDS.has(field)) {
-      return invalidBody(`${field}: tool calling is not supported by the gateway`, field);
-    }
-    const value = b[field];
-    if (OWN_FIELDS.has(field) || value === undefined) continue;
-    (extra ??= {})[field] = value;
-  }
-  const messages: ChatMessage[] = [];
-  for (let i = 0; i < b.messages.length; i++) {
-    const message = readMessage(b.messages[i], i);
-    if ('status' in message) return message;
-    messages.push(message);
-  }
-  const options: RequestOptions = {};
-  if (b.temperature !== undefined && b.temperature !== null) {
-    options.temperature = b.temperature as number;
-  }
-  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
-  if (maxTokens !== undefined && maxTokens !== null) options.maxTokens = maxTokens as number;
-  if (b.stop !== undefined && b.stop !== null) {
-    options.stop = (typeof b.stop === 'string' ? [b.stop] : b.stop) as string[];
-  }
-  if (b.seed !== undefined && b.seed !== null) options.seed = b.seed as number;
-  if (extra !== undefined) options.extra = extra;
-  if (b.stream !== undefined && typeof b.stream !== 'boolean') {
-    return invalidBody('stream: expected a boolean', 'stream');
-  }
-  const streamOptions = b.stream_options as { include_usage?: unknown } | null | undefined;
-  return {
-    client: b.model,
-    messages,
-    options,
-    stream: b.stream === true,
-    includeUsage: streamOptions?.include_usage === true,
-  };
-}
-
-/** One message: string content, or an array of text parts joined (the SDKs send both). */
-function readMessage(value: unknown, i: number): ChatMessage | ErrorAnswer {
-  if (typeof value !== 'object' || value === null) {
-    return invalidBody(`messages[${i}]: expected an object with role and content`, 'messages');
-  }
-  const { role, content, name } = value as Record<string, unknown>;
-  let text: unknown = content;
-  if (Array.isArray(content)) {
-    text = '';
-    for (const part of content as Array<{ type?: unknown; text?: unknown }>) {
-      if (part?.type !== 'text' || typeof part.text !== 'string') {
-        return invalidBody(
-          `messages[${i}].content: only text parts are supported, got ${JSON.stringify(part?.type ?? null)}`,
-          'messages',
-        );
-      }
-      text += part.text;
-    }
-  } else if (content === null && role === 'assistant') {
-    text = '';
-  }
-  const message = { role, content: text } as ChatMessage;
-  if (name !== undefined) message.name = name as string;
-  return message;
 }
 
 /**

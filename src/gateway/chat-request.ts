@@ -1,0 +1,175 @@
+/**
+ * An OpenAI chat request body read into a runtime request, and the runtime's INVALID_REQUEST
+ * errors told in the body's terms: the caller wrote `max_tokens`, so a 400 names `max_tokens`
+ * (and sets `param` to it), never the library's `options.maxTokens`.
+ */
+import type { ChatMessage, RequestOptions } from '../model/request.js';
+import type { ErrorAnswer } from './wire.js';
+
+/** A chat request as the runtime takes it. */
+export interface GatewayChatRequest {
+  client: string;
+  messages: ChatMessage[];
+  options: RequestOptions;
+  stream: boolean;
+  /** `stream_options.include_usage`: a last chunk with the usage. */
+  includeUsage: boolean;
+  /** The body field the token limit came from: `max_tokens` or `max_completion_tokens`. */
+  maxTokensField: string;
+}
+
+/** Body fields the gateway reads itself; every other field goes to the provider as `extra`. */
+const OWN_FIELDS = new Set([
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'temperature',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+]);
+/** Fields whose answers the gateway could not carry back: refused rather than half-served. */
+const REFUSED_FIELDS = new Set(['tools', 'tool_choice', 'functions', 'function_call']);
+/**
+ * Keys that would reach an object's prototype machinery if assigned: JSON.parse makes them
+ * plain own keys, but `extra[key] = value` would run the `__proto__` setter.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A 400 for a body the gateway cannot read; `param` names the field. */
+export function invalidBody(message: string, param: string | null = null): ErrorAnswer {
+  return {
+    status: 400,
+    headers: {},
+    body: { error: { message, type: 'invalid_request_error', code: 'INVALID_REQUEST', param } },
+  };
+}
+
+/**
+ * Reads a parsed JSON body as a chat request, or the 400 that names what is wrong with it.
+ * Message and option values are checked by the runtime itself (see {@link inBodyTerms}).
+ */
+export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return invalidBody('the body must be a JSON object');
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || b.model === '') {
+    return invalidBody('model: expected the name of a client (GET /v1/models lists them)', 'model');
+  }
+  if (!Array.isArray(b.messages)) {
+    return invalidBody('messages: expected an array of { role, content }', 'messages');
+  }
+  // One pass over the fields: a refused one answers 400, the unknown ones go to the provider.
+  let extra: Record<string, unknown> | undefined;
+  for (const field in b) {
+    if (REFUSED_FIELDS.has(field)) {
+      return invalidBody(`${field}: tool calling is not supported by the gateway`, field);
+    }
+    if (PROTOTYPE_KEYS.has(field)) return invalidBody(`${field}: forbidden key`, field);
+    const value = b[field];
+    if (OWN_FIELDS.has(field) || value === undefined) continue;
+    (extra ??= {})[field] = value;
+  }
+  const messages: ChatMessage[] = [];
+  for (let i = 0; i < b.messages.length; i++) {
+    const message = readMessage(b.messages[i], i);
+    if ('status' in message) return message;
+    messages.push(message);
+  }
+  if (b.stream !== undefined && typeof b.stream !== 'boolean') {
+    return invalidBody('stream: expected a boolean', 'stream');
+  }
+  const streamOptions = b.stream_options as { include_usage?: unknown } | null | undefined;
+  return {
+    client: b.model,
+    messages,
+    options: readOptions(b, extra),
+    stream: b.stream === true,
+    includeUsage: streamOptions?.include_usage === true,
+    maxTokensField:
+      b.max_completion_tokens !== undefined && b.max_completion_tokens !== null
+        ? 'max_completion_tokens'
+        : 'max_tokens',
+  };
+}
+
+/** The runtime options of a body; their values are checked by the runtime. */
+function readOptions(
+  b: Record<string, unknown>,
+  extra: Record<string, unknown> | undefined,
+): RequestOptions {
+  const options: RequestOptions = {};
+  if (b.temperature !== undefined && b.temperature !== null) {
+    options.temperature = b.temperature as number;
+  }
+  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null) options.maxTokens = maxTokens as number;
+  if (b.stop !== undefined && b.stop !== null) {
+    options.stop = (typeof b.stop === 'string' ? [b.stop] : b.stop) as string[];
+  }
+  if (b.seed !== undefined && b.seed !== null) options.seed = b.seed as number;
+  if (extra !== undefined) options.extra = extra;
+  return options;
+}
+
+/** One message: string content, or an array of text parts joined (the SDKs send both). */
+function readMessage(value: unknown, i: number): ChatMessage | ErrorAnswer {
+  if (typeof value !== 'object' || value === null) {
+    return invalidBody(`messages[${i}]: expected an object with role and content`, 'messages');
+  }
+  const { role, content, name } = value as Record<string, unknown>;
+  let text: unknown = content;
+  if (Array.isArray(content)) {
+    text = '';
+    for (const part of content as Array<{ type?: unknown; text?: unknown }>) {
+      if (part?.type !== 'text' || typeof part.text !== 'string') {
+        return invalidBody(
+          `messages[${i}].content: only text parts are supported, got ${JSON.stringify(part?.type ?? null)}`,
+          'messages',
+        );
+      }
+      text += part.text;
+    }
+  } else if (content === null && role === 'assistant') {
+    text = '';
+  }
+  const message = { role, content: text } as ChatMessage;
+  if (name !== undefined) message.name = name as string;
+  return message;
+}
+
+/** The runtime's option names as the body spells them. */
+const BODY_NAMES: Readonly<Record<string, string>> = {
+  temperature: 'temperature',
+  seed: 'seed',
+  stop: 'stop',
+};
+
+/** `options.x…` or `options.extra.x…` or `messages…` at the start of a runtime message. */
+const FIELD = /^(?:options\.(?:extra\.)?)?([A-Za-z_$][\w$]*)/;
+
+/**
+ * A runtime INVALID_REQUEST answer renamed into the body's terms: `options.maxTokens: …`
+ * becomes `max_tokens: …` with `param: "max_tokens"`; other answers pass unchanged.
+ */
+export function inBodyTerms(answer: ErrorAnswer, request: GatewayChatRequest): ErrorAnswer {
+  const error = answer.body.error;
+  if (error.code !== 'INVALID_REQUEST') return answer;
+  const match = FIELD.exec(error.message);
+  if (match === null) return answer;
+  const [whole, name] = match as unknown as [string, string];
+  const field = fieldOf(whole, name, request);
+  if (field === undefined) return answer;
+  const message = field + error.message.slice(whole.length);
+  return { ...answer, body: { error: { ...error, message, param: field } } };
+}
+
+/** The body field a runtime message's leading path names, if it names one the body has. */
+function fieldOf(path: string, name: string, request: GatewayChatRequest): string | undefined {
+  if (path === 'messages' || path.startsWith('options.extra.')) return name;
+  if (!path.startsWith('options.')) return undefined;
+  return name === 'maxTokens' ? request.maxTokensField : BODY_NAMES[name];
+}
