@@ -228,9 +228,11 @@ export class Runtime {
   }
 
   /**
-   * Drops the cached answers of a client (DriverLM: clear between comparisons).
+   * Drops the cached answers of a client (DriverLM: clear between comparisons); resolves once
+   * the store is cleared. A store that cannot be cleared is no crash of the client.
    *
-   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED.
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED; NETWORK_ERROR
+   * when the store could not be reached (the answers may still be there).
    */
   async clearCache(name: string): Promise<void> {
     if (this.stopping) throw runtimeStopped();
