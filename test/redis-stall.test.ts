@@ -5,7 +5,8 @@
  * are counted, the cache comes back by itself after SIGCONT, and clear-cache reports honestly
  * (runtime and gateway). The process exiting after stop() is in redis-exit.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway/index.js';
 import {
   isLlmActorsError,
@@ -46,8 +47,12 @@ const ask = (rt: Runtime, content: string, timeoutMs = 5_000) =>
  * One client `gpt` on the testing server with a Redis cache that has no in-process front
  * (every hit comes from Redis) and a fleet-wide fuse on the same Redis.
  */
-async function onRedis(extra: Partial<ClientConfig> = {}): Promise<Runtime> {
+async function onRedis(
+  extra: Partial<ClientConfig> = {},
+  logger: RuntimeConfig['logger'] = false,
+): Promise<Runtime> {
   const config: RuntimeConfig = {
+    logger,
     clients: {
       gpt: {
         provider: 'openai',
@@ -136,8 +141,13 @@ describe('clearCache on a Redis it cannot reach', () => {
     expect(await ask(rt, 'cached')).toMatchObject({ cacheHit: false });
   }, 60_000);
 
-  it('rejects with NETWORK_ERROR while Redis is down, and the client keeps serving', async () => {
-    const rt = await onRedis();
+  it('rejects with NETWORK_ERROR while Redis is down, and the client keeps serving without a log flood', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const rt = await onRedis({}, logger);
     await redis.kill();
     try {
       await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('down');
@@ -148,6 +158,11 @@ describe('clearCache on a Redis it cannot reach', () => {
       });
       expect(await ask(rt, 'while down')).toMatchObject({ cacheHit: false });
       expect(rt.health('gpt')).toMatchObject({ status: 'running', restarts: 0 });
+      await Promise.all(Array.from({ length: 200 }, (_, i) => ask(rt, `down ${i}`)));
+      expect(rt.health('gpt').cache.skipped).toBeGreaterThanOrEqual(400);
+      // Each link says once that it lost Redis; no line per skipped operation.
+      const warnings = lines.filter((line) => line.level >= 40);
+      expect(warnings.length).toBeLessThanOrEqual(6);
     } finally {
       await redis.restart();
     }
