@@ -228,11 +228,10 @@ export class Runtime {
   }
 
   /**
-   * Drops the cached answers of a client (DriverLM: clear between comparisons); resolves once
-   * the store is cleared. A store that cannot be cleared is no crash of the client.
+   * Drops the cached answers of a client (DriverLM: clear between comparisons).
    *
    * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED; NETWORK_ERROR
-   * when the store could not be reached (the answers may still be there).
+   * when the store could not be cleared (not a crash: the client goes on).
    */
   async clearCache(name: string): Promise<void> {
     if (this.stopping) throw runtimeStopped();
