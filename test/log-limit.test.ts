@@ -27,7 +27,7 @@ describe('RepeatLimiter', () => {
     vi.useFakeTimers();
     const { lines, logger } = collecting();
     const limited = new RepeatLimiter(logger, 5_000);
-    for (let i = 0; i < 1_000; i++) limited.log('warn', { op: `op ${i}` }, 'store fault');
+    for (let i = 0; i < 1_000; i++) limited.write('warn', { op: `op ${i}` }, 'store fault');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, op: 'op 0', msg: 'store fault' });
     vi.advanceTimersByTime(5_000);
@@ -45,7 +45,7 @@ describe('RepeatLimiter', () => {
     const { lines, logger } = collecting();
     const limited = new RepeatLimiter(logger, 1_000);
     for (let ms = 0; ms < 10_000; ms += 10) {
-      limited.log('warn', {}, 'store fault');
+      limited.write('warn', {}, 'store fault');
       vi.advanceTimersByTime(10);
     }
     // The first line, then one summary per window of 1 s: 10 s of repeats, 11 lines.
@@ -53,7 +53,7 @@ describe('RepeatLimiter', () => {
     expect(lines.map((line) => line.suppressed)).toEqual([undefined, 99, ...Array(9).fill(100)]);
     vi.advanceTimersByTime(2_000);
     expect(lines).toHaveLength(11);
-    limited.log('warn', { again: true }, 'store fault');
+    limited.write('warn', { again: true }, 'store fault');
     expect(lines.at(-1)).toMatchObject({ again: true, msg: 'store fault' });
   });
 
@@ -62,8 +62,8 @@ describe('RepeatLimiter', () => {
     const { lines, logger } = collecting();
     const limited = new RepeatLimiter(logger);
     for (let i = 0; i < 3; i++) {
-      limited.log('warn', {}, 'a');
-      limited.log('info', {}, 'b');
+      limited.write('warn', {}, 'a');
+      limited.write('info', {}, 'b');
     }
     expect(lines.map((line) => line.msg)).toEqual(['a', 'b']);
     limited.flush();

@@ -145,7 +145,7 @@ export class ClientCache {
     if (!isCachedCompletion(value)) {
       this.stats.invalid++;
       this.stats.misses++;
-      this.log.log('warn', { key }, 'dropped a cache entry that failed validation');
+      this.log.write('warn', { key }, 'dropped a cache entry that failed validation');
       await this.drop(key);
       return undefined;
     }
@@ -280,6 +280,6 @@ export class ClientCache {
       return;
     }
     this.stats.errors++;
-    this.log.log('warn', { op, err: error }, 'cache store fault; going on without the cache');
+    this.log.write('warn', { op, err: error }, 'cache store fault; going on without the cache');
   }
 }

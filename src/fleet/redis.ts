@@ -85,12 +85,12 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
   const pending = new Set<Promise<unknown>>();
 
   client.on('ready', () => {
-    if (!connected) log.log('info', fields, 'redis connected');
+    if (!connected) log.write('info', fields, 'redis connected');
     connected = true;
   });
   client.on('error', (error: Error) => {
     if (connected)
-      log.log('warn', { ...fields, err: { message: error.message } }, 'redis connection lost');
+      log.write('warn', { ...fields, err: { message: error.message } }, 'redis connection lost');
     connected = false;
   });
   client.on('end', () => {
@@ -98,14 +98,14 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
   });
   client.connect().catch((error: Error) => {
     if (!closed)
-      log.log('warn', { ...fields, err: { message: error.message } }, 'redis unreachable');
+      log.write('warn', { ...fields, err: { message: error.message } }, 'redis unreachable');
   });
 
   const answered = () => {
     if (!stalled) return;
     stalled = false;
     clearInterval(heartbeat);
-    log.log('info', fields, 'redis answers again');
+    log.write('info', fields, 'redis answers again');
   };
   /** One PING at a time: a stalled Redis answers it after the commands queued before it. */
   const check = () => {
@@ -119,7 +119,7 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
   const markStalled = () => {
     if (stalled || closed) return;
     stalled = true;
-    log.log('warn', fields, 'redis stopped answering; skipping it until it answers again');
+    log.write('warn', fields, 'redis stopped answering; skipping it until it answers again');
     heartbeat = setInterval(check, HEARTBEAT_MS);
     heartbeat.unref();
   };

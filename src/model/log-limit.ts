@@ -37,9 +37,9 @@ export class RepeatLimiter {
    *
    * @example
    * const limited = new RepeatLimiter(logger);
-   * for (const op of ops) limited.log('warn', { op }, 'cache store fault'); // one line, then a count
+   * for (const op of ops) limited.write('warn', { op }, 'cache store fault'); // one line, then a count
    */
-  log(level: Level, fields: object, msg: string): void {
+  write(level: Level, fields: object, msg: string): void {
     const open = this.windows.get(msg);
     if (open !== undefined) {
       open.suppressed++;
