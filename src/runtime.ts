@@ -112,10 +112,7 @@ export class Runtime {
     }
   }
 
-  /**
-   * Only a fault of an actor's own code or resources (a logger that throws while the actor is
-   * reporting its own failure) gets here untyped: that is a crash of that actor.
-   */
+  /** An untyped error here is a fault of an actor's own code or resources: it crashes it. */
   private crashOf(client: string, error: unknown): LlmActorsError {
     const entry = this.registry.find(client);
     const actor = entry?.supervision.actor;
@@ -227,7 +224,8 @@ export class Runtime {
   /**
    * Drops the cached answers of a client (DriverLM: clear between comparisons).
    *
-   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED.
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT, CLIENT_FAILED, RUNTIME_STOPPED; NETWORK_ERROR
+   * when the store could not be cleared (not a crash: the client goes on).
    */
   async clearCache(name: string): Promise<void> {
     if (this.stopping) throw runtimeStopped();

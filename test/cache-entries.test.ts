@@ -100,7 +100,7 @@ describe('ClientCache', () => {
       expect(await cache.get('k')).toBeUndefined();
       await cache.set('k', answer);
       expect(await cache.get('k')).toEqual(answer);
-      expect(stats).toEqual({ hits: 1, misses: 1, invalid: 0, errors: 0 });
+      expect(stats).toEqual({ hits: 1, misses: 1, invalid: 0, errors: 0, skipped: 0 });
       await cache.clear();
       expect(await cache.get('k')).toBeUndefined();
     } finally {
@@ -114,7 +114,7 @@ describe('ClientCache', () => {
     const store = failingStore();
     (cache as any).keyv = new Keyv({ store, throwOnErrors: true });
     await expect(cache.get('k')).resolves.toBeUndefined();
-    expect(stats).toEqual({ hits: 0, misses: 1, invalid: 0, errors: 1 });
+    expect(stats).toEqual({ hits: 0, misses: 1, invalid: 0, errors: 1, skipped: 0 });
   });
 
   it('resolves a set that meets a store fault and counts one error', async () => {
@@ -124,7 +124,7 @@ describe('ClientCache', () => {
     (cache as any).keyv = new Keyv({ store, throwOnErrors: true });
     await expect(cache.set('k', answer)).resolves.toBeUndefined();
     expect(store.set).toHaveBeenCalledTimes(1);
-    expect(stats).toEqual({ hits: 0, misses: 0, invalid: 0, errors: 1 });
+    expect(stats).toEqual({ hits: 0, misses: 0, invalid: 0, errors: 1, skipped: 0 });
   });
 
   it('never lets a store fault fail a request through the runtime', async () => {
@@ -163,7 +163,7 @@ describe('ClientCache', () => {
       await (cache as any).keyv.set('k', { ...answer, finishReason: 'maybe' });
       expect(await cache.get('k')).toBeUndefined();
       expect(await (cache as any).keyv.get('k')).toBeUndefined();
-      expect(stats).toEqual({ hits: 0, misses: 1, invalid: 1, errors: 0 });
+      expect(stats).toEqual({ hits: 0, misses: 1, invalid: 1, errors: 0, skipped: 0 });
     } finally {
       await cache.close();
     }
@@ -213,7 +213,7 @@ describe('ClientCache', () => {
     await written;
     expect(await cache.get('k')).toEqual(answer);
     expect(store.get).toHaveBeenCalledTimes(1);
-    expect(stats).toEqual({ hits: 3, misses: 0, invalid: 0, errors: 0 });
+    expect(stats).toEqual({ hits: 3, misses: 0, invalid: 0, errors: 0, skipped: 0 });
   });
 
   it('hits when a write begins while its lookup is still reading the store', async () => {
@@ -229,7 +229,7 @@ describe('ClientCache', () => {
     expect(await lookup).toEqual(answer);
     releaseSets();
     await written;
-    expect(stats).toEqual({ hits: 1, misses: 0, invalid: 0, errors: 0 });
+    expect(stats).toEqual({ hits: 1, misses: 0, invalid: 0, errors: 0, skipped: 0 });
   });
 
   it('lets writes under way land before close disconnects the store', async () => {

@@ -290,6 +290,7 @@ describe('cache health counters', () => {
       hitRate: 0,
       invalid: 0,
       errors: 0,
+      skipped: 0,
     });
     await runtime.request('a', say('A')); // miss
     await runtime.request('a', say('A')); // hit
@@ -298,7 +299,7 @@ describe('cache health counters', () => {
     await runtime.request('a', say('C')); // miss
     await runtime.request('a', say('C'), { cache: false }); // no lookup
     const cache = runtime.health('a').cache;
-    expect(cache).toEqual({ hits: 2, misses: 3, hitRate: 0.4, invalid: 0, errors: 0 });
+    expect(cache).toEqual({ hits: 2, misses: 3, hitRate: 0.4, invalid: 0, errors: 0, skipped: 0 });
     expect(cache.hits + cache.misses).toBe(5);
     expect(cache.hitRate).toBeCloseTo(cache.hits / (cache.hits + cache.misses));
     expect(runtime.health().a!.cache).toEqual(cache);

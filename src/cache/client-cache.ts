@@ -2,7 +2,8 @@
  * One client's cache: a Keyv namespace of its own over memory, SQLite or Redis. It stores the
  * normalized Completion and checks every entry it reads; an entry that fails the check is
  * deleted and counted as a miss. A store fault never fails a request: it is a miss (or an
- * unsaved answer), logged and counted.
+ * unsaved answer), logged (repeats rate-limited) and counted. While Redis is known to be down
+ * or stalled it is not even asked: the operation is skipped at once and counted as such.
  */
 import { createHash } from 'node:crypto';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
@@ -10,18 +11,22 @@ import type { Logger } from 'pino';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CacheConfig } from '../config/types.js';
 import { SingleFlight, type PeerAnswers } from '../fleet/single-flight.js';
-import type { RedisLink } from '../fleet/redis.js';
+import { isRedisSkipped, type RedisLink } from '../fleet/redis.js';
 import { isCachedCompletion, type CachedCompletion } from '../model/answer.js';
 import { systemClock, type Clock } from '../model/clock.js';
+import { RepeatLimiter } from '../model/log-limit.js';
 import type { CacheCounters } from './counters.js';
 import { isExpired, safeDeserializer, storedEntry, type StoredEntry } from './entry.js';
 import { Front } from './front.js';
-import { openStore } from './store.js';
+import { openStore, type OpenedStore } from './store.js';
 
 /** The namespace of a client: a digest, so no name can reach into another's keys. */
 export function cacheNamespace(client: string): string {
   return `llma-${createHash('sha256').update(client).digest('hex').slice(0, 16)}`;
 }
+
+/** What a clear did: every answer is gone, or the store could not be cleared (and why). */
+export type ClearOutcome = { cleared: true } | { cleared: false; error: unknown };
 
 /** A client's cache. */
 export class ClientCache {
@@ -41,16 +46,21 @@ export class ClientCache {
   /** Recent answers of a persistent store, kept in memory in front of it. */
   private readonly front: Front | undefined;
   private readonly ttlMs: number | undefined;
+  /** The Redis connection of a redis store. */
+  private readonly redis: RedisLink | undefined;
+  /** Fault lines: one per kind, then a count per window (a down store fails every operation). */
+  private readonly log: RepeatLimiter;
 
   private constructor(
     private readonly keyv: Keyv,
     config: CacheConfig,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly stats: CacheCounters,
-    /** The Redis connection of a redis store. */
-    private readonly redis: RedisLink | undefined,
+    private readonly opened: OpenedStore,
     clock: Clock,
   ) {
+    const redis = (this.redis = opened.redis);
+    this.log = new RepeatLimiter(logger);
     this.persistent = config.store !== 'memory';
     const frontEntries = config.frontEntries ?? DEFAULTS.frontEntries;
     this.front =
@@ -78,10 +88,10 @@ export class ClientCache {
     stats: CacheCounters,
     clock: Clock = systemClock,
   ): Promise<ClientCache> {
-    const { store, redis } = await openStore(config, logger);
+    const opened = await openStore(config, logger);
     const persistent = config.store !== 'memory';
     const keyv = new Keyv({
-      store,
+      store: opened.store,
       namespace: cacheNamespace(client),
       ttl: config.ttlMs,
       throwOnErrors: true,
@@ -89,7 +99,7 @@ export class ClientCache {
       ...(persistent ? {} : { serialize: undefined, deserialize: undefined }),
     });
     if (persistent) keyv.deserialize = safeDeserializer(keyv.deserialize);
-    return new ClientCache(keyv, config, logger, stats, redis, clock);
+    return new ClientCache(keyv, config, logger, stats, opened, clock);
   }
 
   /**
@@ -120,7 +130,7 @@ export class ClientCache {
     if (writing !== undefined) return this.hit(writing);
     let value: unknown;
     try {
-      value = await this.bounded(this.keyv.get(key));
+      value = await this.bounded(() => this.keyv.get(key));
     } catch (error) {
       // A store fault, not a bad entry (those come back as unreadable): nothing to drop.
       this.fault('get', error);
@@ -135,7 +145,7 @@ export class ClientCache {
     if (!isCachedCompletion(value)) {
       this.stats.invalid++;
       this.stats.misses++;
-      this.logger.warn({ key }, 'dropped a cache entry that failed validation');
+      this.log.write('warn', { key }, 'dropped a cache entry that failed validation');
       await this.drop(key);
       return undefined;
     }
@@ -171,12 +181,21 @@ export class ClientCache {
     this.writes.delete(write);
   }
 
-  /** Drops every answer of this client, those being written included. */
-  async clear(): Promise<void> {
+  /**
+   * Drops every answer of this client, those being written included, and says whether the
+   * store could be cleared; never throws (a store fault is reported, not raised).
+   */
+  async clear(): Promise<ClearOutcome> {
     this.front?.clear();
     this.writing.clear();
     await Promise.allSettled(this.writes);
-    await this.bounded(this.keyv.clear());
+    try {
+      await (this.opened.clear ?? (() => this.keyv.clear()))();
+      return { cleared: true };
+    } catch (error) {
+      this.fault('clear', error);
+      return { cleared: false, error };
+    }
   }
 
   /** Lets writes under way land, then closes the store's connection. */
@@ -188,6 +207,7 @@ export class ClientCache {
     } catch (error) {
       this.fault('close', error);
     }
+    this.log.flush();
   }
 
   /** For a redis store: whether Redis answers now. */
@@ -210,7 +230,7 @@ export class ClientCache {
       // Read without counting a miss: the waiter looks again and again.
       read: async (key) => {
         try {
-          const value: unknown = await this.bounded(this.keyv.get(key));
+          const value: unknown = await this.bounded(() => this.keyv.get(key));
           return isCachedCompletion(value) ? value : undefined;
         } catch {
           return undefined;
@@ -223,9 +243,12 @@ export class ClientCache {
     };
   }
 
-  /** A store operation, bounded in time when the store is Redis (see `RedisLink.run`). */
-  private bounded<T>(operation: Promise<T>): Promise<T> {
-    return this.redis === undefined ? operation : this.redis.run(operation);
+  /**
+   * A store operation; when the store is Redis, bounded in time and skipped while Redis is
+   * down or stalled (see `RedisLink.run`).
+   */
+  private bounded<T>(operation: () => Promise<T>): Promise<T> {
+    return this.redis === undefined ? operation() : this.redis.run(operation);
   }
 
   private hit(value: CachedCompletion): CachedCompletion {
@@ -235,7 +258,7 @@ export class ClientCache {
 
   private async write(key: string, value: CachedCompletion): Promise<void> {
     try {
-      await this.bounded(this.keyv.set(key, value));
+      await this.bounded(() => this.keyv.set(key, value));
     } catch (error) {
       this.fault('set', error);
     } finally {
@@ -245,14 +268,18 @@ export class ClientCache {
 
   private async drop(key: string): Promise<void> {
     try {
-      await this.bounded(this.keyv.delete(key));
+      await this.bounded(() => this.keyv.delete(key));
     } catch (error) {
       this.fault('delete', error);
     }
   }
 
   private fault(op: string, error: unknown): void {
+    if (isRedisSkipped(error)) {
+      this.stats.skipped++;
+      return;
+    }
     this.stats.errors++;
-    this.logger.warn({ op, err: error }, 'cache store fault; going on without the cache');
+    this.log.write('warn', { op, err: error }, 'cache store fault; going on without the cache');
   }
 }

@@ -12,6 +12,11 @@ export interface CacheStats {
   invalid: number;
   /** Store faults (the request went on without the cache). */
   errors: number;
+  /**
+   * Store operations not even tried because Redis was known to be down or stalled (the request
+   * went on without the cache, at once).
+   */
+  skipped: number;
 }
 
 /** The counters a cache keeps; owned by the client so they survive restarts. */
@@ -20,16 +25,17 @@ export interface CacheCounters {
   misses: number;
   invalid: number;
   errors: number;
+  skipped: number;
 }
 
 /** A new set of zeroed counters. */
 export function newCacheCounters(): CacheCounters {
-  return { hits: 0, misses: 0, invalid: 0, errors: 0 };
+  return { hits: 0, misses: 0, invalid: 0, errors: 0, skipped: 0 };
 }
 
 /** The health view of a client's cache counters. */
 export function cacheStats(counters: CacheCounters): CacheStats {
-  const { hits, misses, invalid, errors } = counters;
+  const { hits, misses, invalid, errors, skipped } = counters;
   const lookups = hits + misses;
-  return { hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups, invalid, errors };
+  return { hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups, invalid, errors, skipped };
 }

@@ -13,7 +13,15 @@ import { sqliteStore } from './sqlite-store.js';
 export interface OpenedStore {
   store: KeyvStoreAdapter;
   redis?: RedisLink;
+  /**
+   * A redis store's clear, which says whether it cleared: @keyv/redis's own `clear()` swallows
+   * every fault (it only emits it), so a clear that never reached Redis would look done.
+   */
+  clear?: () => Promise<void>;
 }
+
+/** Keys deleted per round trip of a redis clear. */
+const CLEAR_BATCH = 1_000;
 
 /** Opens the store a cache config names. */
 export async function openStore(config: CacheConfig, logger: Logger): Promise<OpenedStore> {
@@ -52,8 +60,9 @@ function memoryStore(max: number): KeyvStoreAdapter {
 }
 
 /**
- * The Redis store, on a connection of ours that fails commands at once while Redis is down (a
- * fault, so the request goes on as a miss) instead of queueing them until it is back.
+ * The Redis store, on a connection of ours that skips commands at once while Redis is down or
+ * stalled (the request goes on as a miss) instead of queueing them until it is back; every
+ * operation goes through `RedisLink.run` (see `ClientCache`), which bounds it in time.
  */
 async function redisStore(url: string, logger: Logger): Promise<OpenedStore> {
   const { default: KeyvRedis } = await import('@keyv/redis');
@@ -62,5 +71,17 @@ async function redisStore(url: string, logger: Logger): Promise<OpenedStore> {
     throwOnConnectError: false,
     throwOnErrors: true,
   });
-  return { store: store as unknown as KeyvStoreAdapter, redis };
+  // The pattern @keyv/redis writes and clears; its namespace is set by Keyv after this.
+  const clear = async () => {
+    const match = `${store.namespace ?? ''}${store.keyPrefixSeparator}*`;
+    let cursor = '0';
+    do {
+      const page = await redis.run((client) =>
+        client.scan(cursor, { MATCH: match, COUNT: CLEAR_BATCH }),
+      );
+      if (page.keys.length > 0) await redis.run((client) => client.unlink(page.keys));
+      cursor = String(page.cursor);
+    } while (cursor !== '0');
+  };
+  return { store: store as unknown as KeyvStoreAdapter, redis, clear };
 }

@@ -175,15 +175,9 @@ export class ClientActor implements AttemptHandler {
     if (sink !== undefined || !this.flights.join(key, waiter)) this.launch(key, waiter, sink);
   }
 
-  /** Drops every cached answer of this client. */
-  async clearCache(): Promise<void> {
-    try {
-      await this.own.cache?.clear();
-    } catch (error) {
-      // A store that cannot clear is a fault of the actor's own resource.
-      this.fault(error);
-      throw restarted(this.own.deps.config.name, error);
-    }
+  /** Drops every cached answer of this client (see {@link Incarnation.clearCache}). */
+  clearCache(): Promise<void> {
+    return this.own.clearCache();
   }
 
   /**

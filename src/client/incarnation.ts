@@ -11,6 +11,7 @@ import { FuseLink } from '../fleet/fuse-link.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
+import { cacheNotCleared } from '../model/failures.js';
 import type { ClientObserver } from '../observe/observer.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
 import { retryPolicy } from '../policy/retry.js';
@@ -147,6 +148,17 @@ export class Incarnation {
         this.pendingWrites--;
         if (this.pendingWrites === 0) this.onWritten();
       });
+  }
+
+  /**
+   * Drops every cached answer. A store that cannot be cleared is reported to the caller with a
+   * typed error, and is not a fault of the actor: requests in flight go on.
+   *
+   * @throws {@link LlmActorsError} NETWORK_ERROR when the store could not be cleared.
+   */
+  async clearCache(): Promise<void> {
+    const outcome = await this.cache?.clear();
+    if (outcome?.cleared === false) throw cacheNotCleared(this.deps.config.name, outcome.error);
   }
 
   /** Gives back the fleet lock a flight holds, if any (other processes wait on it). */

@@ -4,8 +4,8 @@
  * Every other process applies the news to its own fuse. A process's own announcements come
  * back to it and are ignored by their origin id.
  *
- * Redis down: announcements are dropped, the fuse goes on locally, `up` says so, and the
- * subscription is renewed once the connection is back.
+ * Redis down or stalled: announcements are dropped, the fuse goes on locally, `up` says so,
+ * and the subscription is renewed once the connection is back.
  */
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
@@ -96,13 +96,13 @@ export class FuseLink {
     } else {
       return;
     }
-    if (!this.publisher.up) {
-      this.logger.debug({ fuse: news.state }, 'fuse news not sent: redis is down');
-      return;
-    }
-    this.publisher.client.publish(this.channel, JSON.stringify(news)).catch((error: Error) => {
-      this.logger.debug({ err: { message: error.message } }, 'fuse news not sent');
-    });
+    // Through run(): a stalled Redis is noticed (and skipped) here as in the cache.
+    const message = JSON.stringify(news);
+    this.publisher
+      .run((client) => client.publish(this.channel, message))
+      .catch((error: Error) => {
+        this.logger.debug({ err: { message: error.message } }, 'fuse news not sent');
+      });
   }
 
   /** Leaves the channel and closes both connections. */

@@ -1,10 +1,14 @@
 /**
  * Redis connections for what a fleet shares (the cache, single-flight locks, fuse news). Built
- * to degrade, never to hang: commands fail at once while the connection is down (no offline
- * queue), connecting times out, and the client reconnects by itself with a capped backoff.
+ * to degrade, never to hang or to slow a request down: while the connection is down or known to
+ * be stalled, commands are not sent at all (skipped, at once); a command left unanswered marks
+ * the link stalled; a PING in the background tells when Redis answers again. The client
+ * reconnects by itself with a capped backoff, and closing never waits on a Redis that does not
+ * answer: its socket is destroyed.
  */
 import type { Logger } from 'pino';
 import { createClient, type RedisClientType } from '@redis/client';
+import { RepeatLimiter } from '../model/log-limit.js';
 
 /** A Redis connection and whether it can serve commands now. */
 export interface RedisLink {
@@ -12,26 +16,54 @@ export interface RedisLink {
   /** True while connected, ready, and answering. */
   readonly up: boolean;
   /**
-   * Awaits a command for at most {@link COMMAND_TIMEOUT_MS}. node-redis times out only the
-   * commands it has not written yet; a stalled Redis (paused, partitioned) keeps the socket up
-   * and never answers the written ones, so the bound is ours. A command left unanswered marks
-   * the link down until the next one is answered.
+   * Sends `command` and awaits it for at most {@link COMMAND_TIMEOUT_MS} — or, while the link
+   * is not {@link up}, rejects at once with a {@link RedisSkipped} without sending anything.
+   * node-redis times out only the commands it has not written yet; a stalled Redis (paused,
+   * partitioned) keeps the socket up and never answers the written ones, so the bound is ours.
+   * A command left unanswered marks the link stalled until a background PING is answered.
+   *
+   * @example
+   * const value = await link.run((client) => client.get(key));
+   * @throws {@link RedisSkipped} when the link is down or stalled; the command's own error, or
+   * a timeout, otherwise.
    */
-  run<T>(command: Promise<T>): Promise<T>;
-  /** Closes the connection (pending commands fail). */
+  run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T>;
+  /** Closes the connection: lets answered commands land, destroys the socket if they do not. */
   close(): Promise<void>;
+}
+
+/** A command that was not sent: the link was down or stalled. */
+export class RedisSkipped extends Error {
+  /** Brand: a skip is counted apart from a fault. */
+  readonly skipped = true;
+  constructor(role: string) {
+    super(`redis (${role}) is down or not answering: skipped`);
+    this.name = 'RedisSkipped';
+  }
+}
+
+/** Whether `error` is a {@link RedisSkipped}. */
+export function isRedisSkipped(error: unknown): error is RedisSkipped {
+  return error instanceof RedisSkipped;
 }
 
 const CONNECT_TIMEOUT_MS = 1_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
-/** A command unanswered after this long fails (see {@link RedisLink.run}). */
-export const COMMAND_TIMEOUT_MS = 500;
-/** How long a graceful close may wait for replies before the socket is destroyed. */
+/**
+ * A command unanswered after this long fails and marks the link stalled (see
+ * {@link RedisLink.run}). Well under a request's deadline: a stall costs the requests already
+ * waiting on Redis at most this, and the ones after it nothing.
+ */
+export const COMMAND_TIMEOUT_MS = 200;
+/** How often a stalled link sends its PING (one at a time) to learn that Redis is back, ms. */
+export const HEARTBEAT_MS = 250;
+/** How long a close waits for the commands under way before the socket is destroyed. */
 const CLOSE_TIMEOUT_MS = 500;
 
 /**
- * Opens a connection to `url` without waiting for it: the first commands may fail while it
- * connects, exactly as they would while Redis is down. State changes are logged once each.
+ * Opens a connection to `url` without waiting for it: the first commands are skipped while it
+ * connects, exactly as they would be while Redis is down. State changes are logged once each
+ * (a link that flaps: once per {@link RepeatLimiter} window, with a count).
  */
 export function connectRedis(url: string, logger: Logger, role: string): RedisLink {
   const client = createClient({
@@ -43,61 +75,96 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
         Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS),
     },
   }) as RedisClientType;
-  let up = false;
+  const log = new RepeatLimiter(logger);
+  const fields = { redis: role };
+  let connected = false;
   let stalled = false;
   let closed = false;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let pinging = false;
+  const pending = new Set<Promise<unknown>>();
+
   client.on('ready', () => {
-    if (!up) logger.info({ redis: role }, 'redis connected');
-    up = true;
+    if (!connected) log.write('info', fields, 'redis connected');
+    connected = true;
   });
   client.on('error', (error: Error) => {
-    if (up) logger.warn({ redis: role, err: { message: error.message } }, 'redis connection lost');
-    up = false;
+    if (connected)
+      log.write('warn', { ...fields, err: { message: error.message } }, 'redis connection lost');
+    connected = false;
   });
   client.on('end', () => {
-    up = false;
+    connected = false;
   });
   client.connect().catch((error: Error) => {
-    if (!closed) logger.warn({ redis: role, err: { message: error.message } }, 'redis unreachable');
+    if (!closed)
+      log.write('warn', { ...fields, err: { message: error.message } }, 'redis unreachable');
   });
+
+  const answered = () => {
+    if (!stalled) return;
+    stalled = false;
+    clearInterval(heartbeat);
+    log.write('info', fields, 'redis answers again');
+  };
+  /** One PING at a time: a stalled Redis answers it after the commands queued before it. */
+  const check = () => {
+    if (pinging || closed || !client.isReady) return;
+    pinging = true;
+    client
+      .ping()
+      .then(answered, () => undefined)
+      .finally(() => (pinging = false));
+  };
+  const markStalled = () => {
+    if (stalled || closed) return;
+    stalled = true;
+    log.write('warn', fields, 'redis stopped answering; skipping it until it answers again');
+    heartbeat = setInterval(check, HEARTBEAT_MS);
+    heartbeat.unref();
+  };
+  const up = () => connected && !stalled && !closed && client.isReady;
+
   return {
     client,
     get up() {
-      return up && !stalled && client.isReady;
+      return up();
     },
-    run<T>(command: Promise<T>): Promise<T> {
+    run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
+      if (!up()) return Promise.reject(new RedisSkipped(role));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          if (!stalled) logger.warn({ redis: role }, 'redis stopped answering');
-          stalled = true;
+          markStalled();
           reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`));
         }, COMMAND_TIMEOUT_MS);
+        timer.unref();
       });
-      command.catch(() => undefined);
-      return Promise.race([command, late]).then(
-        (value) => {
-          clearTimeout(timer);
-          stalled = false;
-          return value;
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          throw error;
-        },
-      );
+      const sent = command(client);
+      sent.catch(() => undefined);
+      pending.add(sent);
+      const settled = () => {
+        clearTimeout(timer);
+        pending.delete(sent);
+      };
+      return Promise.race([sent, late]).finally(settled);
     },
     async close() {
+      if (closed) return;
       closed = true;
-      up = false;
-      if (!client.isOpen) return client.destroy();
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS);
-      });
-      const outcome = await Promise.race([client.close().catch(() => 'failed' as const), gaveUp]);
-      clearTimeout(timer);
-      if (outcome !== undefined) client.destroy();
+      clearInterval(heartbeat);
+      log.flush();
+      // node-redis's own close() waits for every reply with no bound, and leaves the client
+      // in a state where destroy() throws: the wait is ours, and then the socket is destroyed.
+      if (!stalled && client.isReady && pending.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        });
+        await Promise.race([Promise.allSettled(pending), gaveUp]);
+        clearTimeout(timer);
+      }
+      if (client.isOpen) client.destroy();
     },
   };
 }

@@ -84,8 +84,8 @@ export class SingleFlight<T> {
   /** Gives the fleet lock of `key` back, if it is still this token's. Never throws. */
   async release(key: string, token: string): Promise<void> {
     try {
-      await this.redis.run(
-        this.redis.client.eval(RELEASE_SCRIPT, { keys: [this.lockKey(key)], arguments: [token] }),
+      await this.redis.run((client) =>
+        client.eval(RELEASE_SCRIPT, { keys: [this.lockKey(key)], arguments: [token] }),
       );
     } catch {
       // The lock expires by itself.
@@ -99,7 +99,9 @@ export class SingleFlight<T> {
   private async take(lock: string, token: string, deadline: number): Promise<boolean | undefined> {
     const ttl = Math.max(1, Math.ceil(deadline - this.clock.now()) + LOCK_MARGIN_MS);
     try {
-      const reply = await this.redis.run(this.redis.client.set(lock, token, { NX: true, PX: ttl }));
+      const reply = await this.redis.run((client) =>
+        client.set(lock, token, { NX: true, PX: ttl }),
+      );
       return reply === 'OK';
     } catch {
       return undefined;
@@ -123,7 +125,7 @@ export class SingleFlight<T> {
       if (answer !== undefined) return this.hit(key, answer);
       let held: number;
       try {
-        held = await this.redis.run(this.redis.client.exists(lock));
+        held = await this.redis.run((client) => client.exists(lock));
       } catch {
         return { token: undefined };
       }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { isLlmActorsError } from '../model/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { ClientDirectory } from './clients.js';
 import { dashboardHtml } from './dashboard.js';
@@ -22,6 +23,7 @@ import {
 } from './http.js';
 import type { GatewayMetrics } from './metrics.js';
 import { openHealth, openHealthOfAll } from './open-health.js';
+import { errorAnswer } from './wire.js';
 
 /** A route's handler; `param` is the rest of the path after a prefix route's prefix. */
 export type Handler = (
@@ -171,7 +173,15 @@ async function admin(
     logger.info({ client: name }, 'client restarted by an admin');
     return sendJson(res, 202, { restarted: name });
   }
-  await runtime.clearCache(name);
+  try {
+    await runtime.clearCache(name);
+  } catch (error) {
+    // 202 only for a clear that happened: a store that could not be reached is 503, saying so.
+    const answer = errorAnswer(error);
+    const unreachable = isLlmActorsError(error, 'NETWORK_ERROR');
+    logger.warn({ client: name, code: answer.body.error.code }, 'client cache not cleared');
+    return sendError(res, unreachable ? { ...answer, status: 503 } : answer);
+  }
   logger.info({ client: name }, 'client cache cleared by an admin');
   sendJson(res, 202, { cleared: name });
 }

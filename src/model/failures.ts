@@ -97,3 +97,15 @@ export function invalidConfig(message: string, client?: string): LlmActorsError 
 export function unknownClient(message: string, client?: string): LlmActorsError {
   return new LlmActorsError('UNKNOWN_CLIENT', message, { client, retryable: false });
 }
+
+/**
+ * NETWORK_ERROR from `clearCache`: the cache store could not be reached (Redis down or not
+ * answering, a SQLite fault), so the answers may still be there. Retryable: clear again later.
+ */
+export function cacheNotCleared(client: string, cause: unknown): LlmActorsError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new LlmActorsError('NETWORK_ERROR', `${client}: the cache could not be cleared: ${why}`, {
+    client,
+    cause,
+  });
+}

@@ -16,6 +16,13 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: it keeps nothing). */
   restart(): Promise<void>;
+  /**
+   * Stops it with SIGSTOP: its sockets stay up and it answers nothing (a stalled Redis), until
+   * {@link resume}.
+   */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT): it answers everything it was sent meanwhile. */
+  resume(): void;
 }
 
 /** Resolves once the server answers PING. */
@@ -58,6 +65,8 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
