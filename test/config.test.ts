@@ -113,6 +113,8 @@ describe('client config: accepted values and defaults', () => {
       },
       retry: { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 },
       historySize: 100,
+      maxResponseBytes: 16 * 1024 * 1024,
+      maxEventBytes: 1024 * 1024,
     });
   });
 

@@ -9,6 +9,10 @@ export const DEFAULTS = {
   maxConcurrency: 64,
   maxQueue: 1_024,
   historySize: 100,
+  /** 16 MiB: far above any chat answer, far below what takes a process down. */
+  maxResponseBytes: 16 * 1024 * 1024,
+  /** 1 MiB: the longest stream event or NDJSON line. */
+  maxEventBytes: 1024 * 1024,
   fuse: {
     maxFailures: 5,
     windowMs: 10_000,

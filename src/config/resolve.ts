@@ -123,6 +123,8 @@ export function resolveClientConfig(
     fuse,
     retry,
     historySize: c.historySize ?? DEFAULTS.historySize,
+    maxResponseBytes: c.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+    maxEventBytes: c.maxEventBytes ?? DEFAULTS.maxEventBytes,
   };
   if (isDriver) {
     const driver = input as DriverClientConfig;

@@ -12,6 +12,14 @@ const MAX_TIMER_MS = 2_147_483_647;
 export const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 const ms = (min = 1) => z.number().int().min(min).max(MAX_TIMER_MS);
+// At least 1 KiB (less would refuse ordinary answers); at most 256 MiB (a V8 string stops near
+// 512 M characters, and a body is held as bytes and as text at once).
+const bytes = () =>
+  z
+    .number()
+    .int()
+    .min(1024, { error: 'must be at least 1024 bytes' })
+    .max(2 ** 28, { error: 'must be at most 256 MiB (268435456 bytes)' });
 const fn = (what: string) =>
   z.custom<(...args: any[]) => unknown>((v) => typeof v === 'function', {
     error: `expected a function (${what})`,
@@ -112,6 +120,8 @@ export const clientSchema = z.strictObject({
     )
     .optional(),
   historySize: z.number().int().min(0).max(100_000).optional(),
+  maxResponseBytes: bytes().optional(),
+  maxEventBytes: bytes().optional(),
   request: fn('the driver request function').optional(),
   output: fn('the driver output function').optional(),
 });

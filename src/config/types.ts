@@ -125,6 +125,19 @@ interface ClientConfigBase {
   retry?: Partial<RetryConfig> | false;
   /** How many exchanges `runtime.history` keeps. Default 100. */
   historySize?: number;
+  /**
+   * The largest answer read from the provider, in bytes: a JSON body or an error body as it
+   * arrives, or the text of a stream as it accumulates. Past it the request fails with
+   * BAD_RESPONSE naming the limit (not retried; a failure for the fuse) and the connection is
+   * dropped. Default 16 MiB (16 777 216).
+   */
+  maxResponseBytes?: number;
+  /**
+   * The longest single event of a stream (an SSE event, an NDJSON line), in characters of
+   * decoded text (one per byte for ASCII). Past it: BAD_RESPONSE naming the limit, connection
+   * dropped. Default 1 MiB (1 048 576).
+   */
+  maxEventBytes?: number;
 }
 
 /** A client speaking an HTTP wire format. */
@@ -184,6 +197,8 @@ export interface ResolvedClientConfig {
   fuse: FuseConfig;
   retry: RetryConfig | false;
   historySize: number;
+  maxResponseBytes: number;
+  maxEventBytes: number;
   driver?: Pick<DriverClientConfig, 'request' | 'output'>;
 }
 

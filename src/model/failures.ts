@@ -74,6 +74,22 @@ export function badResponse(client: string, why: string, cause?: unknown): LlmAc
   });
 }
 
+/**
+ * BAD_RESPONSE: an answer (or one stream event) grew past a configured limit; the connection
+ * was dropped and no more of it was read.
+ */
+export function tooLarge(
+  client: string,
+  what: string,
+  limit: 'maxResponseBytes' | 'maxEventBytes',
+  bytes: number,
+): LlmActorsError {
+  return badResponse(
+    client,
+    `${what} is larger than ${limit} (${bytes} bytes); the connection was dropped`,
+  );
+}
+
 /** QUEUE_FULL: every slot is taken and `queued` requests already wait (maxQueue). */
 export function queueFull(client: string, queued: number): LlmActorsError {
   return new LlmActorsError(

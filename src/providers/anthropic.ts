@@ -70,7 +70,7 @@ const ERROR_STATUS: Record<string, number> = {
 /** Anthropic message_start … content_block_delta … message_delta, message_stop. */
 class AnthropicStreamReader extends StreamReader {
   protected readonly terminator = 'message_stop';
-  private readonly sse = new SseParser();
+  private readonly sse = new SseParser(this.limits.maxEventBytes);
   /** message_start's usage, updated by message_delta's. */
   private readonly usage: Record<string, unknown> = {};
 
@@ -135,7 +135,7 @@ export class AnthropicProvider extends HttpProvider {
   }
 
   protected reader(onDelta: DeltaCallback): StreamReader {
-    return new AnthropicStreamReader(this.config.name, this.config.model, this.secrets, onDelta);
+    return new AnthropicStreamReader(this.config, this.secrets, onDelta);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

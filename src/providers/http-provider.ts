@@ -25,7 +25,10 @@ export abstract class HttpProvider implements Provider {
     private readonly path: string,
     authHeaders: Record<string, string>,
   ) {
-    this.transport = new HttpTransport(config.baseUrl, config.maxConcurrency);
+    this.transport = new HttpTransport(config.baseUrl, config.maxConcurrency, {
+      client: config.name,
+      maxResponseBytes: config.maxResponseBytes,
+    });
     this.headers = {
       'content-type': 'application/json',
       accept: 'application/json',

@@ -45,7 +45,7 @@ export function ollamaBody(
 /** Ollama NDJSON lines, the last with `done: true`. */
 class OllamaStreamReader extends StreamReader {
   protected readonly terminator = 'a line with done: true';
-  private readonly ndjson = new NdjsonParser();
+  private readonly ndjson = new NdjsonParser(this.limits.maxEventBytes);
 
   protected read(text: string): void {
     let lines: unknown[];
@@ -107,7 +107,7 @@ export class OllamaProvider extends HttpProvider {
   }
 
   protected reader(onDelta: DeltaCallback): StreamReader {
-    return new OllamaStreamReader(this.config.name, this.config.model, this.secrets, onDelta);
+    return new OllamaStreamReader(this.config, this.secrets, onDelta);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

@@ -33,7 +33,7 @@ interface OpenAIChoice {
 /** OpenAI chat.completion.chunk events, ending with `data: [DONE]`. */
 class OpenAIStreamReader extends StreamReader {
   protected readonly terminator = 'data: [DONE]';
-  private readonly sse = new SseParser();
+  private readonly sse = new SseParser(this.limits.maxEventBytes);
   private promptTokens: unknown = 0;
   private completionTokens: unknown = 0;
 
@@ -93,7 +93,7 @@ export class OpenAIProvider extends HttpProvider {
   }
 
   protected reader(onDelta: DeltaCallback): StreamReader {
-    return new OpenAIStreamReader(this.config.name, this.config.model, this.secrets, onDelta);
+    return new OpenAIStreamReader(this.config, this.secrets, onDelta);
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {

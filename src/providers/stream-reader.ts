@@ -3,13 +3,15 @@
  * of deltas (with the consumer's back-pressure), and the errors of a stream gone wrong. Each
  * format's reader lives in that format's file; this one imports none of them.
  */
+import type { ResolvedClientConfig } from '../config/types.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError } from '../model/errors.js';
-import { badResponse } from '../model/failures.js';
+import { badResponse, tooLarge } from '../model/failures.js';
 import type { FinishReason, Usage } from '../model/request.js';
 import { scrub } from '../model/redact.js';
 import { isRetryableStatus } from '../policy/classify.js';
 import type { TextSink } from '../transport/http.js';
+import { EventTooLongError } from '../transport/sse.js';
 import type { DeltaCallback } from './provider.js';
 
 /** The error event a provider sent in the middle of a stream. */
@@ -40,14 +42,25 @@ export function parseJson(client: string, data: string): Record<string, unknown>
 
 function noop(): void {}
 
+/** What bounds a stream reader's memory. */
+export type StreamLimits = Pick<ResolvedClientConfig, 'maxResponseBytes' | 'maxEventBytes'>;
+
 /**
  * Reads one wire format's stream: decoded text in, deltas out to the attempt's callback, the
  * whole normalized answer at the end; throws typed errors. Deltas go out as soon as they are
  * parsed, so those before an error in the same piece still reach the caller.
+ *
+ * What it holds is bounded whatever the upstream sends: one event at most `maxEventBytes` long
+ * (its parser's limit) and the answer's text at most `maxResponseBytes` (UTF-8). A stream of
+ * events that carry no text holds nothing more; only the deadline ends it.
  */
 export abstract class StreamReader implements TextSink {
   /** The answer's text so far. */
   protected text = '';
+  /** Its size in UTF-8 bytes. */
+  private textBytes = 0;
+  protected readonly client: string;
+  protected readonly limits: StreamLimits;
   protected finishReason: FinishReason = 'stop';
   protected model: string;
   /** The terminator was read: the answer is whole and later events are ignored. */
@@ -57,12 +70,13 @@ export abstract class StreamReader implements TextSink {
   private resume: () => void = noop;
 
   constructor(
-    protected readonly client: string,
-    model: string,
+    config: Pick<ResolvedClientConfig, 'name' | 'model'> & StreamLimits,
     protected readonly secrets: readonly string[],
     private readonly onDelta: DeltaCallback,
   ) {
-    this.model = model;
+    this.client = config.name;
+    this.model = config.model;
+    this.limits = config;
   }
 
   /** What the format ends its stream with (for the error when a stream stops short). */
@@ -81,7 +95,12 @@ export abstract class StreamReader implements TextSink {
   push(text: string, resume: () => void): boolean {
     this.keepUp = true;
     this.resume = resume;
-    this.read(text);
+    try {
+      this.read(text);
+    } catch (error) {
+      if (!(error instanceof EventTooLongError)) throw error;
+      throw tooLarge(this.client, 'a stream event', 'maxEventBytes', error.limit);
+    }
     return this.keepUp;
   }
 
@@ -101,6 +120,10 @@ export abstract class StreamReader implements TextSink {
   /** Hands a piece of the answer's text to the consumer. */
   protected delta(text: string): void {
     if (text === '') return;
+    this.textBytes += Buffer.byteLength(text);
+    const max = this.limits.maxResponseBytes;
+    if (this.textBytes > max)
+      throw tooLarge(this.client, 'the streamed answer', 'maxResponseBytes', max);
     this.text += text;
     if (!this.onDelta(text, this.resume)) this.keepUp = false;
   }

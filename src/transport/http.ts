@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
+import { tooLarge } from '../model/failures.js';
 import type { Cancellation } from '../policy/cancellation.js';
 
 /** A raw HTTP answer with its body read. */
@@ -24,12 +25,34 @@ export interface TextSink {
   push(text: string, resume: () => void): boolean;
 }
 
+/** What bounds the answers of one client's transport. */
+export interface TransportLimits {
+  /** The client, for the errors. */
+  client: string;
+  /**
+   * The most bytes read of one answer that is not streamed (a 2xx JSON body or any error body):
+   * past it the request fails with BAD_RESPONSE and its connection is dropped. A streamed 2xx
+   * body is bounded by whoever reads it (the stream readers bound each event and the text).
+   */
+  maxResponseBytes: number;
+}
+
+/**
+ * How much of an error body is kept: the error's excerpt and message need far less, and the
+ * rest is only counted against the limit.
+ */
+export const ERROR_BODY_KEPT = 64 * 1024;
+
 /** A client's pool and the POST it makes. */
 export class HttpTransport {
   private readonly pool: Pool;
   private readonly basePath: string;
 
-  constructor(baseUrl: string, connections: number) {
+  constructor(
+    baseUrl: string,
+    connections: number,
+    private readonly limits: TransportLimits,
+  ) {
     const url = new URL(baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
     // The actor's own deadline bounds every request; undici's timers would only race it.
@@ -61,7 +84,7 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       this.pool.dispatch(
         { method: 'POST', path: this.basePath + path, headers, body },
-        new PostHandler(resolve, reject, cancel, sink),
+        new PostHandler(resolve, reject, cancel, sink, this.limits),
       );
     });
   }
@@ -85,6 +108,9 @@ class PostHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private readonly chunks: Buffer[] = [];
+  /** Bytes of a body that is not streamed read so far, and of them kept in `chunks`. */
+  private received = 0;
+  private kept = 0;
   /** Set for a streamed 2xx body only. */
   private decoder: TextDecoder | undefined;
   /** What ends the request instead of undici's own error: a cancellation or a sink's throw. */
@@ -101,6 +127,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (error: unknown) => void,
     private readonly cancel: Cancellation,
     private readonly sink: TextSink | undefined,
+    private readonly limits: TransportLimits,
   ) {
     cancel.onAbort(this.onCancel);
   }
@@ -121,12 +148,16 @@ class PostHandler implements Dispatcher.DispatchHandler {
     if (this.sink !== undefined && statusCode >= 200 && statusCode < 300) {
       this.decoder = new TextDecoder();
       this.resume = () => this.resumeReading();
+      return;
     }
+    // A declared length past the limit fails now, before a byte of the body is read.
+    const length = Number(first(headers['content-length']));
+    if (length > this.limits.maxResponseBytes) this.tooLarge();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.decoder === undefined) {
-      this.chunks.push(chunk);
+      this.collect(chunk);
       return;
     }
     try {
@@ -167,6 +198,31 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.reject(this.failure ?? error);
   }
 
+  /** Keeps a piece of a body that is not streamed, within the limits. */
+  private collect(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    this.received += chunk.length;
+    if (this.received > this.limits.maxResponseBytes) {
+      this.tooLarge();
+      return;
+    }
+    if (this.status >= 200 && this.status < 300) {
+      this.chunks.push(chunk);
+      return;
+    }
+    const room = ERROR_BODY_KEPT - this.kept;
+    if (room <= 0) return;
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(piece);
+    this.kept += piece.length;
+  }
+
+  private tooLarge(): void {
+    const what =
+      this.status >= 200 && this.status < 300 ? 'the answer' : `the HTTP ${this.status} body`;
+    this.fail(tooLarge(this.limits.client, what, 'maxResponseBytes', this.limits.maxResponseBytes));
+  }
+
   /** Ends the request with `error`, whatever undici reports for the abort. */
   private fail(error: unknown): void {
     this.failure ??= error;
@@ -179,6 +235,10 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.held = false;
     this.controller!.resume();
   }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function asError(reason: unknown): Error {

@@ -1,7 +1,17 @@
 /**
  * An incremental Server-Sent Events parser (the WHATWG event-stream format): text in, whole
- * events out, whatever the chunk boundaries — including inside a line or a `\r\n`.
+ * events out, whatever the chunk boundaries — including inside a line or a `\r\n`. Each parser
+ * holds at most one event (or line) in memory, and refuses one longer than its limit.
  */
+import { DEFAULTS } from '../config/defaults.js';
+
+/** An event or line longer than the parser's limit: reading on would hold it all in memory. */
+export class EventTooLongError extends Error {
+  constructor(readonly limit: number) {
+    super(`a stream event is longer than ${limit} characters`);
+    this.name = 'EventTooLongError';
+  }
+}
 
 /** One dispatched event. `event` is `'message'` when the stream named none. */
 export interface SseEvent {
@@ -13,8 +23,13 @@ export interface SseEvent {
 export class SseParser {
   private buffer = '';
   private data: string[] = [];
+  /** Characters in `data`, with the line breaks that will join them. */
+  private dataChars = 0;
   private event = '';
   private pendingCr = false;
+
+  /** `maxEventChars`: the longest event (its data lines, or a line not yet ended). */
+  constructor(private readonly maxEventChars: number = DEFAULTS.maxEventBytes) {}
 
   /** Feeds decoded text; returns the events it completed. */
   push(text: string): SseEvent[] {
@@ -47,6 +62,9 @@ export class SseParser {
       if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
     }
     this.buffer = buffer.slice(start);
+    if (this.buffer.length + this.dataChars > this.maxEventChars) {
+      throw new EventTooLongError(this.maxEventChars);
+    }
     return events;
   }
 
@@ -61,6 +79,7 @@ export class SseParser {
         events.push({ event: this.event || 'message', data: this.data.join('\n') });
       }
       this.data = [];
+      this.dataChars = 0;
       this.event = '';
       return;
     }
@@ -69,14 +88,20 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
+    if (field === 'data') {
+      this.data.push(value);
+      this.dataChars += value.length + 1;
+      if (this.dataChars > this.maxEventChars) throw new EventTooLongError(this.maxEventChars);
+    } else if (field === 'event') this.event = value;
   }
 }
 
 /** Splits newline-delimited JSON pushed in arbitrary pieces into its lines' values. */
 export class NdjsonParser {
   private buffer = '';
+
+  /** `maxLineChars`: the longest line. */
+  constructor(private readonly maxLineChars: number = DEFAULTS.maxEventBytes) {}
 
   /** Feeds decoded text; returns the values of the lines it completed. */
   push(text: string): unknown[] {
@@ -86,12 +111,14 @@ export class NdjsonParser {
     let start = 0;
     let newline = this.buffer.indexOf('\n', from);
     while (newline !== -1) {
+      if (newline - start > this.maxLineChars) throw new EventTooLongError(this.maxLineChars);
       const line = this.buffer.slice(start, newline).trim();
       if (line !== '') values.push(JSON.parse(line));
       start = newline + 1;
       newline = this.buffer.indexOf('\n', start);
     }
     this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > this.maxLineChars) throw new EventTooLongError(this.maxLineChars);
     return values;
   }
 
