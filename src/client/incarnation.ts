@@ -8,7 +8,7 @@ import { ClientCache } from '../cache/client-cache.js';
 import type { CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { FuseLink } from '../fleet/fuse-link.js';
-import type { CachedCompletion } from '../model/answer.js';
+import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
 import { cacheNotCleared } from '../model/failures.js';
@@ -135,10 +135,19 @@ export class Incarnation {
     };
   }
 
-  /** Caches an answer; a fleet lock on its key is given back once the answer is in Redis. */
+  /**
+   * Caches an answer; a fleet lock on its key is given back once the answer is in Redis. An
+   * answer that quotes one of the client's secrets is not cached (nor is its lock kept).
+   */
   store(key: string, value: CachedCompletion, lock: string | undefined): void {
     const cache = this.cache;
-    if (cache === null || cache.store(key, value)) return;
+    if (cache === null) return;
+    if (quotesSecret(value, this.deps.secrets)) {
+      this.deps.logger.warn('the answer quotes a configured secret: not cached');
+      if (lock !== undefined) void cache.singleFlight?.release(key, lock);
+      return;
+    }
+    if (cache.store(key, value)) return;
     this.pendingWrites++;
     cache
       .set(key, value)

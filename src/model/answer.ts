@@ -2,6 +2,7 @@
  * The normalized answer of one upstream call, as providers make it and caches keep it, and the
  * check every cached entry passes when read.
  */
+import { containsSecret } from './redact.js';
 import { FINISH_REASONS, type Completion } from './request.js';
 
 /** What a cache holds for one request: the Completion without its per-call fields. */
@@ -40,4 +41,16 @@ export function isCachedCompletion(value: unknown): value is CachedCompletion {
         FINISH_REASONS.has((choice as Record<string, unknown>).finishReason as string),
     )
   );
+}
+
+/**
+ * True when an answer quotes one of the client's secrets (an upstream that reflects the key it
+ * was sent): such an answer goes back to its caller as it is, but is never cached.
+ */
+export function quotesSecret(completion: CachedCompletion, secrets: readonly string[]): boolean {
+  if (secrets.length === 0) return false;
+  if (containsSecret(completion.text, secrets) || containsSecret(completion.model, secrets)) {
+    return true;
+  }
+  return completion.choices?.some((choice) => containsSecret(choice.text, secrets)) ?? false;
 }

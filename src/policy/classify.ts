@@ -5,13 +5,14 @@
 import { inspect } from 'node:util';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
 import type { FuseOutcome } from './fuse.js';
-import { scrub } from '../model/redact.js';
+import { containsSecret, scrub } from '../model/redact.js';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',
   'EPIPE',
+  'EPROTO',
   'ETIMEDOUT',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -25,6 +26,26 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
 ]);
+
+/**
+ * TLS failures: Node's own codes (ERR_TLS_*), OpenSSL's (ERR_SSL_*, ERR_OSSL_*) and the names
+ * of X.509 verification errors (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE…).
+ */
+const TLS_PREFIX = /^(?:ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|CRL_|UNABLE_TO_|ERROR_IN_C)/;
+const TLS_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'HOSTNAME_MISMATCH',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+]);
+
+/** True when `code` (and, for the vague EPROTO, `message`) says the TLS layer failed. */
+export function isTlsFailure(code: string, message: string): boolean {
+  if (code === 'EPROTO') return /\b(?:ssl|tls)\b/i.test(message);
+  return TLS_PREFIX.test(code) || TLS_CODES.has(code);
+}
 
 const BODY_EXCERPT = 500;
 
@@ -112,7 +133,7 @@ export function safeCause(error: unknown, secrets: readonly string[]): unknown {
   if (typeof error === 'string') return scrub(error, secrets);
   if (typeof error !== 'object' || error === null) return error;
   const shown = inspect(error, { depth: 8, breakLength: Infinity });
-  if (scrub(shown, secrets) === shown) return error;
+  if (!containsSecret(shown, secrets)) return error;
   const e = error as { name?: unknown; message?: unknown; stack?: unknown };
   const copy = new Error(scrub(String(e.message ?? shown), secrets));
   copy.name = typeof e.name === 'string' ? e.name : 'Error';
@@ -143,6 +164,14 @@ export function classify(
   };
   const message = scrub(typeof e.message === 'string' ? e.message : String(error), secrets);
   const code = typeof e.code === 'string' ? e.code : e.cause?.code;
+  // A certificate or handshake failure does not heal between attempts: not retried.
+  if (typeof code === 'string' && isTlsFailure(code, message)) {
+    return new LlmActorsError('NETWORK_ERROR', `${client}: TLS failure (${code}): ${message}`, {
+      client,
+      retryable: false,
+      cause: safeCause(error, secrets),
+    });
+  }
   if (typeof code === 'string' && NETWORK_CODES.has(code)) {
     return new LlmActorsError('NETWORK_ERROR', `${client}: ${code}: ${message}`, {
       client,
