@@ -43,6 +43,35 @@ const safeRecord = <T extends z.ZodType>(value: T) =>
     })
     .pipe(z.record(z.string(), value));
 
+// What undici (and Node's http) accept in a header value and name: a value is refused on every
+// request otherwise, which is a config fault to report once, at start-up. The messages never
+// repeat the value: it is usually a credential.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerValue = z.string().superRefine((v, ctx) => {
+  if (HEADER_VALUE.test(v)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: /[\r\n]/.test(v)
+      ? 'must not contain CR or LF'
+      : 'must not contain control characters or characters beyond Latin-1',
+  });
+});
+const headersSchema = safeRecord(headerValue).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', message: 'is not a valid header name', path: [name] });
+    }
+  }
+});
+const apiKeySchema = z
+  .string()
+  .min(1, { error: 'must not be empty (omit it instead)' })
+  .refine((v) => !/^\s|\s$/.test(v), {
+    error: 'must not begin or end with whitespace (a newline read from an env file?)',
+  })
+  .pipe(headerValue);
+
 const cacheSchema = z
   .strictObject({
     store: z.enum(['memory', 'sqlite', 'redis']),
@@ -85,8 +114,8 @@ export const clientSchema = z.strictObject({
   }),
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
-  apiKey: z.string().min(1, { error: 'must not be empty (omit it instead)' }).optional(),
-  headers: safeRecord(z.string()).optional(),
+  apiKey: apiKeySchema.optional(),
+  headers: headersSchema.optional(),
   defaults: paramsSchema.optional(),
   timeoutMs: ms().optional(),
   maxConcurrency: z.number().int().min(1).max(100_000).optional(),
