@@ -83,6 +83,39 @@ describe('classify', () => {
   });
 });
 
+describe('TLS failures', () => {
+  it.each([
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'CERT_HAS_EXPIRED',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  ])('types %s as a NETWORK_ERROR naming TLS, not retried', (code) => {
+    const error = Object.assign(new Error('handshake failed'), { code });
+    const typed = classify(error, live, 'c', []);
+    expect(typed).toMatchObject({ code: 'NETWORK_ERROR', retryable: false });
+    expect(typed.message).toBe(`c: TLS failure (${code}): handshake failed`);
+    expect(fuseOutcome(typed)).toBe('failure');
+  });
+
+  it('reads the code of a wrapped TLS error, and an EPROTO only when it speaks of SSL', () => {
+    const wrapped = Object.assign(new TypeError('fetch failed'), {
+      cause: { code: 'CERT_HAS_EXPIRED' },
+    });
+    expect(classify(wrapped, live, 'c', []).message).toMatch(/TLS failure/);
+    const ssl = Object.assign(new Error('write EPROTO SSL routines: unsupported protocol'), {
+      code: 'EPROTO',
+    });
+    expect(classify(ssl, live, 'c', []).message).toMatch(/TLS failure \(EPROTO\)/);
+    const plain = Object.assign(new Error('protocol error'), { code: 'EPROTO' });
+    expect(classify(plain, live, 'c', [])).toMatchObject({
+      code: 'NETWORK_ERROR',
+      retryable: true,
+    });
+  });
+});
+
 describe('fuse outcome', () => {
   const e = (code: LlmActorsError['code'], status?: number | null) =>
     new LlmActorsError(code, 'x', { status });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NdjsonParser, SseParser, type SseEvent } from '../src/transport/sse.js';
+import { EventTooLongError, NdjsonParser, SseParser, type SseEvent } from '../src/transport/sse.js';
 
 function parseInPieces(text: string, cuts: number[]): SseEvent[] {
   const parser = new SseParser();
@@ -84,5 +84,36 @@ describe('NDJSON parser', () => {
     const parser = new NdjsonParser();
     expect(parser.push('{"a":1}\n{"b":2}')).toEqual([{ a: 1 }]);
     expect(parser.end()).toEqual({ b: 2 });
+  });
+});
+
+describe('limits: one event at most in memory', () => {
+  it('refuses a line that grows past the limit across pieces', () => {
+    const parser = new SseParser(1000);
+    expect(parser.push(`data: ${'a'.repeat(500)}`)).toEqual([]);
+    expect(() => parser.push('a'.repeat(600))).toThrow(EventTooLongError);
+  });
+
+  it('refuses an event whose data lines together pass the limit', () => {
+    const parser = new SseParser(1000);
+    expect(parser.push(`data: ${'a'.repeat(400)}\ndata: ${'b'.repeat(400)}\n`)).toEqual([]);
+    expect(() => parser.push(`data: ${'c'.repeat(400)}\n`)).toThrow(/longer than 1000/);
+  });
+
+  it('accepts events up to the limit one after another, however many', () => {
+    const parser = new SseParser(1000);
+    const event = `data: ${'a'.repeat(990)}\n\n`;
+    expect(parser.push(event.repeat(50))).toHaveLength(50);
+    expect(parser.partial).toBe(false);
+  });
+
+  it('refuses an NDJSON line past the limit, ended or not', () => {
+    expect(() => new NdjsonParser(100).push(`"${'a'.repeat(200)}"\n`)).toThrow(EventTooLongError);
+    const parser = new NdjsonParser(100);
+    parser.push('"' + 'a'.repeat(60));
+    expect(() => parser.push('a'.repeat(60))).toThrow(EventTooLongError);
+    expect(new NdjsonParser(100).push(`${JSON.stringify('a'.repeat(90))}\n`)).toEqual([
+      'a'.repeat(90),
+    ]);
   });
 });

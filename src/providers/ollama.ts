@@ -7,7 +7,7 @@ import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { badResponse } from '../model/failures.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
-import { NdjsonParser } from '../transport/sse.js';
+import { EventTooLongError, NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
 import { makeUsage, type DeltaCallback } from './provider.js';
 import { midStreamError, StreamReader } from './stream-reader.js';
@@ -52,6 +52,8 @@ class OllamaStreamReader extends StreamReader {
     try {
       lines = this.ndjson.push(text);
     } catch (cause) {
+      // A line past the limit is typed as such by the base reader.
+      if (cause instanceof EventTooLongError) throw cause;
       throw this.notJson(cause);
     }
     for (const line of lines) this.line(line);

@@ -90,6 +90,48 @@ export const CONFIG_CASES: Case[] = [
   ['headers given as a string', one({ headers: 'x: y' }), 'clients.c.headers', /expected record/],
   ['headers given as an array', one({ headers: ['x'] }), 'clients.c.headers', /array/],
   ['a header value that is a number', one({ headers: { x: 1 } }), 'clients.c.headers.x', /string/],
+  [
+    'an apiKey ending in a newline (from an env file)',
+    one({ apiKey: 'sk-from-env-file\n' }),
+    'clients.c.apiKey',
+    /^must not begin or end with whitespace/,
+  ],
+  [
+    'an apiKey with a leading space',
+    one({ apiKey: ' sk-pasted' }),
+    'clients.c.apiKey',
+    /^must not begin or end with whitespace/,
+  ],
+  [
+    'an apiKey with a CR/LF inside',
+    one({ apiKey: 'sk-one\r\nInjected: two' }),
+    'clients.c.apiKey',
+    /^must not contain CR or LF$/,
+  ],
+  [
+    'a header value with CR/LF',
+    one({ headers: { 'X-Auth-Token': 'tok-123456\r\nInjected: yes' } }),
+    'clients.c.headers.X-Auth-Token',
+    /^must not contain CR or LF$/,
+  ],
+  [
+    'a header value ending in a newline',
+    one({ headers: { 'x-goog-api-key': 'AIza-from-env\n' } }),
+    'clients.c.headers.x-goog-api-key',
+    /^must not contain CR or LF$/,
+  ],
+  [
+    'a header value with a NUL',
+    one({ headers: { x: 'a\u0000b' } }),
+    'clients.c.headers.x',
+    /^must not contain control characters/,
+  ],
+  [
+    'a header name with a space',
+    one({ headers: { 'x auth': 'v' } }),
+    'clients.c.headers.x auth',
+    /^is not a valid header name$/,
+  ],
   ['defaults given as an array', one({ defaults: [] }), 'clients.c.defaults', /array/],
   ['defaults given as a string', one({ defaults: 't=0' }), 'clients.c.defaults', /object/],
   [
@@ -175,6 +217,24 @@ export const CONFIG_CASES: Case[] = [
   ['a float maxQueue', one({ maxQueue: 0.5 }), 'clients.c.maxQueue', /int/],
   ['a negative historySize', one({ historySize: -1 }), 'clients.c.historySize', />=0/],
   ['a huge historySize', one({ historySize: 1e6 }), 'clients.c.historySize', /<=100000/],
+  [
+    'a maxResponseBytes under 1 KiB',
+    one({ maxResponseBytes: 100 }),
+    'clients.c.maxResponseBytes',
+    /^must be at least 1024 bytes$/,
+  ],
+  [
+    'a maxResponseBytes over 256 MiB',
+    one({ maxResponseBytes: 2 ** 30 }),
+    'clients.c.maxResponseBytes',
+    /^must be at most 256 MiB/,
+  ],
+  [
+    'a maxEventBytes that is not an integer',
+    one({ maxEventBytes: 1.5e6 + 0.5 }),
+    'clients.c.maxEventBytes',
+    /expected int/,
+  ],
   [
     'cache: true',
     one({ cache: true }),
