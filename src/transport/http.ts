@@ -41,7 +41,7 @@ export interface TransportLimits {
  * How much of an error body is kept: the error's excerpt and message need far less, and the
  * rest is only counted against the limit.
  */
-export const ERROR_BODY_KEPT = 64 * 1024;
+const ERROR_BODY_KEPT = 64 * 1024;
 
 /** A client's pool and the POST it makes. */
 export class HttpTransport {
