@@ -102,6 +102,29 @@ export class HttpTransport {
 
 const DECODE_STREAM = { stream: true };
 
+/**
+ * A stream's bytes as text. Most pieces end with an ASCII byte (an SSE event ends in a line
+ * break), so no character is cut at their end and Buffer's own decoding serves: making a
+ * TextDecoder per stream cost more than the rest of the decoding. The first piece that ends
+ * inside a character switches to a TextDecoder for the rest of the stream.
+ */
+class Utf8Stream {
+  private decoder: TextDecoder | undefined;
+
+  decode(chunk: Buffer): string {
+    if (this.decoder === undefined) {
+      if (chunk.length === 0 || chunk[chunk.length - 1]! < 0x80) return chunk.toString('utf8');
+      this.decoder = new TextDecoder();
+    }
+    return this.decoder.decode(chunk, DECODE_STREAM);
+  }
+
+  /** What a piece cut short at the end of the stream left over. */
+  end(): string {
+    return this.decoder?.decode() ?? '';
+  }
+}
+
 /** One POST's handler, in undici's controller API. */
 class PostHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -112,7 +135,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   private received = 0;
   private kept = 0;
   /** Set for a streamed 2xx body only. */
-  private decoder: TextDecoder | undefined;
+  private decoder: Utf8Stream | undefined;
   /** What ends the request instead of undici's own error: a cancellation or a sink's throw. */
   private failure: unknown = undefined;
   /** Reading is paused until the sink calls `resume`. */
@@ -146,7 +169,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = headers;
     if (this.sink !== undefined && statusCode >= 200 && statusCode < 300) {
-      this.decoder = new TextDecoder();
+      this.decoder = new Utf8Stream();
       this.resume = () => this.resumeReading();
       return;
     }
@@ -161,7 +184,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     try {
-      const text = this.decoder.decode(chunk, DECODE_STREAM);
+      const text = this.decoder.decode(chunk);
       this.resumed = false;
       if (text === '' || this.sink!.push(text, this.resume!) || this.resumed) return;
     } catch (error) {
@@ -175,7 +198,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.cancel.off(this.onCancel);
     try {
-      const rest = this.decoder?.decode();
+      const rest = this.decoder?.end();
       if (rest) this.sink!.push(rest, this.resume!);
     } catch (error) {
       this.failure ??= error;
