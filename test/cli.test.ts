@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/gateway/index.js';
+import { startRedis } from './support/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-actors-cli-'));
 const children: ChildProcess[] = [];
@@ -81,6 +82,43 @@ describe('llm-actors serve', () => {
     expect(await exited).toBe(0);
     expect(out.stderr).toContain('SIGTERM, draining');
     expect(out.stdout).toContain('"msg":"gateway closed"');
+  }, 30_000);
+
+  it('exits 0 on SIGTERM while its Redis is stalled (stopped with SIGSTOP)', async () => {
+    const redis = await startRedis();
+    try {
+      const { child, out, exited } = cli([
+        'serve',
+        '--config',
+        config(`
+clients:
+  demo:
+    provider: openai
+    baseUrl: "\${LLM_ACTORS_DEMO_URL}"
+    model: demo-model
+    cache: { store: redis, url: "${redis.url}" }
+    fuse: { shared: { url: "${redis.url}" } }
+`),
+        '--port',
+        '0',
+        '--demo',
+      ]);
+      const url = await listening(out, exited);
+      const ask = () =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      expect((await ask()).status).toBe(200);
+      redis.pause();
+      expect((await ask()).status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      redis.resume();
+      await redis.kill();
+    }
   }, 30_000);
 
   it('exits 2 naming the file and the field of a bad config', async () => {

@@ -75,96 +75,115 @@ export function connectRedis(url: string, logger: Logger, role: string): RedisLi
         Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS),
     },
   }) as RedisClientType;
-  const log = new RepeatLimiter(logger);
-  const fields = { redis: role };
-  let connected = false;
-  let stalled = false;
-  let closed = false;
-  let heartbeat: NodeJS.Timeout | undefined;
-  let pinging = false;
-  const pending = new Set<Promise<unknown>>();
+  return new Link(client, new RepeatLimiter(logger), role);
+}
 
-  client.on('ready', () => {
-    if (!connected) log.write('info', fields, 'redis connected');
-    connected = true;
-  });
-  client.on('error', (error: Error) => {
-    if (connected)
-      log.write('warn', { ...fields, err: { message: error.message } }, 'redis connection lost');
-    connected = false;
-  });
-  client.on('end', () => {
-    connected = false;
-  });
-  client.connect().catch((error: Error) => {
-    if (!closed)
-      log.write('warn', { ...fields, err: { message: error.message } }, 'redis unreachable');
-  });
+/** One Redis connection, its state, and the heartbeat of a stalled one. */
+class Link implements RedisLink {
+  private connected = false;
+  private stalled = false;
+  private closed = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pinging = false;
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly fields: { redis: string };
 
-  const answered = () => {
-    if (!stalled) return;
-    stalled = false;
-    clearInterval(heartbeat);
-    log.write('info', fields, 'redis answers again');
-  };
-  /** One PING at a time: a stalled Redis answers it after the commands queued before it. */
-  const check = () => {
-    if (pinging || closed || !client.isReady) return;
-    pinging = true;
-    client
-      .ping()
-      .then(answered, () => undefined)
-      .finally(() => (pinging = false));
-  };
-  const markStalled = () => {
-    if (stalled || closed) return;
-    stalled = true;
-    log.write('warn', fields, 'redis stopped answering; skipping it until it answers again');
-    heartbeat = setInterval(check, HEARTBEAT_MS);
-    heartbeat.unref();
-  };
-  const up = () => connected && !stalled && !closed && client.isReady;
+  constructor(
+    readonly client: RedisClientType,
+    private readonly log: RepeatLimiter,
+    private readonly role: string,
+  ) {
+    this.fields = { redis: role };
+    client.on('ready', () => {
+      if (!this.connected) log.write('info', this.fields, 'redis connected');
+      this.connected = true;
+    });
+    client.on('error', (error: Error) => {
+      if (this.connected) this.warn('redis connection lost', error);
+      this.connected = false;
+    });
+    client.on('end', () => {
+      this.connected = false;
+    });
+    client.connect().catch((error: Error) => {
+      if (!this.closed) this.warn('redis unreachable', error);
+    });
+  }
 
-  return {
-    client,
-    get up() {
-      return up();
-    },
-    run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
-      if (!up()) return Promise.reject(new RedisSkipped(role));
+  get up(): boolean {
+    return this.connected && !this.stalled && !this.closed && this.client.isReady;
+  }
+
+  run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T> {
+    if (!this.up) return Promise.reject(new RedisSkipped(this.role));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.markStalled();
+        reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`));
+      }, COMMAND_TIMEOUT_MS);
+      timer.unref();
+    });
+    const sent = command(this.client);
+    sent.catch(() => undefined);
+    this.pending.add(sent);
+    return Promise.race([sent, late]).finally(() => {
+      clearTimeout(timer);
+      this.pending.delete(sent);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.log.flush();
+    // node-redis's own close() waits for every reply with no bound, and leaves the client
+    // in a state where destroy() throws: the wait is ours, and then the socket is destroyed.
+    if (!this.stalled && this.client.isReady && this.pending.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          markStalled();
-          reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`));
-        }, COMMAND_TIMEOUT_MS);
-        timer.unref();
+      const gaveUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
       });
-      const sent = command(client);
-      sent.catch(() => undefined);
-      pending.add(sent);
-      const settled = () => {
-        clearTimeout(timer);
-        pending.delete(sent);
-      };
-      return Promise.race([sent, late]).finally(settled);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      log.flush();
-      // node-redis's own close() waits for every reply with no bound, and leaves the client
-      // in a state where destroy() throws: the wait is ours, and then the socket is destroyed.
-      if (!stalled && client.isReady && pending.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const gaveUp = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-        });
-        await Promise.race([Promise.allSettled(pending), gaveUp]);
-        clearTimeout(timer);
-      }
-      if (client.isOpen) client.destroy();
-    },
-  };
+      await Promise.race([Promise.allSettled(this.pending), gaveUp]);
+      clearTimeout(timer);
+    }
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  private warn(message: string, error: Error): void {
+    this.log.write('warn', { ...this.fields, err: { message: error.message } }, message);
+  }
+
+  private markStalled(): void {
+    if (this.stalled || this.closed) return;
+    this.stalled = true;
+    this.log.write(
+      'warn',
+      this.fields,
+      'redis stopped answering; skipping it until it answers again',
+    );
+    this.heartbeat = setInterval(() => this.check(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** One PING at a time: a stalled Redis answers it after the commands queued before it. */
+  private check(): void {
+    if (this.pinging || this.closed || !this.client.isReady) return;
+    this.pinging = true;
+    this.client
+      .ping()
+      .then(
+        () => this.answered(),
+        () => undefined,
+      )
+      .finally(() => (this.pinging = false));
+  }
+
+  private answered(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    clearInterval(this.heartbeat);
+    this.log.write('info', this.fields, 'redis answers again');
+  }
 }

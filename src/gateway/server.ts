@@ -106,6 +106,8 @@ export async function createGateway(
   runtime: Runtime,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
+  // Longer than most functions here on purpose: the wiring of every part of the gateway, in
+  // the order they depend on each other, reads best in one place.
   const logger =
     options.logger === false
       ? pino({ enabled: false })
