@@ -3,42 +3,22 @@
  * body's own terms, prototype keys and invalid UTF-8 refused, a caller leaving mid-body not
  * taken for a failure, and no request content in the views that need no key.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway/index.js';
-import { createRuntime, type Runtime } from '../src/index.js';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { closed, destroyAll, open, sink } from './support/raw-http.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayOptions } from '../src/gateway/index.js';
+import { gatewayPerTest } from './support/gateway.js';
+import { closed, open, sink } from './support/raw-http.js';
 
 const PROMPT = 'my private prompt PRIVATE-7f3a9c';
 const hi = [{ role: 'user', content: 'hi' }];
 
-let upstream: TestServer | undefined;
-let quoting: Server | undefined;
-let runtime: Runtime | undefined;
-let gateway: Gateway | undefined;
-
-afterEach(async () => {
-  destroyAll();
-  await gateway?.close({ timeoutMs: 0 });
-  await runtime?.stop({ timeoutMs: 0 });
-  await upstream?.close();
-  await new Promise((resolve) => (quoting ? quoting.close(resolve) : resolve(undefined)));
-  gateway = runtime = upstream = quoting = undefined;
-});
+const gw = gatewayPerTest();
 
 async function start(baseUrl?: string, options: GatewayOptions = {}): Promise<string> {
-  if (baseUrl === undefined) {
-    upstream = await startTestServer();
-    baseUrl = upstream.url;
-  }
-  runtime = await createRuntime({
-    clients: { gpt: { provider: 'openai', baseUrl, model: 'm', apiKey: 'sk-x', retry: false } },
-    logger: false,
-  });
-  gateway = await createGateway(runtime, { port: 0, logger: false, ...options });
-  return gateway.url;
+  baseUrl ??= (await gw.startUpstream()).url;
+  const gpt = { provider: 'openai', baseUrl, model: 'm', apiKey: 'sk-x', retry: false } as const;
+  return (await gw.start({ gpt }, options)).url;
 }
 
 function post(url: string, body: string | Uint8Array | object): Promise<Response> {
@@ -78,7 +58,7 @@ describe('the 400s of the gateway', () => {
     const { error } = (await res.json()) as ErrorBody;
     expect(error).toMatchObject({ code: 'INVALID_REQUEST', param: '__proto__' });
     expect(error.message).toBe('__proto__: forbidden key');
-    expect(upstream!.requests).toBe(0);
+    expect(gw.upstream!.requests).toBe(0);
   });
 
   it('refuses a body that is not valid UTF-8, rather than replacing the bytes', async () => {
@@ -89,7 +69,7 @@ describe('the 400s of the gateway', () => {
     const res = await post(url, new Uint8Array(bytes));
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).error.message).toBe('the body is not valid UTF-8');
-    expect(upstream!.requests).toBe(0);
+    expect(gw.upstream!.requests).toBe(0);
   });
 });
 
@@ -113,18 +93,19 @@ describe('a caller that hangs up mid-body', () => {
 
 describe('the open views', () => {
   it('show no request content when the upstream error quotes the prompt', async () => {
-    quoting = createServer((req, res) => {
+    const quoting = createServer((req, res) => {
       req.resume();
       res.writeHead(400, { 'content-type': 'application/json' });
       const message = `Input validation error: '${PROMPT}' has too many tokens`;
       res.end(JSON.stringify({ error: { message, type: 'BadRequestError', code: 400 } }));
     });
-    await new Promise<void>((resolve) => quoting!.listen(0, '127.0.0.1', resolve));
+    gw.track(quoting);
+    await new Promise<void>((resolve) => quoting.listen(0, '127.0.0.1', resolve));
     const url = await start(`http://127.0.0.1:${(quoting.address() as AddressInfo).port}`);
     const answer = await post(url, { model: 'gpt', messages: [{ role: 'user', content: PROMPT }] });
     expect(answer.status).toBe(502);
     // The library's own health keeps the message; the caller's answer may carry it.
-    expect(runtime!.health('gpt').lastError?.message).toContain(PROMPT);
+    expect(gw.runtime!.health('gpt').lastError?.message).toContain(PROMPT);
     const events = await fetch(`${url}/events`);
     const reader = events.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);

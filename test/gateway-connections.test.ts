@@ -4,35 +4,20 @@
  * arriving after its 401. Small timeouts stand in for the defaults.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway/index.js';
-import { createRuntime, type Runtime } from '../src/index.js';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { closed, destroyAll, open, received } from './support/raw-http.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayOptions } from '../src/gateway/index.js';
+import { gatewayPerTest } from './support/gateway.js';
+import { closed, open, received } from './support/raw-http.js';
 
 const KEY = 'gateway-key-0123456789';
 const HALF_SENT = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n';
 
-let server: TestServer | undefined;
-let runtime: Runtime | undefined;
-let gateway: Gateway | undefined;
-
-afterEach(async () => {
-  destroyAll();
-  await gateway?.close({ timeoutMs: 0 });
-  await runtime?.stop({ timeoutMs: 0 });
-  await server?.close();
-  gateway = runtime = server = undefined;
-});
+const gw = gatewayPerTest();
 
 async function start(options: GatewayOptions = {}): Promise<string> {
-  server = await startTestServer();
-  runtime = await createRuntime({
-    clients: { gpt: { provider: 'openai', baseUrl: server.url, model: 'm', apiKey: 'sk-x' } },
-    logger: false,
-  });
-  gateway = await createGateway(runtime, { port: 0, logger: false, apiKeys: [KEY], ...options });
-  return gateway.url;
+  const server = await gw.startUpstream();
+  const gpt = { provider: 'openai', baseUrl: server.url, model: 'm', apiKey: 'sk-x' } as const;
+  return (await gw.start({ gpt }, { apiKeys: [KEY], ...options })).url;
 }
 
 function chat(url: string): Promise<Response> {
@@ -52,7 +37,7 @@ describe('connections that send no whole request', () => {
     // that the server accepts before the next: past its listen backlog, the kernel would hold
     // the silent ones half-accepted, out of the gateway's sight.
     let accepted = 0;
-    gateway!.server.on('connection', () => accepted++);
+    gw.gateway!.server.on('connection', () => accepted++);
     const sockets: Socket[] = [];
     for (let batch = 0; batch < 10; batch++) {
       const opened = await Promise.all(

@@ -3,51 +3,33 @@
  * stays within its budget, and the reader is dropped while the ones that read go on.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway } from '../src/gateway/index.js';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { destroyAll, open, received } from './support/raw-http.js';
+import { describe, expect, it } from 'vitest';
+import type { ClientConfig } from '../src/index.js';
+import { gatewayPerTest } from './support/gateway.js';
+import { open, received } from './support/raw-http.js';
 
 const BUDGET = 64 * 1024;
 
-let server: TestServer | undefined;
-let runtime: Runtime | undefined;
-let gateway: Gateway | undefined;
-
-afterEach(async () => {
-  destroyAll();
-  await gateway?.close({ timeoutMs: 0 });
-  await runtime?.stop({ timeoutMs: 0 });
-  await server?.close();
-  gateway = runtime = server = undefined;
-});
+const gw = gatewayPerTest();
 
 /** The gateway's side of the next connection `connect` makes. */
 async function serverSide(connect: () => Promise<Socket>): Promise<[Socket, Socket]> {
-  const accepted = new Promise<Socket>((resolve) => gateway!.server.once('connection', resolve));
+  const accepted = new Promise<Socket>((resolve) => gw.gateway!.server.once('connection', resolve));
   const client = await connect();
   return [client, await accepted];
 }
 
 describe('GET /events', () => {
   it(`drops a reader that never reads once it is ${BUDGET} bytes behind, and keeps the others`, async () => {
-    server = await startTestServer();
-    const upstream = server;
+    const upstream = await gw.startUpstream();
     // 100 clients and a snapshot every 5 ms: ~45 kB each, so the kernel's buffers fill quickly.
     const clients: Record<string, ClientConfig> = {};
     for (let i = 0; i < 100; i++) {
       clients[`c${i}`] = { provider: 'openai', baseUrl: upstream.url, model: 'm', apiKey: 'k' };
     }
-    runtime = await createRuntime({ clients, logger: false });
-    gateway = await createGateway(runtime, {
-      port: 0,
-      logger: false,
-      eventsBufferBytes: BUDGET,
-      eventsIntervalMs: 5,
-    });
+    await gw.start(clients, { eventsBufferBytes: BUDGET, eventsIntervalMs: 5 });
     const subscribe = async () => {
-      const socket = await open(gateway!.url);
+      const socket = await open(gw.gateway!.url);
       socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
       return socket;
     };
