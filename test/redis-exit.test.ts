@@ -6,34 +6,22 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RuntimeConfig } from '../src/index.js';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
-import { startRedis, type TestRedis } from './support/redis.js';
+import { redisPerFile } from './support/redis.js';
 
-let redis: TestRedis;
-let server: TestServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startTestServer();
-});
-afterAll(async () => {
-  redis?.resume();
-  await redis?.kill();
-  await server?.close();
-});
+const shared = redisPerFile();
 
 it('exits by itself after stop() while Redis is stopped with SIGSTOP', async () => {
   const config: RuntimeConfig = {
     clients: {
       gpt: {
         provider: 'openai',
-        baseUrl: server.url,
+        baseUrl: shared.server.url,
         model: 'm',
         retry: false,
-        cache: { store: 'redis', url: redis.url },
-        fuse: { maxFailures: 1, shared: { url: redis.url } },
+        cache: { store: 'redis', url: shared.redis.url },
+        fuse: { maxFailures: 1, shared: { url: shared.redis.url } },
       },
     },
   };
@@ -47,8 +35,8 @@ it('exits by itself after stop() while Redis is stopped with SIGSTOP', async () 
   try {
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toBe('ready');
-    server.inject({ kind: 'status', status: 500 }, { times: 1 });
-    redis.pause();
+    shared.server.inject({ kind: 'status', status: 500 }, { times: 1 });
+    shared.redis.pause();
     child.stdin!.write('go\n');
     expect((await lines.next()).value).toBe('stopped with the fuse open');
     const stoppedAt = performance.now();
@@ -58,6 +46,6 @@ it('exits by itself after stop() while Redis is stopped with SIGSTOP', async () 
     expect(performance.now() - stoppedAt).toBeLessThan(3_000);
   } finally {
     clearTimeout(killer);
-    redis.resume();
+    shared.redis.resume();
   }
 }, 60_000);

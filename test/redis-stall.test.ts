@@ -6,7 +6,7 @@
  * (runtime and gateway). The process exiting after stop() is in redis-exit.test.ts.
  */
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway/index.js';
 import {
   isLlmActorsError,
@@ -14,30 +14,18 @@ import {
   type Runtime,
   type RuntimeConfig,
 } from '../src/index.js';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { SLOW } from './support/fleet.js';
-import { startRedis, type TestRedis } from './support/redis.js';
+import { redisPerFile } from './support/redis.js';
 import { runtimePerTest } from './support/runtime.js';
 
-let redis: TestRedis;
-let server: TestServer;
 let gateway: Gateway | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startTestServer();
-});
-afterAll(async () => {
-  redis?.resume();
-  await redis?.kill();
-  await server?.close();
-});
+const shared = redisPerFile();
 const { start } = runtimePerTest(async () => {
   await gateway?.close({ timeoutMs: 0 });
   gateway = undefined;
   // A test that failed while Redis was stopped leaves it running for the next one.
-  redis.resume();
-  server.clearFaults();
+  shared.redis.resume();
+  shared.server.clearFaults();
 });
 
 const ask = (rt: Runtime, content: string, timeoutMs = 5_000) =>
@@ -56,11 +44,11 @@ async function onRedis(
     clients: {
       gpt: {
         provider: 'openai',
-        baseUrl: server.url,
+        baseUrl: shared.server.url,
         model: 'm',
         retry: false,
-        cache: { store: 'redis', url: redis.url, frontEntries: 0 },
-        fuse: { maxFailures: 1_000, shared: { url: redis.url } },
+        cache: { store: 'redis', url: shared.redis.url, frontEntries: 0 },
+        fuse: { maxFailures: 1_000, shared: { url: shared.redis.url } },
         ...extra,
       } as ClientConfig,
     },
@@ -77,7 +65,7 @@ describe('a stalled Redis (SIGSTOP)', () => {
     expect(await ask(rt, 'kept')).toMatchObject({ cacheHit: true });
     // A warm process, as in service: the first wave's connections and code paths are ready.
     await Promise.all(Array.from({ length: 20 }, (_, i) => ask(rt, `warm ${i}`)));
-    redis.pause();
+    shared.redis.pause();
     const failures: string[] = [];
     const latencies: number[] = [];
     for (let wave = 0; wave < 10; wave++) {
@@ -104,7 +92,7 @@ describe('a stalled Redis (SIGSTOP)', () => {
     expect(health.cache.skipped).toBeGreaterThanOrEqual(360);
     expect(health.cache.misses).toBe(221);
 
-    redis.resume();
+    shared.redis.resume();
     await expect.poll(() => rt.health('gpt').fleet, SLOW).toEqual({ cache: 'up', fuse: 'up' });
     // What Redis held before the stall is still there, and new answers are stored again.
     expect(await ask(rt, 'kept')).toMatchObject({ cacheHit: true });
@@ -117,12 +105,12 @@ describe('clearCache on a Redis it cannot reach', () => {
   it('rejects with NETWORK_ERROR on a stalled Redis, crashes nothing, and clears once it answers', async () => {
     const rt = await onRedis();
     await ask(rt, 'cached');
-    const calls = server.requests;
-    server.inject({ kind: 'latency', ms: 700 }, { times: 1 });
+    const calls = shared.server.requests;
+    shared.server.inject({ kind: 'latency', ms: 700 }, { times: 1 });
     const inFlight = ask(rt, 'in flight while clearing');
     // Let its lookup (a miss) land before Redis stops, so it is waiting on the upstream.
-    await expect.poll(() => server.requests, SLOW).toBe(calls + 1);
-    redis.pause();
+    await expect.poll(() => shared.server.requests, SLOW).toBe(calls + 1);
+    shared.redis.pause();
     const first = await rt.clearCache('gpt').catch((e: unknown) => e);
     expect(isLlmActorsError(first, 'NETWORK_ERROR')).toBe(true);
     expect((first as Error).message).toMatch(/^gpt: the cache could not be cleared: /);
@@ -133,7 +121,7 @@ describe('clearCache on a Redis it cannot reach', () => {
     await expect(inFlight).resolves.toMatchObject({ text: 'echo: in flight while clearing' });
     expect(rt.health('gpt')).toMatchObject({ status: 'running', restarts: 0 });
 
-    redis.resume();
+    shared.redis.resume();
     await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('up');
     // It said it had not cleared, and it had not.
     expect(await ask(rt, 'cached')).toMatchObject({ cacheHit: true });
@@ -148,7 +136,7 @@ describe('clearCache on a Redis it cannot reach', () => {
       { write: (line: string) => lines.push(JSON.parse(line)) },
     );
     const rt = await onRedis({}, logger);
-    await redis.kill();
+    await shared.redis.kill();
     try {
       await expect.poll(() => rt.health('gpt').fleet?.cache, SLOW).toBe('down');
       await expect(rt.clearCache('gpt')).rejects.toMatchObject({
@@ -164,7 +152,7 @@ describe('clearCache on a Redis it cannot reach', () => {
       const warnings = lines.filter((line) => line.level >= 40);
       expect(warnings.length).toBeLessThanOrEqual(6);
     } finally {
-      await redis.restart();
+      await shared.redis.restart();
     }
   }, 60_000);
 });
@@ -183,7 +171,7 @@ describe("the gateway's admin clear-cache", () => {
     const cleared = await clear(gateway.url);
     expect(cleared.status).toBe(202);
     expect(await cleared.json()).toEqual({ cleared: 'gpt' });
-    redis.pause();
+    shared.redis.pause();
     const refused = await clear(gateway.url);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('content-type')).toMatch(/application\/json/);

@@ -6,7 +6,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { freePort } from '../../src/testing/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { freePort, startTestServer, type TestServer } from '../../src/testing/index.js';
 
 /** A running redis-server that the test owns. */
 export interface TestRedis {
@@ -122,4 +123,28 @@ export async function stallableProxy(port: number): Promise<StallableProxy> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A redis-server and a testing upstream shared by one test file; see {@link redisPerFile}. */
+export interface RedisAndUpstream {
+  redis: TestRedis;
+  server: TestServer;
+}
+
+/**
+ * Starts a redis-server and a testing upstream before the file's tests and stops both after
+ * them (a stopped Redis is let go on first, so that it can be killed).
+ */
+export function redisPerFile(): RedisAndUpstream {
+  const shared = {} as RedisAndUpstream;
+  beforeAll(async () => {
+    shared.redis = await startRedis();
+    shared.server = await startTestServer();
+  });
+  afterAll(async () => {
+    shared.redis?.resume();
+    await shared.redis?.kill();
+    await shared.server?.close();
+  });
+  return shared;
 }
