@@ -285,3 +285,33 @@ describe('scripted answers over the Ollama wire format', () => {
     });
   });
 });
+
+describe('scripted answers, edge cases', () => {
+  it('carries usage details on the include_usage chunk and answers 500 on bad arguments', async () => {
+    const s = await start();
+    s.enqueue(
+      { text: 'thought it through', reasoning: 'hmm', usage: { cachedPromptTokens: 1 } },
+      { toolCalls: [{ name: 'weather', arguments: '[1]' }] },
+    );
+    const sdk = openai(s.url);
+    const stream = await sdk.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'a b c' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) usage = chunk.usage ?? usage;
+    expect(usage).toEqual({
+      prompt_tokens: 3,
+      completion_tokens: 4,
+      total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 1 },
+      completion_tokens_details: { reasoning_tokens: 1 },
+    });
+    await expect(sdk.chat.completions.create({ model: 'm', messages: [] })).rejects.toMatchObject({
+      status: 500,
+      message: expect.stringContaining('arguments must be a JSON object'),
+    });
+  });
+});
