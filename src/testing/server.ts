@@ -14,7 +14,15 @@ import {
   type WireFormat,
 } from './formats/index.js';
 import { readBody, send } from './http.js';
-import type { TestChatRequest, TestFault, TestServer, TestServerOptions } from './types.js';
+import type { ScriptedAnswer } from './scripted-types.js';
+import { scriptedCompletion } from './scripted.js';
+import type {
+  TestChatRequest,
+  TestFault,
+  TestScript,
+  TestServer,
+  TestServerOptions,
+} from './types.js';
 
 // Chat routes by path, after an optional `/v1` prefix is stripped.
 const ROUTES: Record<string, WireFormat> = {
@@ -37,6 +45,8 @@ class TestServerImpl implements TestServer {
   readonly #rules = new FaultRules();
   #reply: (req: TestChatRequest) => string | Promise<string>;
   #last: TestChatRequest | undefined;
+  #script: TestScript | undefined;
+  #queue: ScriptedAnswer[] = [];
   #waiters = new Set<{ n: number; resolve: () => void; reject: (err: Error) => void }>();
   #sockets = new Set<Socket>();
   readonly #delays = new Delays();
@@ -52,6 +62,7 @@ class TestServerImpl implements TestServer {
     this.origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.url = `${this.origin}/v1`;
     this.#reply = options.reply ?? defaultReply;
+    this.#script = options.script;
     server.on('connection', (socket) => {
       this.#connections++;
       this.#sockets.add(socket);
@@ -86,6 +97,14 @@ class TestServerImpl implements TestServer {
 
   setReply(reply: TestServerOptions['reply']): void {
     this.#reply = reply ?? defaultReply;
+  }
+
+  enqueue(...answers: ScriptedAnswer[]): void {
+    this.#queue.push(...answers);
+  }
+
+  setScript(script: TestScript | undefined): void {
+    this.#script = script;
   }
 
   seed(n: number): void {
@@ -164,15 +183,19 @@ class TestServerImpl implements TestServer {
     const fault = this.#rules.pick(chat.stream);
     const sleep = (ms: number): Promise<boolean> => this.#delays.sleep(ms, res);
     if (!(await faultBeforeAnswer(req, res, format, chat.stream, fault, sleep))) return;
-    const text = await this.#reply(chat);
+    const scripted = this.#queue.shift() ?? (await this.#script?.(chat));
+    const text = scripted === undefined ? await this.#reply(chat) : '';
     if (res.destroyed) return;
-    const completion = completionOf(text, chat, {
+    const facts = {
       num,
       model: this.#model,
       startedMs,
       nowMs: realNow(),
       chunkWords: this.#options.chunkWords ?? 1,
-    });
+    };
+    const completion = scripted
+      ? scriptedCompletion(scripted, chat, facts)
+      : completionOf(text, chat, facts);
     const delivery = { format, fault, splitBytes: this.#options.splitBytes, sleep };
     if (await sendAnswer(res, req.socket, completion, delivery)) this.#ok++;
   }

@@ -1,3 +1,5 @@
+import type { ScriptedAnswer, TestTool, TestToolCall } from './scripted-types.js';
+
 /** The wire format of a chat route: OpenAI chat completions, Anthropic Messages or Ollama chat. */
 export type TestChatFormat = 'openai' | 'anthropic' | 'ollama';
 
@@ -24,6 +26,32 @@ export interface TestServerOptions {
    * multi-byte UTF-8 characters across HTTP chunks, to test client stream parsers.
    */
   splitBytes?: number;
+  /**
+   * Scripted answers (tool calls, reasoning, JSON, usage extras) instead of the `reply` text;
+   * see {@link ScriptedAnswer}. Answers queued with {@link TestServer.enqueue} come first.
+   */
+  script?: TestScript;
+}
+
+/**
+ * Picks the scripted answer to a request; `undefined` falls back to the `reply` text. Answers
+ * queued with {@link TestServer.enqueue} come first.
+ */
+export type TestScript = (
+  req: TestChatRequest,
+) => ScriptedAnswer | undefined | Promise<ScriptedAnswer | undefined>;
+
+/** One message of a {@link TestChatRequest}, normalized across formats. */
+export interface TestChatMessage {
+  role: string;
+  /** The text; array-of-parts contents flattened to their joined text parts. */
+  content: string;
+  /** An assistant turn's tool calls (OpenAI `tool_calls`, Anthropic `tool_use`, Ollama `tool_calls`). */
+  toolCalls?: TestToolCall[];
+  /** A role-`'tool'` message's call id (OpenAI `tool_call_id`, Anthropic `tool_use_id`). */
+  toolCallId?: string;
+  /** The message's `name` (Ollama: a tool result's `tool_name`). */
+  name?: string;
 }
 
 /** A parsed chat request of any format, as seen by `reply` and {@link TestServer.lastRequest}. */
@@ -35,9 +63,16 @@ export interface TestChatRequest {
   /**
    * The messages as `{ role, content }`, array-of-parts contents flattened to their joined text
    * parts. An Anthropic `system` prompt comes first as role `'system'` (one message per text
-   * block), so `reply` can treat every format alike.
+   * block), and each Anthropic `tool_result` block becomes a role-`'tool'` message, so `reply`
+   * and `script` can treat every format alike.
    */
-  messages: Array<{ role: string; content: string }>;
+  messages: TestChatMessage[];
+  /** The tools offered (OpenAI and Ollama `tools[].function`, Anthropic `tools`), if any. */
+  tools?: TestTool[];
+  /** The raw `tool_choice` (OpenAI, Anthropic), if sent. */
+  toolChoice?: unknown;
+  /** The raw OpenAI `response_format`, Ollama `format` or Anthropic `output_format`, if sent. */
+  responseFormat?: unknown;
   temperature?: number;
   /**
    * The reply's word limit: OpenAI `max_tokens` (or `max_completion_tokens` when only that is
@@ -136,6 +171,14 @@ export interface TestServer {
   clearFaults(): void;
   /** Replaces the reply function; `undefined` restores the echo default. */
   setReply(reply: TestServerOptions['reply']): void;
+  /**
+   * Queues scripted answers, used one per request in order before `script`. An answer is used
+   * up when the server starts answering: a request that a `status`, `reset`, `hang` or
+   * `malformed` fault answers leaves it for the next (a retry); a stream cut does not.
+   */
+  enqueue(...answers: ScriptedAnswer[]): void;
+  /** Replaces the script function; `undefined` removes it. */
+  setScript(script: TestScript | undefined): void;
   /** Reseeds the RNG used by probability rules (mulberry32, default seed 1). */
   seed(n: number): void;
   /** Resolves once `requests >= n`; rejects if the server closes first. */

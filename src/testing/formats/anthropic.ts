@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { TestChatRequest } from '../types.js';
+import { anthropicMessages, toolFields } from './history.js';
 import {
   copyHeaders,
   flattenContent,
   isCount,
   isRecord,
-  toMessage,
+  type ChoiceText,
   type Completion,
   type StreamEvent,
   type WireFormat,
@@ -55,7 +56,8 @@ function parse(
   return {
     format: 'anthropic',
     model: typeof b.model === 'string' ? b.model : model,
-    messages: [...system, ...b.messages.map(toMessage)],
+    messages: [...system, ...b.messages.flatMap(anthropicMessages)],
+    ...toolFields(b, 'output_format'),
     ...(typeof b.temperature === 'number' && { temperature: b.temperature }),
     max_tokens: b.max_tokens,
     stream: b.stream === true,
@@ -64,7 +66,66 @@ function parse(
   };
 }
 
-const stopReason = (c: Completion): string => (c.choices[0]!.cut ? 'max_tokens' : 'end_turn');
+const STOP_REASONS: Record<ChoiceText['finish'], string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  content_filter: 'refusal',
+};
+
+const stopReason = (c: Completion): string => STOP_REASONS[c.choices[0]!.finish];
+
+/** Anthropic's input_tokens leave out the tokens read from or written to the cache. */
+const usage = (c: Completion, output: number): object => ({
+  input_tokens: c.promptTokens - (c.cachedTokens ?? 0) - (c.cacheWriteTokens ?? 0),
+  ...(c.cacheWriteTokens !== undefined && { cache_creation_input_tokens: c.cacheWriteTokens }),
+  ...(c.cachedTokens !== undefined && { cache_read_input_tokens: c.cachedTokens }),
+  output_tokens: output,
+});
+
+/** One content block: its whole form, its form at `content_block_start`, and its deltas. */
+interface Block {
+  whole: object;
+  start: object;
+  deltas: object[];
+}
+
+/** The content blocks of a choice: redacted thinking, thinking, text, then tool uses. */
+function blocks(choice: ChoiceText): Block[] {
+  const out: Block[] = [];
+  if (choice.redacted !== undefined) {
+    const block = { type: 'redacted_thinking', data: choice.redacted };
+    out.push({ whole: block, start: block, deltas: [] });
+  }
+  if (choice.reasoning !== undefined) {
+    const signature = choice.signature ?? '';
+    out.push({
+      whole: { type: 'thinking', thinking: choice.reasoning, signature },
+      start: { type: 'thinking', thinking: '', signature: '' },
+      deltas: [
+        ...(choice.reasoningDeltas ?? []).map((thinking) => ({ type: 'thinking_delta', thinking })),
+        { type: 'signature_delta', signature },
+      ],
+    });
+  }
+  const calls = choice.toolCalls ?? [];
+  if (choice.content !== '' || calls.length === 0) {
+    out.push({
+      whole: { type: 'text', text: choice.content },
+      start: { type: 'text', text: '' },
+      deltas: choice.deltas.map((text) => ({ type: 'text_delta', text })),
+    });
+  }
+  for (const call of calls) {
+    const head = { type: 'tool_use', id: call.id, name: call.name };
+    out.push({
+      whole: { ...head, input: call.input },
+      start: { ...head, input: {} },
+      deltas: call.fragments.map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+    });
+  }
+  return out;
+}
 
 const sse = (type: string, data: object): string =>
   `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -81,17 +142,19 @@ function stream(c: Completion): StreamEvent[] {
     stop_reason: null,
     stop_sequence: null,
     // Anthropic reports one output token at the start; the final count comes in message_delta.
-    usage: { input_tokens: c.promptTokens, output_tokens: 1 },
+    usage: usage(c, 1),
   };
+  const events: StreamEvent[] = [head(sse('message_start', { message }))];
+  for (const [index, block] of blocks(c.choices[0]!).entries()) {
+    events.push(head(sse('content_block_start', { index, content_block: block.start })));
+    if (index === 0) events.push(head(sse('ping', {})));
+    for (const delta of block.deltas) {
+      events.push({ data: sse('content_block_delta', { index, delta }), phase: 'delta' });
+    }
+    events.push(tail(sse('content_block_stop', { index })));
+  }
   return [
-    head(sse('message_start', { message })),
-    head(sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })),
-    head(sse('ping', {})),
-    ...c.choices[0]!.deltas.map((text): StreamEvent => ({
-      data: sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
-      phase: 'delta',
-    })),
-    tail(sse('content_block_stop', { index: 0 })),
+    ...events,
     tail(
       sse('message_delta', {
         delta: { stop_reason: stopReason(c), stop_sequence: null },
@@ -127,10 +190,10 @@ export const anthropic: WireFormat = {
     type: 'message',
     role: 'assistant',
     model: c.model,
-    content: [{ type: 'text', text: c.choices[0]!.content }],
+    content: blocks(c.choices[0]!).map((block) => block.whole),
     stop_reason: stopReason(c),
     stop_sequence: null,
-    usage: { input_tokens: c.promptTokens, output_tokens: c.completionTokens },
+    usage: usage(c, c.completionTokens),
   }),
   stream,
   streamError: sse('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),

@@ -1,13 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { TestChatRequest } from '../types.js';
+import { functionMessage, toolFields } from './history.js';
 import {
   copyHeaders,
   isRecord,
   STREAM_ERROR_MESSAGE,
-  toMessage,
+  type ChoiceText,
   type Completion,
   type StreamEvent,
   type WireFormat,
+  type WireToolCall,
 } from './shared.js';
 
 const errorBody = (_status: number, message: string): string => JSON.stringify({ error: message });
@@ -27,7 +29,8 @@ function parse(
   return {
     format: 'ollama',
     model: typeof b.model === 'string' ? b.model : model,
-    messages: b.messages.map(toMessage),
+    messages: b.messages.map(functionMessage),
+    ...toolFields(b, 'format'),
     ...(typeof temperature === 'number' && { temperature }),
     // Ollama reads a negative num_predict as "no limit".
     ...(typeof numPredict === 'number' && numPredict >= 0 && { max_tokens: numPredict }),
@@ -45,7 +48,7 @@ function done(c: Completion): object {
   const evalDuration = c.completionTokens * 1_000_000;
   return {
     done: true,
-    done_reason: c.choices[0]!.cut ? 'length' : 'stop',
+    done_reason: c.choices[0]!.finish === 'length' ? 'length' : 'stop',
     total_duration: Math.round(c.elapsedMs * 1_000_000) + load + promptEval + evalDuration,
     load_duration: load,
     prompt_eval_count: c.promptTokens,
@@ -55,17 +58,41 @@ function done(c: Completion): object {
   };
 }
 
+/** Ollama's tool calls carry their arguments as an object. */
+const toolCalls = (calls: WireToolCall[]): object[] =>
+  calls.map((call) => ({ function: { name: call.name, arguments: call.input } }));
+
+/** The whole assistant message of the answer. */
+function message(choice: ChoiceText): object {
+  const calls = choice.toolCalls ?? [];
+  return {
+    role: 'assistant',
+    content: choice.content,
+    ...(choice.reasoning !== undefined && { thinking: choice.reasoning }),
+    ...(calls.length > 0 && { tool_calls: toolCalls(calls) }),
+  };
+}
+
 const line = (data: object): string => `${JSON.stringify(data)}\n`;
 
 function stream(c: Completion): StreamEvent[] {
   const head = { model: c.model, created_at: new Date(c.createdMs).toISOString() };
-  const message = (content: string): object => ({ role: 'assistant', content });
+  const choice = c.choices[0]!;
+  // Thinking, then text, streamed in pieces; each tool call comes whole, in a message of its own.
+  const messages: object[] = [
+    ...(choice.reasoningDeltas ?? []).map((thinking) => ({ content: '', thinking })),
+    ...choice.deltas.map((content) => ({ content })),
+    ...(choice.toolCalls ?? []).map((call) => ({ content: '', tool_calls: toolCalls([call]) })),
+  ];
   return [
-    ...c.choices[0]!.deltas.map((content): StreamEvent => ({
-      data: line({ ...head, message: message(content), done: false }),
+    ...messages.map((message): StreamEvent => ({
+      data: line({ ...head, message: { role: 'assistant', ...message }, done: false }),
       phase: 'delta',
     })),
-    { data: line({ ...head, message: message(''), ...done(c) }), phase: 'tail' },
+    {
+      data: line({ ...head, message: { role: 'assistant', content: '' }, ...done(c) }),
+      phase: 'tail',
+    },
   ];
 }
 
@@ -83,7 +110,7 @@ export const ollama: WireFormat = {
   answer: (c) => ({
     model: c.model,
     created_at: new Date(c.createdMs).toISOString(),
-    message: { role: 'assistant', content: c.choices[0]!.content },
+    message: message(c.choices[0]!),
     ...done(c),
   }),
   stream,

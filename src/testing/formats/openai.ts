@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { TestChatRequest } from '../types.js';
+import { functionMessage, toolFields } from './history.js';
 import {
   copyHeaders,
   isCount,
   isRecord,
   STREAM_ERROR_MESSAGE,
-  toMessage,
+  type ChoiceText,
   type Completion,
   type StreamEvent,
   type WireFormat,
@@ -37,7 +38,8 @@ function parse(
   return {
     format: 'openai',
     model: typeof b.model === 'string' ? b.model : model,
-    messages: b.messages.map(toMessage),
+    messages: b.messages.map(functionMessage),
+    ...toolFields(b, 'response_format'),
     ...(typeof b.temperature === 'number' && { temperature: b.temperature }),
     ...(typeof maxTokens === 'number' && { max_tokens: maxTokens }),
     ...(typeof b.n === 'number' && { n: b.n }),
@@ -51,9 +53,44 @@ const usage = (c: Completion): object => ({
   prompt_tokens: c.promptTokens,
   completion_tokens: c.completionTokens,
   total_tokens: c.promptTokens + c.completionTokens,
+  ...(c.cachedTokens !== undefined && { prompt_tokens_details: { cached_tokens: c.cachedTokens } }),
+  ...(c.reasoningTokens !== undefined && {
+    completion_tokens_details: { reasoning_tokens: c.reasoningTokens },
+  }),
 });
 
-const finishReason = (cut: boolean): string => (cut ? 'length' : 'stop');
+/** The whole assistant message of a choice. */
+function message(choice: ChoiceText): object {
+  const calls = choice.toolCalls ?? [];
+  return {
+    role: 'assistant',
+    // OpenAI sends a null content when the model only calls tools.
+    content: calls.length > 0 && choice.content === '' ? null : choice.content,
+    ...(choice.reasoning !== undefined && { reasoning_content: choice.reasoning }),
+    ...(calls.length > 0 && {
+      tool_calls: calls.map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    }),
+  };
+}
+
+/** A choice's stream deltas: reasoning, then text, then each tool call's fragments. */
+function deltas(choice: ChoiceText): object[] {
+  const out: object[] = (choice.reasoningDeltas ?? []).map((r) => ({ reasoning_content: r }));
+  for (const content of choice.deltas) out.push({ content });
+  for (const [index, call] of (choice.toolCalls ?? []).entries()) {
+    // The first fragment of a call carries its index, id and name; later ones the index only.
+    const first = { index, id: call.id, type: 'function', function: { name: call.name } };
+    out.push({ tool_calls: [{ ...first, function: { ...first.function, arguments: '' } }] });
+    for (const args of call.fragments) {
+      out.push({ tool_calls: [{ index, function: { arguments: args } }] });
+    }
+  }
+  return out;
+}
 
 function stream(c: Completion): StreamEvent[] {
   const head = {
@@ -73,10 +110,9 @@ function stream(c: Completion): StreamEvent[] {
       finish_reason: finish,
     });
     events.push({ data: event([chunk({ role: 'assistant', content: '' })]), phase: 'head' });
-    for (const content of choice.deltas) {
-      events.push({ data: event([chunk({ content })]), phase: 'delta' });
-    }
-    events.push({ data: event([chunk({}, finishReason(choice.cut))]), phase: 'tail' });
+    for (const delta of deltas(choice))
+      events.push({ data: event([chunk(delta)]), phase: 'delta' });
+    events.push({ data: event([chunk({}, choice.finish)]), phase: 'tail' });
   });
   const options = c.chat.body.stream_options;
   if (isRecord(options) && options.include_usage === true) {
@@ -106,8 +142,8 @@ export const openai: WireFormat = {
     model: c.model,
     choices: c.choices.map((choice, index) => ({
       index,
-      message: { role: 'assistant', content: choice.content },
-      finish_reason: finishReason(choice.cut),
+      message: message(choice),
+      finish_reason: choice.finish,
       logprobs: null,
     })),
     usage: usage(c),

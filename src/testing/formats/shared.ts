@@ -1,12 +1,31 @@
 import type { IncomingMessage } from 'node:http';
+import type { ScriptedFinishReason } from '../scripted-types.js';
 import type { TestChatFormat, TestChatRequest } from '../types.js';
 
-/** One generated choice: its final text, whether the word limit cut it, and its stream deltas. */
+/** A tool call of an answer, its arguments as JSON text, as an object and in stream fragments. */
+export interface WireToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+  input: Record<string, unknown>;
+  /** Pieces of `arguments` that join back to it exactly. */
+  fragments: string[];
+}
+
+/** One generated choice: its final text, why it ended, its stream deltas and its extras. */
 export interface ChoiceText {
   content: string;
-  cut: boolean;
+  finish: ScriptedFinishReason;
   /** Pieces of `content` that join back to it exactly. */
   deltas: string[];
+  toolCalls?: WireToolCall[];
+  reasoning?: string;
+  /** Pieces of `reasoning` that join back to it exactly. */
+  reasoningDeltas?: string[];
+  /** The Anthropic thinking block's signature. */
+  signature?: string;
+  /** An Anthropic redacted_thinking block's data. */
+  redacted?: string;
 }
 
 /** Everything a wire format needs to render one answer, streamed or not. */
@@ -22,6 +41,12 @@ export interface Completion {
   choices: ChoiceText[];
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens read from a cache, part of `promptTokens`. */
+  cachedTokens?: number;
+  /** Prompt tokens written to a cache (Anthropic), part of `promptTokens`. */
+  cacheWriteTokens?: number;
+  /** Reasoning tokens, part of `completionTokens`. */
+  reasoningTokens?: number;
   chat: TestChatRequest;
 }
 
@@ -86,15 +111,6 @@ export function flattenContent(content: unknown): string {
     .join('');
 }
 
-/** Normalizes a message to `{ role, content }`, tolerating any shape. */
-export function toMessage(m: unknown): { role: string; content: string } {
-  const msg = isRecord(m) ? m : {};
-  return {
-    role: typeof msg.role === 'string' ? msg.role : '',
-    content: flattenContent(msg.content),
-  };
-}
-
 /** The raw request headers, copied so later mutation of the request cannot change them. */
 export const copyHeaders = (req: IncomingMessage): TestChatRequest['headers'] => ({
   ...req.headers,
@@ -116,12 +132,16 @@ export function buildChoices(
   chat: TestChatRequest,
   chunkWords: number,
 ): ChoiceText[] {
-  return Array.from({ length: chat.n ?? 1 }, (_, index) => {
+  return Array.from({ length: chat.n ?? 1 }, (_, index): ChoiceText => {
     const full = index > 0 ? `${reply} #${index}` : reply;
     const words = full.split(/\s+/).filter(Boolean);
     const cut = chat.max_tokens !== undefined && words.length > chat.max_tokens;
     const content = cut ? words.slice(0, chat.max_tokens).join(' ') : full;
-    return { content, cut, deltas: splitDeltas(content, chunkWords) };
+    return {
+      content,
+      finish: cut ? 'length' : 'stop',
+      deltas: splitDeltas(content, chunkWords),
+    };
   });
 }
 
