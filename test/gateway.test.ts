@@ -244,8 +244,8 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     expect(upstream.requests).toBe(0);
   });
 
-  it('FUSE_OPEN is 503 with Retry-After, for plain and streamed requests', async () => {
-    const { url, upstream } = await start({
+  it('FUSE_OPEN is 503 with Retry-After and tells the SDKs not to retry, plain and streamed', async () => {
+    const { url, upstream, rt } = await start({
       gpt: { retry: false, fuse: { maxFailures: 1, resetMs: 30_000 } },
     });
     upstream.inject({ kind: 'status', status: 500 }, { times: 1 });
@@ -254,9 +254,16 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
       const res = await post(url, { model: 'gpt', messages: hi, stream });
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
-      expect(res.headers.get('x-should-retry')).toBe('true');
+      expect(res.headers.get('x-should-retry')).toBe('false');
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FUSE_OPEN');
     }
+    // The official client, with retries left, asks once and takes the answer as final.
+    const asked = rt.health('gpt').requests.total;
+    const error = await apiError(
+      sdk(url, { maxRetries: 2 }).chat.completions.create({ model: 'gpt', messages: hi }),
+    );
+    expect(error.code).toBe('FUSE_OPEN');
+    expect(rt.health('gpt').requests.total).toBe(asked + 1);
     expect(upstream.requests).toBe(1);
   });
 

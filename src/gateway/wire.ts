@@ -155,7 +155,11 @@ export function errorAnswer(error: unknown): ErrorAnswer {
     };
   }
   const status = STATUS[error.code];
-  const headers: Record<string, string> = { 'x-should-retry': String(error.retryable) };
+  // An open fuse is the runtime's own retry decision already made: an SDK that retried it on
+  // its own schedule (10-20 s of backoff in the openai client) would undo the fail-fast. Callers
+  // that schedule their own retry still get Retry-After.
+  const retry = error.code === 'FUSE_OPEN' ? false : error.retryable;
+  const headers: Record<string, string> = { 'x-should-retry': String(retry) };
   const retryAfterMs = error.retryAfterMs;
   if (retryAfterMs !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
