@@ -16,6 +16,18 @@ describe('retry delay', () => {
     expect(retryDelay(retry, 10, undefined, () => 0.999)).toBe(999);
   });
 
+  it('waits at least half the backoff after a provider that said it is busy (429, 503)', () => {
+    expect(retryDelay(retry, 1, undefined, () => 0, true)).toBe(50);
+    expect(retryDelay(retry, 1, undefined, () => 0.999, true)).toBe(99);
+    expect(retryDelay(retry, 3, undefined, () => 0, true)).toBe(200);
+    const policy = retryPolicy(retry, () => 0);
+    const busy = (status: number) =>
+      new LlmActorsError('PROVIDER_ERROR', 'busy', { status, retryable: true });
+    expect(policy.next(busy(429), 1, 10_000)).toBe(50);
+    expect(policy.next(busy(503), 1, 10_000)).toBe(50);
+    expect(policy.next(busy(500), 1, 10_000)).toBe(0);
+  });
+
   it('honours Retry-After, capped at maxDelayMs, without jitter', () => {
     expect(retryDelay(retry, 1, 250, () => 0)).toBe(250);
     expect(retryDelay(retry, 1, 60_000, () => 0)).toBe(1_000);

@@ -25,24 +25,32 @@ export function retryPolicy(retry: RetryConfig | false, random: () => number): R
       if (!error.retryable || error.code === 'FUSE_OPEN' || attempts >= retry.maxAttempts) {
         return STOP;
       }
-      const delay = retryDelay(retry, attempts, error.retryAfterMs, random);
+      const delay = retryDelay(retry, attempts, error.retryAfterMs, random, isBusy(error));
       return delay >= timeLeft ? STOP : delay;
     },
   };
 }
 
 /**
- * The provider's Retry-After (capped by `maxDelayMs`) when it gave one; otherwise full jitter
- * over an exponential backoff: a uniform draw in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))),
- * n the attempts made so far.
+ * The provider's Retry-After (capped by `maxDelayMs`) when it gave one; otherwise a jittered
+ * exponential backoff b = min(maxDelayMs, baseDelayMs * 2^(n-1)), n the attempts made so far:
+ * full jitter, a uniform draw in [0, b), except after a provider that said it is busy (`busy`:
+ * a 429 or a 503), where the draw is in [b/2, b). Full jitter can come back within milliseconds,
+ * which to a provider shedding load is hammering.
  */
 export function retryDelay(
   retry: RetryConfig,
   attempts: number,
   retryAfterMs: number | undefined,
   random: () => number,
+  busy = false,
 ): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs);
   const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempts - 1));
-  return Math.floor(random() * backoff);
+  return busy ? Math.floor(backoff / 2 + (random() * backoff) / 2) : Math.floor(random() * backoff);
+}
+
+/** A provider that answered 429 or 503: it is shedding load. */
+function isBusy(error: LlmActorsError): boolean {
+  return error.code === 'PROVIDER_ERROR' && (error.status === 429 || error.status === 503);
 }
