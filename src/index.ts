@@ -3,7 +3,7 @@
  */
 export { createRuntime, Runtime } from './runtime.js';
 export { LlmActorsError, isLlmActorsError, ErrorCodes } from './model/errors.js';
-export type { ErrorCode, LlmActorsErrorDetails } from './model/errors.js';
+export type { ErrorCode, LlmActorsErrorDetails, ProviderErrorFields } from './model/errors.js';
 export type {
   CacheConfig,
   ClientConfig,

@@ -287,11 +287,11 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     expect(error.code).toBe('TIMEOUT');
   });
 
-  it('PROVIDER_ERROR is 502 with the upstream status in the body, and no provider key', async () => {
-    const { url, upstream } = await start();
+  it('PROVIDER_ERROR 5xx is 502 with the upstream status in the body, and no provider key', async () => {
+    const { url, upstream } = await start({ gpt: { retry: false } });
     upstream.inject({
       kind: 'status',
-      status: 400,
+      status: 500,
       body: JSON.stringify({ error: { message: `bad key ${PROVIDER_KEY}` } }),
     });
     const res = await post(url, { model: 'gpt', messages: hi });
@@ -299,9 +299,56 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     const text = await res.text();
     expect(text).not.toContain(PROVIDER_KEY);
     expect(JSON.parse(text)).toMatchObject({
-      error: { code: 'PROVIDER_ERROR', upstream_status: 400, client: 'gpt' },
+      error: { code: 'PROVIDER_ERROR', upstream_status: 500, client: 'gpt' },
     });
+  });
+
+  it("a provider's 4xx keeps its status, code, type, param and message, scrubbed", async () => {
+    const { url, upstream } = await start();
+    const providerError = {
+      message: `This model's maximum context length is 8192 tokens (key ${PROVIDER_KEY})`,
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    };
+    upstream.inject({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: providerError }),
+    });
+    const res = await post(url, { model: 'gpt', messages: hi });
+    expect(res.status).toBe(400);
     expect(res.headers.get('x-should-retry')).toBe('false');
+    const text = await res.text();
+    expect(text).not.toContain(PROVIDER_KEY);
+    expect(JSON.parse(text)).toMatchObject({
+      error: {
+        code: 'context_length_exceeded',
+        type: 'invalid_request_error',
+        param: 'messages',
+        llm_actors_code: 'PROVIDER_ERROR',
+        upstream_status: 400,
+        client: 'gpt',
+      },
+    });
+    expect(JSON.parse(text).error.message).toContain('maximum context length is 8192 tokens');
+    // The official client sees the provider's own error class and code.
+    upstream.inject({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: providerError }),
+    });
+    const error = await apiError(sdk(url).chat.completions.create({ model: 'gpt', messages: hi }));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.code).toBe('context_length_exceeded');
+  });
+
+  it("a provider's 429 is a 429 with its Retry-After", async () => {
+    const { url, upstream } = await start({ gpt: { retry: false } });
+    upstream.inject({ kind: 'status', status: 429, retryAfter: 7 });
+    const res = await post(url, { model: 'gpt', messages: hi });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
   });
 
   it('CLIENT_FAILED is 503 that the official client does not retry', async () => {

@@ -4,7 +4,7 @@
  * events, and runtime errors as OpenAI-style error bodies with the statuses clients expect.
  */
 import { nanoid } from 'nanoid';
-import { isLlmActorsError, type ErrorCode } from '../model/errors.js';
+import { isLlmActorsError, type ErrorCode, type LlmActorsError } from '../model/errors.js';
 import type { Completion, FinishReason } from '../model/request.js';
 
 /** An HTTP error answer: status, OpenAI-style body, extra headers. */
@@ -24,6 +24,8 @@ export interface OpenAIErrorBody {
   client?: string;
   /** For PROVIDER_ERROR: the upstream's status. */
   upstream_status?: number;
+  /** For a provider's 4xx passed on in the provider's terms: the llm-actors code behind it. */
+  llm_actors_code?: string;
 }
 
 /**
@@ -154,7 +156,7 @@ export function errorAnswer(error: unknown): ErrorAnswer {
       },
     };
   }
-  const status = STATUS[error.code];
+  const status = providerStatus(error) ?? STATUS[error.code];
   // An open fuse is the runtime's own retry decision already made: an SDK that retried it on
   // its own schedule (10-20 s of backoff in the openai client) would undo the fail-fast. Callers
   // that schedule their own retry still get Retry-After.
@@ -171,7 +173,31 @@ export function errorAnswer(error: unknown): ErrorAnswer {
     code: error.code,
     param: null,
   };
+  const fields = status === error.status ? error.providerError : undefined;
+  if (fields !== undefined) {
+    // The caller's own fault as the provider put it: its code (context_length_exceeded, ...),
+    // type, param and message, so clients that switch on them work through the gateway.
+    body.message = fields.message ?? body.message;
+    body.type = fields.type ?? body.type;
+    body.code = fields.code ?? body.code;
+    body.param = fields.param ?? null;
+    body.llm_actors_code = error.code;
+  }
   if (error.client !== undefined) body.client = error.client;
   if (typeof error.status === 'number') body.upstream_status = error.status;
   return { status, headers, body: { error: body } };
+}
+
+/**
+ * A provider's 4xx keeps its status through the gateway (a 400 `context_length_exceeded` is a
+ * 400, a 429 a 429); its 5xx, like a network failure, is the gateway's 502.
+ */
+function providerStatus(error: LlmActorsError): number | undefined {
+  const status = error.status;
+  return error.code === 'PROVIDER_ERROR' &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+    ? status
+    : undefined;
 }

@@ -36,8 +36,18 @@ export interface LlmActorsErrorDetails {
   body?: string;
   /** Delay the upstream asked for (Retry-After), in ms. */
   retryAfterMs?: number;
+  /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
+  providerError?: ProviderErrorFields;
   /** The underlying error. */
   cause?: unknown;
+}
+
+/** What a provider said of its own error (OpenAI-style `error.code`, `type`, `param`, `message`). */
+export interface ProviderErrorFields {
+  code?: string;
+  type?: string;
+  param?: string;
+  message?: string;
 }
 
 /** A brand that survives two copies of this package in one process (see {@link isLlmActorsError}). */
@@ -75,6 +85,8 @@ export class LlmActorsError extends Error {
   readonly body: string | undefined;
   /** Delay the upstream asked for (Retry-After), in ms. */
   readonly retryAfterMs: number | undefined;
+  /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
+  readonly providerError: ProviderErrorFields | undefined;
   declare readonly [BRAND]: true;
 
   constructor(code: ErrorCode, message: string, details: LlmActorsErrorDetails = {}) {
@@ -87,6 +99,7 @@ export class LlmActorsError extends Error {
     this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.body = details.body;
     this.retryAfterMs = details.retryAfterMs;
+    this.providerError = details.providerError;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -102,6 +115,7 @@ export class LlmActorsError extends Error {
       retryable: this.retryable,
       body: this.body,
       retryAfterMs: this.retryAfterMs,
+      providerError: this.providerError,
     };
   }
 }

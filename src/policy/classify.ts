@@ -3,7 +3,7 @@
  * retry and for the fuse.
  */
 import { inspect } from 'node:util';
-import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
+import { LlmActorsError, isLlmActorsError, type ProviderErrorFields } from '../model/errors.js';
 import type { FuseOutcome } from './fuse.js';
 import { containsSecret, scrub } from '../model/redact.js';
 
@@ -96,31 +96,51 @@ export function httpError(
   const shouldRetry = first(headers['x-should-retry']);
   const retryable =
     shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
+  const fields = providerFields(body, secrets);
   return new LlmActorsError(
     'PROVIDER_ERROR',
-    `${client}: ${provider} answered HTTP ${status}${upstreamMessage(body, secrets)}`,
-    { client, status, retryable, body: excerpt, retryAfterMs: retryAfterMs(headers, now) },
+    `${client}: ${provider} answered HTTP ${status}${fields?.message ? `: ${fields.message}` : ''}`,
+    {
+      client,
+      status,
+      retryable,
+      body: excerpt,
+      retryAfterMs: retryAfterMs(headers, now),
+      ...(fields === undefined ? {} : { providerError: fields }),
+    },
   );
 }
 
-function upstreamMessage(body: string, secrets: readonly string[]): string {
+/**
+ * The provider's own error fields of an error body (OpenAI's `{ error: { message, type, code,
+ * param } }`, Anthropic's `{ error: { type, message } }`, or a bare `{ error: "..." }` /
+ * `{ message }`), scrubbed; undefined when the body is not such JSON.
+ */
+function providerFields(body: string, secrets: readonly string[]): ProviderErrorFields | undefined {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(body) as {
-      error?: { message?: unknown } | string;
-      message?: unknown;
-    };
-    const message =
-      typeof parsed.error === 'string'
-        ? parsed.error
-        : typeof parsed.error?.message === 'string'
-          ? parsed.error.message
-          : typeof parsed.message === 'string'
-            ? parsed.message
-            : undefined;
-    return message ? `: ${scrub(message, secrets).slice(0, 200)}` : '';
+    parsed = JSON.parse(body);
   } catch {
-    return '';
+    return undefined;
   }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const top = parsed as { error?: unknown; message?: unknown };
+  const error = top.error;
+  const fields: ProviderErrorFields = {};
+  const text = (value: unknown, max: number) =>
+    typeof value === 'string' ? scrub(value, secrets).slice(0, max) : undefined;
+  if (typeof error === 'string') fields.message = text(error, 200);
+  else if (typeof error === 'object' && error !== null) {
+    const e = error as Record<string, unknown>;
+    fields.message = text(e.message, 200);
+    fields.type = text(e.type, 100);
+    fields.code = text(typeof e.code === 'number' ? String(e.code) : e.code, 100);
+    fields.param = text(e.param, 100);
+  } else fields.message = text(top.message, 200);
+  for (const key of Object.keys(fields) as (keyof ProviderErrorFields)[]) {
+    if (fields[key] === undefined) delete fields[key];
+  }
+  return Object.keys(fields).length === 0 ? undefined : fields;
 }
 
 /**
