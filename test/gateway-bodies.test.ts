@@ -103,7 +103,7 @@ describe('the open views', () => {
     await new Promise<void>((resolve) => quoting.listen(0, '127.0.0.1', resolve));
     const url = await start(`http://127.0.0.1:${(quoting.address() as AddressInfo).port}`);
     const answer = await post(url, { model: 'gpt', messages: [{ role: 'user', content: PROMPT }] });
-    expect(answer.status).toBe(502);
+    expect(answer.status).toBe(400);
     // The library's own health keeps the message; the caller's answer may carry it.
     expect(gw.runtime!.health('gpt').lastError?.message).toContain(PROMPT);
     const events = await fetch(`${url}/events`);
