@@ -15,6 +15,7 @@ import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/fail
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { LiveHealth } from '../observe/health.js';
 import { Admission } from './admission.js';
+import { replay } from './stream.js';
 import type { AttemptHandler, Dispatch } from './attempts.js';
 import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
 import { Flights, newFlight } from './flights.js';
@@ -164,7 +165,7 @@ export class ClientActor implements AttemptHandler {
     if (waiter.settled) return;
     if (hit !== undefined) {
       this.own.deps.observer.cacheHit(waiter);
-      if (sink && hit.text !== '') sink.delta(hit.text);
+      if (sink) replay(sink, hit);
       this.reply.resolve(waiter, hit, true, undefined, false);
       return;
     }

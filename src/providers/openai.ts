@@ -4,9 +4,9 @@
  * Streams are chat.completion.chunk events (with `stream_options.include_usage`), ending with
  * `data: [DONE]`.
  */
-import type { CachedCompletion } from '../model/answer.js';
+import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
-import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../model/request.js';
+import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { SseParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
 import { makeUsage, type DeltaCallback } from './provider.js';
@@ -100,14 +100,14 @@ export class OpenAIProvider extends HttpProvider {
     if (!Array.isArray(raw.choices) || raw.choices.length === 0) {
       throw this.bad('no choices in the answer');
     }
-    const choices: Choice[] = (raw.choices as OpenAIChoice[]).map((c) => {
+    const choices: CachedChoice[] = (raw.choices as OpenAIChoice[]).map((c) => {
       const content = c?.message?.content;
       if (content !== null && content !== undefined && typeof content !== 'string') {
         throw this.bad('a choice has non-text content');
       }
       return { text: content ?? '', finishReason: openaiFinishReason(c?.finish_reason) };
     });
-    const [primary] = choices as [Choice, ...Choice[]];
+    const [primary] = choices as [CachedChoice, ...CachedChoice[]];
     const usage = (raw.usage ?? {}) as Record<string, unknown>;
     const completion: CachedCompletion = {
       text: primary.text,
