@@ -15,7 +15,14 @@ export function refuseUncarried(
   messages: ChatMessage[],
   options: RequestOptions | undefined,
 ): void {
-  if (config.provider === 'openai') return;
+  if (config.provider === 'openai') {
+    const budget = (options?.reasoning ?? config.defaults.reasoning)?.budgetTokens;
+    if (budget === undefined) return;
+    throw invalidRequest(
+      'reasoning.budgetTokens: the openai provider cannot carry this (it takes reasoning.effort)',
+      config.name,
+    );
+  }
   const field = uncarriedField(messages, options, config.defaults);
   if (field !== undefined) {
     throw invalidRequest(
