@@ -418,3 +418,76 @@ describe('the openai provider, answers', () => {
     expect(bodies).toHaveLength(1);
   });
 });
+
+describe('the openai provider, structured output', () => {
+  const schema = {
+    type: 'object',
+    properties: { city: { type: 'string' }, celsius: { type: 'number' } },
+    required: ['city', 'celsius'],
+  };
+
+  it('sends a json_schema format and gives the parsed answer as completion.json', async () => {
+    const rt = await start();
+    replies.push(() => message({ content: '{"city":"Paris","celsius":21}' }));
+    const res = await rt.request('gpt', question, {
+      responseFormat: { type: 'json', schema, name: 'weather', strict: true },
+    });
+    expect(bodies[0]!.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'weather', schema, strict: true },
+    });
+    expect(res.json).toEqual({ city: 'Paris', celsius: 21 });
+    const cached = await rt.request('gpt', question, {
+      responseFormat: { type: 'json', schema, name: 'weather', strict: true },
+    });
+    expect(cached.cacheHit).toBe(true);
+    expect(cached.json).toEqual({ city: 'Paris', celsius: 21 });
+  });
+
+  it('sends json_object without a schema, and parses a streamed answer', async () => {
+    const rt = await start();
+    replies.push(() => ({
+      events: [
+        { choices: [{ index: 0, delta: { content: '{"ok":' } }] },
+        { choices: [{ index: 0, delta: { content: 'true}' }, finish_reason: 'stop' }] },
+        { choices: [], usage },
+      ],
+    }));
+    const stream = rt.stream('gpt', question, { responseFormat: { type: 'json' } });
+    expect((await stream.completion).json).toEqual({ ok: true });
+    expect(bodies[0]!.response_format).toEqual({ type: 'json_object' });
+  });
+
+  it('refuses an answer that does not match: BAD_RESPONSE naming it, not cached, fuse untouched', async () => {
+    const rt = await start({ fuse: { maxFailures: 1, windowMs: 60_000 } } as Partial<ClientConfig>);
+    replies.push(
+      () => message({ content: '{"city":"Paris","celsius":"warm"}' }),
+      () => message({ content: 'not json' }),
+      () => message({ content: '{"city":"Paris","celsius":21}' }),
+    );
+    const options = { responseFormat: { type: 'json' as const, schema } };
+    const mismatch = await failure(rt.request('gpt', question, options));
+    expect(mismatch.code).toBe('BAD_RESPONSE');
+    expect(mismatch.message).toContain('at /celsius: must be number');
+    const notJson = await failure(rt.request('gpt', question, options));
+    expect(notJson.code).toBe('BAD_RESPONSE');
+    expect(notJson.message).toContain('is not JSON');
+    expect(bodies).toHaveLength(2);
+    expect(rt.health('gpt').fuse).toMatchObject({ state: 'closed', melts: 0 });
+    const good = await rt.request('gpt', question, options);
+    expect(good.cacheHit).toBe(false);
+    expect(good.json).toEqual({ city: 'Paris', celsius: 21 });
+  });
+
+  it('refuses an invalid schema before any call, naming the field', async () => {
+    const rt = await start();
+    const error = await failure(
+      rt.request('gpt', question, {
+        responseFormat: { type: 'json', schema: { type: 'no-such-type' } },
+      }),
+    );
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain('options.responseFormat.schema: not a valid JSON Schema');
+    expect(bodies).toHaveLength(0);
+  });
+});
