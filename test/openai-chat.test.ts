@@ -315,6 +315,23 @@ describe('the openai provider, answers', () => {
     });
   });
 
+  it('reads reasoning given as thinking parts of the content, apart from the text', async () => {
+    const rt = await start();
+    replies.push(() =>
+      message({
+        content: [
+          { type: 'thinking', thinking: [{ type: 'text', text: '2+2 is 4.' }] },
+          { type: 'text', text: '4' },
+        ],
+        function_call: { name: '', arguments: '' },
+      }),
+    );
+    const res = await rt.request('gpt', question);
+    expect(res.text).toBe('4');
+    expect(res.reasoning).toBe('2+2 is 4.');
+    expect(res.toolCalls).toBeUndefined();
+  });
+
   it('asks for logprobs and reads them back', async () => {
     const rt = await start();
     replies.push(() => ({

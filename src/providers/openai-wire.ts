@@ -94,10 +94,21 @@ export function contentText(content: unknown): string | undefined {
   return text;
 }
 
-/** The model's visible reasoning, whatever the server calls it. */
+/**
+ * The model's visible reasoning, whatever the server calls it: `reasoning_content`,
+ * `reasoning`, or Mistral's `thinking` parts in the content.
+ */
 export function reasoningText(message: Json | undefined): string | undefined {
   const r = message?.reasoning_content ?? message?.reasoning;
-  return typeof r === 'string' ? r : undefined;
+  if (typeof r === 'string') return r;
+  if (!Array.isArray(message?.content)) return undefined;
+  let text: string | undefined;
+  for (const part of message.content as Array<Json | null>) {
+    if (part?.type !== 'thinking') continue;
+    const thinking = part.thinking;
+    text = (text ?? '') + (typeof thinking === 'string' ? thinking : (contentText(thinking) ?? ''));
+  }
+  return text;
 }
 
 /** Tool-call arguments as JSON text (some servers send an object). */
@@ -121,7 +132,7 @@ export function toolCallsOf(message: Json | undefined): ToolCall[] | undefined {
     }
   }
   const legacy = message?.function_call as Json | undefined;
-  if (typeof legacy?.name === 'string') {
+  if (typeof legacy?.name === 'string' && legacy.name !== '') {
     calls.push({ id: '', name: legacy.name, arguments: argumentsText(legacy.arguments) });
   }
   return calls.length > 0 ? calls : undefined;
