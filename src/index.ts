@@ -19,6 +19,24 @@ export type {
   SupervisorConfig,
 } from './config/types.js';
 export type {
+  AssistantMessage,
+  ImagePart,
+  JsonSchema,
+  ReasoningOptions,
+  ReasoningPart,
+  ResponseFormat,
+  SystemMessage,
+  TextPart,
+  TokenLogprob,
+  ToolCall,
+  ToolCallDelta,
+  ToolChoice,
+  ToolDefinition,
+  ToolMessage,
+  UserMessage,
+} from './model/chat.js';
+export type {
+  AnswerParts,
   ChatMessage,
   Choice,
   Completion,

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { StreamSink } from './client/actor.js';
+import { refuseUncarried } from './providers/capabilities.js';
 import type { HistoryEntry } from './observe/history.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
@@ -99,6 +100,7 @@ export class Runtime {
       try {
         validateMessages(messages, client);
         validateOptions(options, client);
+        refuseUncarried(entry.spec.config, messages, options);
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
       }

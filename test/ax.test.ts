@@ -367,7 +367,7 @@ describe('errors as Ax understands them', () => {
       garbled: ['garbled', AxAIServiceResponseError, 'BAD_RESPONSE', false],
     };
     const d = testDriver((req) => {
-      const [failure] = cases[req.messages[0]!.content]!;
+      const [failure] = cases[req.messages[0]!.content as string]!;
       if (failure === 'garbled') return { text: 42 as unknown as string };
       throw failure;
     });

@@ -119,9 +119,11 @@ describe('the request corpus, through request and stream of one runtime', () => 
 
   beforeAll(async () => {
     server = await startTestServer({
-      reply: (req) => describeLast(req.messages.at(-1)?.content ?? ''),
+      reply: (req) => describeLast((req.messages.at(-1)?.content ?? '') as string),
     });
-    driver = testDriver((req) => ({ text: describeLast(req.messages.at(-1)?.content ?? '') }));
+    driver = testDriver((req) => ({
+      text: describeLast((req.messages.at(-1)?.content ?? '') as string),
+    }));
     runtime = await createRuntime({
       clients: {
         d: driver.config,

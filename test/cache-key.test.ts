@@ -189,14 +189,105 @@ describe('cache keys across runtimes that differ only by apiKey', () => {
 });
 
 describe('the hand-written key', () => {
+  it('keeps the key of a plain-text request as it was before the chat options', () => {
+    const parts: KeyParts = {
+      provider: 'openai',
+      baseUrl: 'http://x',
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi', name: 'ann' },
+      ],
+      params: { temperature: 0.5, maxTokens: 9 },
+      rolloutId: 1,
+    };
+    const before =
+      '{"baseUrl":"http://x","messages":[{"content":"be brief","role":"system"},' +
+      '{"content":"hi","name":"ann","role":"user"}],"model":"m",' +
+      '"params":{"maxTokens":9,"temperature":0.5},"provider":"openai","rolloutId":1}';
+    expect(cacheKey(parts)).toBe(createHash('sha256').update(before).digest('hex'));
+  });
+
+  it('differs when the tools differ, and when a message carries tool calls', () => {
+    const base: KeyParts = {
+      provider: 'openai',
+      baseUrl: 'http://x',
+      model: 'm',
+      messages: [{ role: 'user', content: 'weather?' }],
+      params: {},
+      rolloutId: undefined,
+    };
+    const tool = { name: 'weather', parameters: { type: 'object' } };
+    const a = cacheKey({ ...base, params: { tools: [tool] } });
+    const b = cacheKey({ ...base, params: { tools: [{ ...tool, description: 'today' }] } });
+    expect(new Set([cacheKey(base), a, b]).size).toBe(3);
+    const call = { id: 'c1', name: 'weather', arguments: '{}' };
+    const withCall = cacheKey({
+      ...base,
+      messages: [...base.messages, { role: 'assistant', content: null, toolCalls: [call] }],
+    });
+    const withoutCall = cacheKey({
+      ...base,
+      messages: [...base.messages, { role: 'assistant', content: null }],
+    });
+    expect(withCall).not.toBe(withoutCall);
+  });
+
   it('equals sha256 of the canonical JSON of its parts, for any request', () => {
-    const message = fc.record(
+    const text = fc.record({ type: fc.constant('text'), text: fc.string() });
+    const plain = fc.record(
       {
-        role: fc.constantFrom('system', 'user', 'assistant', 'tool'),
+        role: fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool'),
         content: fc.string({ unit: 'binary' }),
         name: fc.string(),
       },
       { requiredKeys: ['role', 'content'] },
+    );
+    const user = fc.record(
+      {
+        role: fc.constant('user'),
+        content: fc.array(
+          fc.oneof(text, fc.record({ type: fc.constant('image'), url: fc.webUrl() })),
+        ),
+        name: fc.string(),
+      },
+      { requiredKeys: ['role', 'content'] },
+    );
+    const call = fc.record({ id: fc.string(), name: fc.string(), arguments: fc.string() });
+    const assistant = fc.record(
+      {
+        role: fc.constant('assistant'),
+        content: fc.oneof(fc.constant(null), fc.string(), fc.array(text)),
+        toolCalls: fc.array(call, { maxLength: 3 }),
+        reasoning: fc.array(
+          fc.oneof(
+            fc.record(
+              { type: fc.constant('reasoning'), text: fc.string(), signature: fc.string() },
+              { requiredKeys: ['type', 'text'] },
+            ),
+            fc.record({ type: fc.constant('redacted-reasoning'), data: fc.string() }),
+          ),
+        ),
+      },
+      { requiredKeys: ['role', 'content'] },
+    );
+    const tool = fc.record({
+      role: fc.constant('tool'),
+      toolCallId: fc.string(),
+      content: fc.oneof(fc.string(), fc.array(text)),
+    });
+    const message = fc.oneof(plain, user, assistant, tool);
+    const tools = fc.array(
+      fc.record(
+        {
+          name: fc.string(),
+          description: fc.string(),
+          parameters: fc.dictionary(fc.string(), fc.jsonValue()),
+          strict: fc.boolean(),
+        },
+        { requiredKeys: ['name', 'parameters'] },
+      ),
+      { maxLength: 3 },
     );
     fc.assert(
       fc.property(
@@ -213,6 +304,26 @@ describe('the hand-written key', () => {
                 stop: fc.array(fc.string(), { minLength: 1, maxLength: 4 }),
                 seed: fc.integer(),
                 extra: fc.dictionary(fc.string(), fc.jsonValue()),
+                tools,
+                toolChoice: fc.oneof(
+                  fc.constantFrom('auto', 'none', 'required'),
+                  fc.record({ name: fc.string() }),
+                ),
+                parallelToolCalls: fc.boolean(),
+                responseFormat: fc.record(
+                  {
+                    type: fc.constant('json'),
+                    schema: fc.dictionary(fc.string(), fc.jsonValue()),
+                    name: fc.string(),
+                    strict: fc.boolean(),
+                  },
+                  { requiredKeys: ['type'] },
+                ),
+                reasoning: fc.record(
+                  { effort: fc.constantFrom('low', 'medium', 'high'), budgetTokens: fc.nat() },
+                  { requiredKeys: [] },
+                ),
+                logprobs: fc.oneof(fc.boolean(), fc.nat(20)),
               },
               { requiredKeys: [] },
             ),

@@ -97,8 +97,9 @@ export class KeyWriter {
 
   /**
    * `canonicalJson` of the key parts, written out by hand for the shape every request has:
-   * the generic walk with its key sorting is the costlier half of the key. Messages carry
-   * only role, content and name (validation rejects anything else).
+   * the generic walk with its key sorting is the costlier half of the key. A plain message
+   * (string content, role and name) is written by hand; one with parts, tool calls, a tool
+   * call id or reasoning goes through the generic walk.
    */
   private json(
     messages: ChatMessage[],
@@ -109,6 +110,10 @@ export class KeyWriter {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       if (i > 0) out += ',';
+      if (typeof m.content !== 'string' || m.role === 'assistant' || m.role === 'tool') {
+        out += canonicalJson(m);
+        continue;
+      }
       out += `{"content":${JSON.stringify(m.content)}`;
       if (m.name !== undefined) out += `,"name":${JSON.stringify(m.name)}`;
       out += `,"role":${JSON.stringify(m.role)}}`;
@@ -121,7 +126,8 @@ export class KeyWriter {
 
 /**
  * `canonicalJson(params)` written out for the known fields, in sorted key order (extra,
- * maxTokens, seed, stop, temperature): the generic walk sorts keys on every request.
+ * logprobs, maxTokens, parallelToolCalls, reasoning, responseFormat, seed, stop, temperature,
+ * toolChoice, tools): the generic walk sorts keys on every request.
  */
 function paramsJson(params: EffectiveParams): string {
   let out = '{';
@@ -130,8 +136,24 @@ function paramsJson(params: EffectiveParams): string {
     out += `"extra":${canonicalJson(params.extra)}`;
     sep = ',';
   }
+  if (params.logprobs !== undefined) {
+    out += `${sep}"logprobs":${JSON.stringify(params.logprobs)}`;
+    sep = ',';
+  }
   if (params.maxTokens !== undefined) {
     out += `${sep}"maxTokens":${JSON.stringify(params.maxTokens)}`;
+    sep = ',';
+  }
+  if (params.parallelToolCalls !== undefined) {
+    out += `${sep}"parallelToolCalls":${JSON.stringify(params.parallelToolCalls)}`;
+    sep = ',';
+  }
+  if (params.reasoning !== undefined) {
+    out += `${sep}"reasoning":${canonicalJson(params.reasoning)}`;
+    sep = ',';
+  }
+  if (params.responseFormat !== undefined) {
+    out += `${sep}"responseFormat":${canonicalJson(params.responseFormat)}`;
     sep = ',';
   }
   if (params.seed !== undefined) {
@@ -144,6 +166,12 @@ function paramsJson(params: EffectiveParams): string {
   }
   if (params.temperature !== undefined) {
     out += `${sep}"temperature":${JSON.stringify(params.temperature)}`;
+    sep = ',';
   }
+  if (params.toolChoice !== undefined) {
+    out += `${sep}"toolChoice":${canonicalJson(params.toolChoice)}`;
+    sep = ',';
+  }
+  if (params.tools !== undefined) out += `${sep}"tools":${canonicalJson(params.tools)}`;
   return out + '}';
 }

@@ -15,6 +15,8 @@ import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/fail
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { LiveHealth } from '../observe/health.js';
 import { Admission } from './admission.js';
+import { replay } from './stream.js';
+import { withJson } from './structured.js';
 import type { AttemptHandler, Dispatch } from './attempts.js';
 import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
 import { Flights, newFlight } from './flights.js';
@@ -164,7 +166,7 @@ export class ClientActor implements AttemptHandler {
     if (waiter.settled) return;
     if (hit !== undefined) {
       this.own.deps.observer.cacheHit(waiter);
-      if (sink && hit.text !== '') sink.delta(hit.text);
+      if (sink) replay(sink, hit);
       this.reply.resolve(waiter, hit, true, undefined, false);
       return;
     }
@@ -270,6 +272,11 @@ export class ClientActor implements AttemptHandler {
   /** Settles every waiter of a finished flight and stores a fresh answer. */
   private finish(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
     flight.state = 'done';
+    const format = flight.params.responseFormat;
+    if (format !== undefined && !(outcome instanceof LlmActorsError) && !flight.fromPeer) {
+      const checked = withJson(this.own.deps.config.name, format, outcome.completion);
+      outcome = checked instanceof LlmActorsError ? checked : { ...outcome, completion: checked };
+    }
     this.flights.unshare(flight);
     if (outcome instanceof LlmActorsError) {
       this.own.releaseLock(flight);

@@ -55,9 +55,9 @@ export function providerCall({ client, provider, secrets, onFault }: ProviderSta
     };
     const sink = flight.sink;
     if (sink !== undefined) {
-      call.onDelta = (text, resume) => {
+      call.onDelta = (chunk, resume) => {
         flight.delivered = true;
-        if (sink.delta(text)) return true;
+        if (sink.delta(chunk)) return true;
         // The consumer is behind: the transport pauses until it has read its buffer down.
         sink.onDrain(resume);
         return false;

@@ -2,6 +2,7 @@
  * The records of the request path: a waiter is one caller, a flight one upstream call sequence
  * that one or more waiters (identical cacheable requests) wait on.
  */
+import type { StreamChunk } from '../model/chat.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
@@ -60,13 +61,13 @@ export interface Flight {
   fromPeer?: true;
 }
 
-/** Receives a streamed request's text as it arrives. */
+/** Receives a streamed request's chunks as they arrive. */
 export interface StreamSink {
   /**
-   * Hands the consumer a piece of text. False once its unread buffer is past the high-water
-   * mark: the sender should stop until the function given to {@link onDrain} is called.
+   * Hands the consumer a chunk. False once its unread buffer is past the high-water mark: the
+   * sender should stop until the function given to {@link onDrain} is called.
    */
-  delta(text: string): boolean;
+  delta(chunk: StreamChunk): boolean;
   /**
    * Calls `drain` once, when the consumer has read its buffer down after `delta` returned false
    * (never from inside `delta`). A later call replaces an earlier one not yet called.

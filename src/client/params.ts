@@ -22,6 +22,20 @@ export function effectiveParams(
   if (defaults.extra !== undefined || options?.extra !== undefined) {
     params.extra = { ...defaults.extra, ...options?.extra };
   }
+  // The chat options, checked one by one only when some are set (the plain path's cost).
+  if (options?.tools !== undefined || defaults.tools !== undefined) {
+    params.tools = options?.tools ?? defaults.tools;
+  }
+  const toolChoice = options?.toolChoice ?? defaults.toolChoice;
+  if (toolChoice !== undefined) params.toolChoice = toolChoice;
+  const parallel = options?.parallelToolCalls ?? defaults.parallelToolCalls;
+  if (parallel !== undefined) params.parallelToolCalls = parallel;
+  const format = options?.responseFormat ?? defaults.responseFormat;
+  if (format !== undefined && format.type !== 'text') params.responseFormat = format;
+  const reasoning = options?.reasoning ?? defaults.reasoning;
+  if (reasoning !== undefined) params.reasoning = reasoning;
+  const logprobs = options?.logprobs ?? defaults.logprobs;
+  if (logprobs !== undefined && logprobs !== false) params.logprobs = logprobs;
   return params;
 }
 

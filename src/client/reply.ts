@@ -3,10 +3,11 @@
  * error; once, with the deadline and signal disarmed and the observer told.
  */
 import { performance } from 'node:perf_hooks';
-import type { CachedCompletion } from '../model/answer.js';
+import type { CachedChoice, CachedCompletion } from '../model/answer.js';
+import type { AssistantMessage } from '../model/chat.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
-import type { Completion } from '../model/request.js';
+import type { Choice, Completion } from '../model/request.js';
 import type { ClientObserver } from '../observe/observer.js';
 import type { Flight, FlightAnswer, Waiter } from './flight.js';
 import { disarm } from './waiter.js';
@@ -71,8 +72,9 @@ export class Reply {
 }
 
 /**
- * A fresh Completion for one caller: usage and choices are copied, since `value` may be the
- * cache's own entry. `raw` goes only to the caller whose call was paid for.
+ * A fresh Completion for one caller: usage, choices, tool calls and logprobs are copied, since
+ * `value` may be the cache's own entry (`json` is shared: it is never written to). `raw` goes
+ * only to the caller whose call was paid for.
  */
 export function completionOf(
   value: CachedCompletion,
@@ -89,8 +91,37 @@ export function completionOf(
     client,
     cacheHit,
     latencyMs,
+    message: messageOf(value),
   };
-  if (value.choices !== undefined) completion.choices = value.choices.map((c) => ({ ...c }));
+  copyParts(value, completion);
+  if (value.choices !== undefined) completion.choices = value.choices.map(choiceOf);
   if (raw !== undefined) completion.raw = raw;
   return completion;
+}
+
+function choiceOf(c: CachedChoice): Choice {
+  const choice: Choice = { text: c.text, finishReason: c.finishReason, message: messageOf(c) };
+  copyParts(c, choice);
+  return choice;
+}
+
+function copyParts(from: CachedChoice, to: Choice | Completion): void {
+  if (from.toolCalls !== undefined) to.toolCalls = from.toolCalls.map((t) => ({ ...t }));
+  if (from.reasoning !== undefined) to.reasoning = from.reasoning;
+  if (from.json !== undefined) to.json = from.json;
+  if (from.logprobs !== undefined) to.logprobs = from.logprobs.map((l) => ({ ...l }));
+}
+
+/** The assistant turn of an answer, to append to `messages` for the next call. */
+function messageOf(c: CachedChoice): AssistantMessage {
+  const calls = c.toolCalls !== undefined && c.toolCalls.length > 0;
+  const message: AssistantMessage = {
+    role: 'assistant',
+    content: c.text === '' && calls ? null : c.text,
+  };
+  if (calls) message.toolCalls = c.toolCalls!.map((t) => ({ ...t }));
+  if (c.reasoning !== undefined && c.reasoning !== '') {
+    message.reasoning = [{ type: 'reasoning', text: c.reasoning }];
+  }
+  return message;
 }

@@ -2,12 +2,35 @@
  * The caller's side of a streamed request: an async iterable of text deltas, plus the whole
  * Completion once the stream has ended.
  */
+import type { CachedCompletion } from '../model/answer.js';
+import type { StreamChunk } from '../model/chat.js';
 import type { StreamSink } from './flight.js';
 import type { Completion } from '../model/request.js';
 
-/** One piece of streamed text. */
-export interface StreamChunk {
-  text: string;
+export type { StreamChunk } from '../model/chat.js';
+
+/** What a chunk weighs in the consumer's buffer (UTF-16 code units of what it carries). */
+function weight(chunk: StreamChunk): number {
+  return (
+    chunk.text.length + (chunk.reasoning?.length ?? 0) + (chunk.toolCall?.arguments.length ?? 0)
+  );
+}
+
+/**
+ * A cached answer as a stream: each choice's reasoning, text and tool calls (one fragment each),
+ * the choices named when there are several. Nothing is left to read: back-pressure is moot.
+ */
+export function replay(sink: StreamSink, hit: CachedCompletion): void {
+  const choices = hit.choices ?? [hit];
+  const tag = choices.length > 1;
+  choices.forEach((c, choice) => {
+    const named = tag ? { choice } : {};
+    if (c.reasoning !== undefined) sink.delta({ text: '', reasoning: c.reasoning, ...named });
+    if (c.text !== '') sink.delta({ text: c.text, ...named });
+    c.toolCalls?.forEach(({ id, name, arguments: args }, index) =>
+      sink.delta({ text: '', toolCall: { index, id, name, arguments: args }, ...named }),
+    );
+  });
 }
 
 /**
@@ -46,7 +69,7 @@ export const HIGH_WATER_CHARS = 256 * 1024;
  */
 export class StreamChannel implements StreamSink, CompletionStream {
   readonly completion: Promise<Completion>;
-  private readonly chunks: string[] = [];
+  private readonly chunks: StreamChunk[] = [];
   /** Characters in `chunks`. */
   private chars = 0;
   private pending: Pending | null = null;
@@ -69,16 +92,16 @@ export class StreamChannel implements StreamSink, CompletionStream {
     );
   }
 
-  delta(text: string): boolean {
+  delta(chunk: StreamChunk): boolean {
     if (this.ended) return true;
     if (this.pending) {
       const { resolve } = this.pending;
       this.pending = null;
-      resolve({ value: { text }, done: false });
+      resolve({ value: chunk, done: false });
       return true;
     }
-    this.chunks.push(text);
-    this.chars += text.length;
+    this.chunks.push(chunk);
+    this.chars += weight(chunk);
     return (
       !this.reading || (this.chunks.length < HIGH_WATER_CHUNKS && this.chars < HIGH_WATER_CHARS)
     );
@@ -103,11 +126,11 @@ export class StreamChannel implements StreamSink, CompletionStream {
     return {
       next: () => {
         this.reading = true;
-        const text = this.chunks.shift();
-        if (text !== undefined) {
-          this.chars -= text.length;
+        const chunk = this.chunks.shift();
+        if (chunk !== undefined) {
+          this.chars -= weight(chunk);
           if (this.drain !== undefined) this.maybeDrain();
-          return Promise.resolve({ value: { text }, done: false });
+          return Promise.resolve({ value: chunk, done: false });
         }
         if (this.ended) {
           return this.error === undefined

@@ -8,6 +8,7 @@ import { FORBIDDEN_NAMES, clientSchema, runtimeSchema } from './schemas.js';
 import type {
   CacheConfig,
   DriverClientConfig,
+  RequestDefaults,
   ResolvedClientConfig,
   ResolvedRuntimeConfig,
 } from './types.js';
@@ -115,7 +116,8 @@ export function resolveClientConfig(
     baseUrl: (c.baseUrl ?? DEFAULT_BASE_URL[c.provider]).replace(/\/+$/, ''),
     apiKey: c.apiKey,
     headers: { ...c.headers },
-    defaults: { ...c.defaults },
+    // Checked by the schema's refinement (chatOptionProblem): the shapes are the typed ones.
+    defaults: { ...c.defaults } as RequestDefaults,
     timeoutMs: c.timeoutMs ?? DEFAULTS.timeoutMs,
     maxConcurrency: c.maxConcurrency ?? DEFAULTS.maxConcurrency,
     maxQueue: c.maxQueue ?? DEFAULTS.maxQueue,

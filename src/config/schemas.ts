@@ -6,6 +6,7 @@ import type { Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../model/clock.js';
 import { extraProblem } from '../model/request.js';
+import { chatOptionProblem } from '../model/chat-options.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
 /** Names that would reach into an object's prototype. */
@@ -90,22 +91,36 @@ const cacheSchema = z
 const CACHE_EXPECTED =
   "expected { store: 'memory' | 'sqlite' | 'redis', path?, url?, ttlMs?, maxEntries?, frontEntries?, singleFlight? } or false";
 
-const paramsSchema = z.strictObject({
-  temperature: z.number().min(0).max(2).optional(),
-  maxTokens: z.number().int().min(1).optional(),
-  stop: z.array(z.string().min(1)).optional(),
-  seed: z.int().optional(),
-  extra: safeRecord(z.unknown())
-    .superRefine((extra, ctx) => {
-      const problem = extraProblem(extra);
-      // Prototype keys are reported by safeRecord with their own path.
-      if (problem !== undefined && !problem.endsWith('forbidden key')) {
-        const [, key, reason] = /^(?:\.(\w+))?: ?(.*)$/.exec(problem) ?? [];
-        ctx.addIssue({ code: 'custom', message: reason ?? problem, path: key ? [key] : [] });
-      }
-    })
-    .optional(),
-});
+const paramsSchema = z
+  .strictObject({
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().min(1).optional(),
+    stop: z.array(z.string().min(1)).optional(),
+    seed: z.int().optional(),
+    extra: safeRecord(z.unknown())
+      .superRefine((extra, ctx) => {
+        const problem = extraProblem(extra);
+        // Prototype keys are reported by safeRecord with their own path.
+        if (problem !== undefined && !problem.endsWith('forbidden key')) {
+          const [, key, reason] = /^(?:\.(\w+))?: ?(.*)$/.exec(problem) ?? [];
+          ctx.addIssue({ code: 'custom', message: reason ?? problem, path: key ? [key] : [] });
+        }
+      })
+      .optional(),
+    tools: z.unknown().optional(),
+    toolChoice: z.unknown().optional(),
+    parallelToolCalls: z.unknown().optional(),
+    responseFormat: z.unknown().optional(),
+    reasoning: z.unknown().optional(),
+    logprobs: z.unknown().optional(),
+  })
+  .superRefine((params, ctx) => {
+    const problem = chatOptionProblem(params);
+    if (problem !== undefined) {
+      const [, field, reason] = /^([^:]*): ?(.*)$/.exec(problem) ?? [];
+      ctx.addIssue({ code: 'custom', message: reason ?? problem, path: field ? [field] : [] });
+    }
+  });
 
 /** One client's config. */
 export const clientSchema = z.strictObject({

@@ -4,6 +4,12 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
+import type {
+  ReasoningOptions,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from '../model/chat.js';
 import type { ChatMessage, FinishReason } from '../model/request.js';
 
 /** Which wire format a client speaks. */
@@ -31,6 +37,13 @@ export interface RequestDefaults {
   /** Sampling seed (see `RequestOptions.seed`). */
   seed?: number;
   extra?: Record<string, unknown>;
+  /** The chat options (see `RequestOptions`): a request's own value replaces each. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  reasoning?: ReasoningOptions;
+  logprobs?: boolean | number;
 }
 
 /** What a driver's `output` function returns: the normalized answer. */

@@ -3,10 +3,19 @@
  * check every cached entry passes when read.
  */
 import { containsSecret } from './redact.js';
-import { FINISH_REASONS, type Completion } from './request.js';
+import { FINISH_REASONS, type Choice, type Completion } from './request.js';
 
-/** What a cache holds for one request: the Completion without its per-call fields. */
-export type CachedCompletion = Omit<Completion, 'client' | 'cacheHit' | 'latencyMs' | 'raw'>;
+/** What a cache holds of one choice: the Choice without its `message` (made from the rest). */
+export type CachedChoice = Omit<Choice, 'message'>;
+
+/**
+ * What a cache holds for one request: the Completion without its per-call fields and without
+ * `message`, which is made from the rest when the Completion is.
+ */
+export type CachedCompletion = Omit<
+  Completion,
+  'client' | 'cacheHit' | 'latencyMs' | 'raw' | 'message' | 'choices'
+> & { choices?: CachedChoice[] };
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -30,6 +39,7 @@ export function isCachedCompletion(value: unknown): value is CachedCompletion {
   ) {
     return false;
   }
+  if (!optionalCounts(usage) || !hasValidParts(c)) return false;
   if (c.choices === undefined) return true;
   return (
     Array.isArray(c.choices) &&
@@ -38,8 +48,49 @@ export function isCachedCompletion(value: unknown): value is CachedCompletion {
         typeof choice === 'object' &&
         choice !== null &&
         typeof (choice as Record<string, unknown>).text === 'string' &&
-        FINISH_REASONS.has((choice as Record<string, unknown>).finishReason as string),
+        FINISH_REASONS.has((choice as Record<string, unknown>).finishReason as string) &&
+        hasValidParts(choice as Record<string, unknown>),
     )
+  );
+}
+
+function optionalCounts(usage: Record<string, unknown>): boolean {
+  return (
+    (usage.cachedPromptTokens === undefined || isCount(usage.cachedPromptTokens)) &&
+    (usage.cacheWriteTokens === undefined || isCount(usage.cacheWriteTokens)) &&
+    (usage.reasoningTokens === undefined || isCount(usage.reasoningTokens))
+  );
+}
+
+/** Tool calls, reasoning and logprobs, when present, have their shapes (`json` is any value). */
+function hasValidParts(c: Record<string, unknown>): boolean {
+  if (c.reasoning !== undefined && typeof c.reasoning !== 'string') return false;
+  if (
+    c.toolCalls !== undefined &&
+    !(
+      Array.isArray(c.toolCalls) &&
+      c.toolCalls.every(
+        (t: unknown) =>
+          typeof t === 'object' &&
+          t !== null &&
+          typeof (t as Record<string, unknown>).id === 'string' &&
+          typeof (t as Record<string, unknown>).name === 'string' &&
+          typeof (t as Record<string, unknown>).arguments === 'string',
+      )
+    )
+  ) {
+    return false;
+  }
+  return (
+    c.logprobs === undefined ||
+    (Array.isArray(c.logprobs) &&
+      c.logprobs.every(
+        (l: unknown) =>
+          typeof l === 'object' &&
+          l !== null &&
+          typeof (l as Record<string, unknown>).token === 'string' &&
+          typeof (l as Record<string, unknown>).logprob === 'number',
+      ))
   );
 }
 
@@ -52,5 +103,14 @@ export function quotesSecret(completion: CachedCompletion, secrets: readonly str
   if (containsSecret(completion.text, secrets) || containsSecret(completion.model, secrets)) {
     return true;
   }
-  return completion.choices?.some((choice) => containsSecret(choice.text, secrets)) ?? false;
+  if (quotes(completion, secrets)) return true;
+  return completion.choices?.some((choice) => quotes(choice, secrets)) ?? false;
+}
+
+function quotes(c: CachedChoice, secrets: readonly string[]): boolean {
+  return (
+    containsSecret(c.text, secrets) ||
+    (c.reasoning !== undefined && containsSecret(c.reasoning, secrets)) ||
+    (c.toolCalls?.some((t) => containsSecret(t.arguments, secrets)) ?? false)
+  );
 }

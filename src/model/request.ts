@@ -2,18 +2,22 @@
  * The shapes of a request and of its answer, and the checks a request passes before it reaches
  * an actor. Hand-written rather than schema-driven: this runs on every request.
  */
+import type {
+  AssistantMessage,
+  ReasoningOptions,
+  ResponseFormat,
+  TokenLogprob,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from './chat.js';
+import { chatOptionProblem, CHAT_OPTION_KEYS } from './chat-options.js';
 import { invalidRequest } from './failures.js';
+import { describe } from './describe.js';
 
-/** Who speaks a message. */
-export type Role = 'system' | 'user' | 'assistant' | 'tool';
-
-/** One chat message. */
-export interface ChatMessage {
-  role: Role;
-  content: string;
-  /** Optional speaker name, passed through to providers that accept it. */
-  name?: string;
-}
+export type { ChatMessage, Role } from './chat.js';
+export { describe } from './describe.js';
+export { validateMessages } from './messages.js';
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -45,6 +49,18 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Provider-specific parameters sent as they are and made part of the cache key. */
   extra?: Record<string, unknown>;
+  /** Tools the model may call (OpenAI `tools`). */
+  tools?: ToolDefinition[];
+  /** Whether and which tool the model must call. */
+  toolChoice?: ToolChoice;
+  /** Whether the model may ask for several calls in one turn. */
+  parallelToolCalls?: boolean;
+  /** `{ type: 'json', schema }` asks for JSON: the answer's parsed value is `completion.json`. */
+  responseFormat?: ResponseFormat;
+  /** Reasoning effort or budget, for reasoning models. */
+  reasoning?: ReasoningOptions;
+  /** Log probabilities of the answer's tokens: `true`, or the number of alternatives (0-20). */
+  logprobs?: boolean | number;
 }
 
 /** Why generation stopped, normalized across providers. */
@@ -52,21 +68,45 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 
 /** Token usage of one completion. */
 export interface Usage {
+  /** Every input token, cached or not. */
   promptTokens: number;
   completionTokens: number;
+  /** The provider's own total when it gives one. */
   totalTokens: number;
+  /** Input tokens read from the provider's prompt cache. */
+  cachedPromptTokens?: number;
+  /** Input tokens written to the provider's prompt cache. */
+  cacheWriteTokens?: number;
+  /** Output tokens spent reasoning (part of `completionTokens`). */
+  reasoningTokens?: number;
+}
+
+/** What every answer and each of its choices carry beyond text. */
+export interface AnswerParts {
+  /** The calls the model asks for (finishReason `tool_calls`). */
+  toolCalls?: ToolCall[];
+  /** The model's visible reasoning. */
+  reasoning?: string;
+  /** With `responseFormat.type` `json`: the parsed answer, valid against its schema. */
+  json?: unknown;
+  /** With `logprobs`: each token's log probability. */
+  logprobs?: TokenLogprob[];
 }
 
 /** One alternative answer when a provider returns several (`extra: { n: 3 }`). */
-export interface Choice {
+export interface Choice extends AnswerParts {
   text: string;
   finishReason: FinishReason;
+  /** The assistant turn to append to `messages` for the next call. */
+  message: AssistantMessage;
 }
 
 /** The normalized answer of every provider. */
-export interface Completion {
+export interface Completion extends AnswerParts {
   text: string;
   finishReason: FinishReason;
+  /** The assistant turn to append to `messages` for the next call. */
+  message: AssistantMessage;
   usage: Usage;
   /** The model as the provider reported it (or as configured). */
   model: string;
@@ -99,9 +139,14 @@ export interface EffectiveParams {
   stop?: string[];
   seed?: number;
   extra?: Record<string, unknown>;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  reasoning?: ReasoningOptions;
+  logprobs?: boolean | number;
 }
 
-const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'temperature',
   'maxTokens',
@@ -112,52 +157,11 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'signal',
   'timeoutMs',
   'extra',
+  ...CHAT_OPTION_KEYS,
 ]);
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-const MESSAGE_KEYS: ReadonlySet<string> = new Set(['role', 'content', 'name']);
 
 const invalid = invalidRequest;
-
-/** Throws INVALID_REQUEST naming the first problem in `messages`. */
-export function validateMessages(
-  messages: unknown,
-  client: string,
-): asserts messages is ChatMessage[] {
-  if (!Array.isArray(messages)) {
-    throw invalid('messages: expected an array of { role, content }', client);
-  }
-  if (messages.length === 0) throw invalid('messages: must not be empty', client);
-  for (let i = 0; i < messages.length; i++) {
-    const m: unknown = messages[i];
-    if (typeof m !== 'object' || m === null) {
-      throw invalid(`messages[${i}]: expected an object with role and content`, client);
-    }
-    const { role, content, name } = m as Record<string, unknown>;
-    for (const key of Object.keys(m)) {
-      if (!MESSAGE_KEYS.has(key)) {
-        throw invalid(
-          `messages[${i}].${key}: unknown key (a message has role, content and name)`,
-          client,
-        );
-      }
-    }
-    if (typeof role !== 'string' || !ROLES.has(role)) {
-      throw invalid(
-        `messages[${i}].role: expected one of system, user, assistant, tool; got ${describe(role)}`,
-        client,
-      );
-    }
-    if (typeof content !== 'string') {
-      throw invalid(`messages[${i}].content: expected a string, got ${describe(content)}`, client);
-    }
-    if (!content.isWellFormed()) {
-      throw invalid(`messages[${i}].content: contains a lone surrogate (invalid UTF-16)`, client);
-    }
-    if (name !== undefined && typeof name !== 'string') {
-      throw invalid(`messages[${i}].name: expected a string, got ${describe(name)}`, client);
-    }
-  }
-}
 
 /** Throws INVALID_REQUEST naming the first problem in `options`. */
 export function validateOptions(
@@ -204,6 +208,8 @@ export function validateOptions(
     throw invalid('options.signal: expected an AbortSignal', client);
   }
   if (o.extra !== undefined) checkExtra(o.extra, client);
+  const problem = chatOptionProblem(o);
+  if (problem !== undefined) throw invalid(`options.${problem}`, client);
 }
 
 /**
@@ -271,15 +277,6 @@ function checkNumber(
   if (value < min || value > max) {
     throw invalid(`${field}: must be between ${min} and ${max}, got ${value}`, client);
   }
-}
-
-/** A short, safe description of a value for an error message. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
-  return typeof value;
 }
 
 /**

@@ -4,11 +4,11 @@
  * crash of the actor.
  */
 import type { DriverOutput, ResolvedClientConfig } from '../config/types.js';
-import { FINISH_REASONS, type Choice, type FinishReason } from '../model/request.js';
+import { FINISH_REASONS, type FinishReason } from '../model/request.js';
 import { scrub } from '../model/redact.js';
 import { safeCause } from '../policy/classify.js';
 import { badResponse } from '../model/failures.js';
-import type { CachedCompletion } from '../model/answer.js';
+import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import { makeUsage, type Provider, type ProviderAnswer, type ProviderCall } from './provider.js';
 
 function finish(value: unknown, client: string): FinishReason {
@@ -54,7 +54,7 @@ export class DriverProvider implements Provider {
     if (typeof out !== 'object' || out === null || typeof out.text !== 'string') {
       throw badResponse(name, 'output() must return an object with a string text');
     }
-    let choices: Choice[] | undefined;
+    let choices: CachedChoice[] | undefined;
     if (out.choices !== undefined) {
       if (!Array.isArray(out.choices) || out.choices.some((c) => typeof c?.text !== 'string')) {
         throw badResponse(name, 'output().choices must be an array of { text }');
@@ -73,7 +73,7 @@ export class DriverProvider implements Provider {
     };
     if (choices && choices.length > 1) completion.choices = choices;
     // Nothing is left to read, so there is nothing to pause: the consumer's answer is ignored.
-    if (onDelta !== undefined && out.text !== '') onDelta(out.text, noResume);
+    if (onDelta !== undefined && out.text !== '') onDelta({ text: out.text }, noResume);
     return { completion, raw };
   }
 

@@ -48,7 +48,7 @@ export abstract class HttpProvider implements Provider {
   protected abstract normalize(raw: Record<string, unknown>): CachedCompletion;
 
   /** A fresh reader of this format's stream, handing its deltas to `onDelta`. */
-  protected abstract reader(onDelta: DeltaCallback): StreamReader;
+  protected abstract reader(onDelta: DeltaCallback, params: EffectiveParams): StreamReader;
 
   // Not async, and its continuation is bound once per provider: this is every request's path.
   // What throws here still arrives as a rejection, as it would from an async function.
@@ -84,7 +84,7 @@ export abstract class HttpProvider implements Provider {
   };
 
   private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
-    const reader = this.reader(onDelta);
+    const reader = this.reader(onDelta, call.params);
     const res = await this.transport.post(
       this.path,
       JSON.stringify(this.body(call.messages, call.params, true)),

@@ -4,12 +4,24 @@
  * Streams are chat.completion.chunk events (with `stream_options.include_usage`), ending with
  * `data: [DONE]`.
  */
-import type { CachedCompletion } from '../model/answer.js';
+import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
-import type { ChatMessage, Choice, EffectiveParams, FinishReason } from '../model/request.js';
+import type { ToolCallDelta } from '../model/chat.js';
+import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { SseParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
-import { makeUsage, type DeltaCallback } from './provider.js';
+import {
+  argumentsText,
+  contentText,
+  inBandStatus,
+  logprobsOf,
+  openaiMessages,
+  openaiUsage,
+  reasoningText,
+  toolCallsOf,
+  writeChatOptions,
+} from './openai-wire.js';
+import type { DeltaCallback } from './provider.js';
 import { midStreamError, parseJson, StreamReader } from './stream-reader.js';
 
 const FINISH: Record<string, FinishReason> = {
@@ -25,17 +37,23 @@ export function openaiFinishReason(reason: unknown): FinishReason {
   return typeof reason === 'string' ? (FINISH[reason] ?? 'other') : 'stop';
 }
 
-interface OpenAIChoice {
-  message?: { content?: unknown };
-  finish_reason?: unknown;
-}
+type Json = Record<string, unknown>;
 
 /** OpenAI chat.completion.chunk events, ending with `data: [DONE]`. */
 class OpenAIStreamReader extends StreamReader {
   protected readonly terminator = 'data: [DONE]';
   private readonly sse = new SseParser(this.limits.maxEventBytes);
-  private promptTokens: unknown = 0;
-  private completionTokens: unknown = 0;
+  private usage: unknown = undefined;
+
+  constructor(
+    config: ResolvedClientConfig,
+    secrets: readonly string[],
+    onDelta: DeltaCallback,
+    /** Several choices were asked for: every chunk names its choice. */
+    private readonly tagAll: boolean,
+  ) {
+    super(config, secrets, onDelta);
+  }
 
   protected read(text: string): void {
     for (const event of this.sse.push(text)) this.event(event.data);
@@ -44,24 +62,50 @@ class OpenAIStreamReader extends StreamReader {
   private event(data: string): void {
     if (this.done) return;
     if (data === '[DONE]') {
-      this.finish(makeUsage(this.promptTokens, this.completionTokens));
+      this.finish(openaiUsage(this.usage));
       return;
     }
     const chunk = parseJson(this.client, data);
-    const error = chunk.error as { message?: unknown } | undefined;
+    const error = chunk.error as Json | undefined;
     if (error) {
-      throw midStreamError(this.client, String(error.message ?? 'unknown'), null, this.secrets);
+      const message = String(error.message ?? 'unknown');
+      throw midStreamError(this.client, message, inBandStatus(error), this.secrets);
     }
     if (typeof chunk.model === 'string') this.model = chunk.model;
-    const usage = chunk.usage as Record<string, unknown> | null | undefined;
-    if (usage) {
-      this.promptTokens = usage.prompt_tokens;
-      this.completionTokens = usage.completion_tokens;
+    if (chunk.usage) this.usage = chunk.usage;
+    const choices = chunk.choices as Array<Json | null> | undefined;
+    if (!Array.isArray(choices)) return;
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i];
+      if (typeof choice !== 'object' || choice === null) continue;
+      const index = Number.isInteger(choice.index) ? (choice.index as number) : i;
+      this.choice(choice, index, this.tagAll || index > 0);
     }
-    const choice = (chunk.choices as Array<Record<string, unknown>> | undefined)?.[0];
-    if (choice?.finish_reason != null) this.finishReason = openaiFinishReason(choice.finish_reason);
-    const content = (choice?.delta as { content?: unknown } | undefined)?.content;
-    if (typeof content === 'string') this.delta(content);
+  }
+
+  private choice(choice: Json, index: number, tag: boolean): void {
+    const delta = choice.delta as Json | undefined;
+    const reasoning = reasoningText(delta);
+    if (reasoning !== undefined) this.reasoningDelta(reasoning, index, tag);
+    const text = contentText(delta?.content);
+    if (text !== undefined) this.delta(text, index, tag);
+    if (Array.isArray(delta?.tool_calls)) {
+      const calls = delta.tool_calls as Array<Json | null>;
+      for (let j = 0; j < calls.length; j++) {
+        const call = calls[j];
+        const fn = call?.function as Json | undefined;
+        const fragment: ToolCallDelta = {
+          index: Number.isInteger(call?.index) ? (call!.index as number) : j,
+          arguments: argumentsText(fn?.arguments),
+        };
+        if (typeof call?.id === 'string') fragment.id = call.id;
+        if (typeof fn?.name === 'string') fragment.name = fn.name;
+        this.toolCallDelta(fragment, index, tag);
+      }
+    }
+    if (choice.finish_reason != null) {
+      this.answer.finish(index, openaiFinishReason(choice.finish_reason));
+    }
   }
 }
 
@@ -80,9 +124,14 @@ export class OpenAIProvider extends HttpProvider {
   ): Record<string, unknown> {
     const body: Record<string, unknown> = params.extra ? { ...params.extra } : {};
     body.model = this.config.model;
-    body.messages = messages;
+    body.messages = openaiMessages(messages);
     if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
+    if (params.maxTokens !== undefined) {
+      // Reasoning models take only the newer name; a caller who sent it through extra chose it.
+      const newer = params.reasoning !== undefined || 'max_completion_tokens' in body;
+      body[newer ? 'max_completion_tokens' : 'max_tokens'] = params.maxTokens;
+    }
+    writeChatOptions(body, params);
     if (params.stop !== undefined) body.stop = params.stop;
     if (params.seed !== undefined) body.seed = params.seed;
     if (stream) {
@@ -92,30 +141,42 @@ export class OpenAIProvider extends HttpProvider {
     return body;
   }
 
-  protected reader(onDelta: DeltaCallback): StreamReader {
-    return new OpenAIStreamReader(this.config, this.secrets, onDelta);
+  protected reader(onDelta: DeltaCallback, params: EffectiveParams): StreamReader {
+    const n = params.extra?.n;
+    return new OpenAIStreamReader(
+      this.config,
+      this.secrets,
+      onDelta,
+      typeof n === 'number' && n > 1,
+    );
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {
     if (!Array.isArray(raw.choices) || raw.choices.length === 0) {
       throw this.bad('no choices in the answer');
     }
-    const choices: Choice[] = (raw.choices as OpenAIChoice[]).map((c) => {
-      const content = c?.message?.content;
-      if (content !== null && content !== undefined && typeof content !== 'string') {
-        throw this.bad('a choice has non-text content');
-      }
-      return { text: content ?? '', finishReason: openaiFinishReason(c?.finish_reason) };
-    });
-    const [primary] = choices as [Choice, ...Choice[]];
-    const usage = (raw.usage ?? {}) as Record<string, unknown>;
+    const choices = (raw.choices as Array<Json | null>).map((c) => this.choiceOf(c));
+    const [primary] = choices as [CachedChoice, ...CachedChoice[]];
     const completion: CachedCompletion = {
-      text: primary.text,
-      finishReason: primary.finishReason,
-      usage: makeUsage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
+      ...primary,
+      usage: openaiUsage(raw.usage),
       model: typeof raw.model === 'string' ? raw.model : this.config.model,
     };
     if (choices.length > 1) completion.choices = choices;
     return completion;
+  }
+
+  private choiceOf(c: Json | null): CachedChoice {
+    const message = c?.message as Json | undefined;
+    const text = contentText(message?.content);
+    if (text === undefined) throw this.bad('a choice has content that is neither text nor parts');
+    const choice: CachedChoice = { text, finishReason: openaiFinishReason(c?.finish_reason) };
+    const toolCalls = toolCallsOf(message);
+    if (toolCalls !== undefined) choice.toolCalls = toolCalls;
+    const reasoning = reasoningText(message);
+    if (reasoning !== undefined && reasoning !== '') choice.reasoning = reasoning;
+    const logprobs = logprobsOf(c?.logprobs);
+    if (logprobs !== undefined) choice.logprobs = logprobs;
+    return choice;
   }
 }

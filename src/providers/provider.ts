@@ -4,13 +4,15 @@
  */
 import type { Cancellation } from '../policy/cancellation.js';
 import type { CachedCompletion } from '../model/answer.js';
+import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
 
 /**
- * Takes one streamed text delta. Returning false says the consumer is behind: the sender stops
- * reading the upstream until `resume` is called (never from inside this callback).
+ * Takes one streamed chunk (text, a reasoning delta or a tool-call fragment). Returning false
+ * says the consumer is behind: the sender stops reading the upstream until `resume` is called
+ * (never from inside this callback).
  */
-export type DeltaCallback = (text: string, resume: () => void) => boolean;
+export type DeltaCallback = (chunk: StreamChunk, resume: () => void) => boolean;
 
 /** One attempt's input. */
 export interface ProviderCall {
@@ -18,7 +20,7 @@ export interface ProviderCall {
   params: EffectiveParams;
   /** Aborted on deadline, caller abort or crash. */
   cancel: Cancellation;
-  /** When present the attempt is streamed: each text delta goes here as it arrives. */
+  /** When present the attempt is streamed: each chunk goes here as it arrives. */
   onDelta?: DeltaCallback;
 }
 

@@ -7,12 +7,14 @@ import type { ResolvedClientConfig } from '../config/types.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError } from '../model/errors.js';
 import { badResponse, tooLarge } from '../model/failures.js';
+import type { StreamChunk, ToolCallDelta } from '../model/chat.js';
 import type { FinishReason, Usage } from '../model/request.js';
 import { scrub } from '../model/redact.js';
 import { isRetryableStatus } from '../policy/classify.js';
 import type { TextSink } from '../transport/http.js';
 import { EventTooLongError } from '../transport/sse.js';
 import type { DeltaCallback } from './provider.js';
+import { StreamAnswer } from './stream-answer.js';
 
 /** The error event a provider sent in the middle of a stream. */
 export function midStreamError(
@@ -55,13 +57,12 @@ export type StreamLimits = Pick<ResolvedClientConfig, 'maxResponseBytes' | 'maxE
  * events that carry no text holds nothing more; only the deadline ends it.
  */
 export abstract class StreamReader implements TextSink {
-  /** The answer's text so far. */
-  protected text = '';
-  /** Its size in UTF-8 bytes. */
+  /** The answer so far, choice by choice. */
+  protected readonly answer = new StreamAnswer();
+  /** Its text, reasoning and tool-call arguments, in UTF-8 bytes. */
   private textBytes = 0;
   protected readonly client: string;
   protected readonly limits: StreamLimits;
-  protected finishReason: FinishReason = 'stop';
   protected model: string;
   /** The terminator was read: the answer is whole and later events are ignored. */
   protected done = false;
@@ -117,25 +118,51 @@ export abstract class StreamReader implements TextSink {
     return this.completion;
   }
 
-  /** Hands a piece of the answer's text to the consumer. */
-  protected delta(text: string): void {
+  /** The finish reason of choice 0. */
+  protected set finishReason(reason: FinishReason) {
+    this.answer.finishReason = reason;
+  }
+
+  /**
+   * Hands a piece of the answer's text to the consumer. `choice` is the choice it belongs to;
+   * `tag` says to name it on the chunk (a stream of several choices).
+   */
+  protected delta(text: string, choice = 0, tag = false): void {
     if (text === '') return;
+    this.count(text);
+    this.answer.text(choice, text);
+    this.send(tag ? { text, choice } : { text });
+  }
+
+  /** Hands a piece of the model's reasoning to the consumer. */
+  protected reasoningDelta(text: string, choice = 0, tag = false): void {
+    if (text === '') return;
+    this.count(text);
+    this.answer.reasoning(choice, text);
+    this.send(tag ? { text: '', reasoning: text, choice } : { text: '', reasoning: text });
+  }
+
+  /** Hands a fragment of a tool call to the consumer. */
+  protected toolCallDelta(toolCall: ToolCallDelta, choice = 0, tag = false): void {
+    this.count(toolCall.arguments);
+    this.answer.toolCall(choice, toolCall);
+    this.send(tag ? { text: '', toolCall, choice } : { text: '', toolCall });
+  }
+
+  private count(text: string): void {
     this.textBytes += Buffer.byteLength(text);
     const max = this.limits.maxResponseBytes;
     if (this.textBytes > max)
       throw tooLarge(this.client, 'the streamed answer', 'maxResponseBytes', max);
-    this.text += text;
-    if (!this.onDelta(text, this.resume)) this.keepUp = false;
+  }
+
+  private send(chunk: StreamChunk): void {
+    if (!this.onDelta(chunk, this.resume)) this.keepUp = false;
   }
 
   /** The terminator: the answer is whole. */
   protected finish(usage: Usage): void {
     this.done = true;
-    this.completion = {
-      text: this.text,
-      finishReason: this.finishReason,
-      usage,
-      model: this.model,
-    };
+    this.completion = this.answer.build(usage, this.model);
   }
 }

@@ -579,9 +579,11 @@ const LONE_SURROGATE = /^contains a lone surrogate \(invalid UTF-16\)$/;
 const NOT_A_SIGNAL = /^expected an AbortSignal$/;
 const NOT_A_ROLLOUT = /^expected a string or number, got /;
 const NOT_PLAIN = /^expected a plain object, got /;
-/** The reason for a role that is not one of the four, given as `got`. */
+/** The reason for a role that is not one of the five, given as `got`. */
 const role = (got: string) =>
-  new RegExp(`^expected one of system, user, assistant, tool; got ${got}$`);
+  new RegExp(`^expected one of system, developer, user, assistant, tool; got ${got}$`);
+const NOT_CONTENT = (got: string) =>
+  new RegExp(`^expected a string or an array of parts, got ${got}$`);
 
 /** An object that holds itself. */
 export const cycle: Record<string, unknown> = { a: 1 };
@@ -609,21 +611,41 @@ export const MESSAGE_CASES: Case[] = [
   ['a toString role', [{ role: 'toString', content: 'x' }], 'messages[0].role', /toString/],
   ['a numeric role', [{ role: 1, content: 'x' }], 'messages[0].role', role('1')],
   ['a missing role', [{ content: 'x' }], 'messages[0].role', role('undefined')],
-  ['numeric content', [user(42)], 'messages[0].content', /^expected a string, got 42$/],
-  ['null content', [user(null)], 'messages[0].content', /^expected a string, got null$/],
+  ['numeric content', [user(42)], 'messages[0].content', NOT_CONTENT('42')],
+  ['null content', [user(null)], 'messages[0].content', NOT_CONTENT('null')],
+  ['missing content', [{ role: 'user' }], 'messages[0].content', NOT_CONTENT('undefined')],
+  ['array content of strings', [user(['a'])], 'messages[0].content[0]', /^expected a part object$/],
   [
-    'missing content',
-    [{ role: 'user' }],
-    'messages[0].content',
-    /^expected a string, got undefined$/,
+    'an audio part',
+    [user([{ type: 'audio', data: 'x' }])],
+    'messages[0].content[0].type',
+    /^expected 'text' or 'image', got "audio"$/,
   ],
-  ['array content', [user(['a'])], 'messages[0].content', /^expected a string, got an array$/],
   [
-    'object content',
-    [user({ text: 'hi' })],
-    'messages[0].content',
-    /^expected a string, got object$/,
+    'an http image',
+    [user([{ type: 'image', url: 'http://x/cat.png' }])],
+    'messages[0].content[0].url',
+    /https URL or data:image/,
   ],
+  [
+    'an image in a system message',
+    [{ role: 'system', content: [{ type: 'image', url: 'https://x/cat.png' }] }],
+    'messages[0].content[0].type',
+    /^expected 'text', got "image"$/,
+  ],
+  [
+    'a tool call without arguments',
+    [{ role: 'assistant', content: null, toolCalls: [{ id: 'c', name: 'f' }] }],
+    'messages[0].toolCalls[0].arguments',
+    /^expected a string$/,
+  ],
+  [
+    'tool calls on a user message',
+    [{ role: 'user', content: 'x', toolCalls: [] }],
+    'messages[0].toolCalls',
+    /^unknown key/,
+  ],
+  ['object content', [user({ text: 'hi' })], 'messages[0].content', NOT_CONTENT('object')],
   ['a String object as content', [user(new String('hi'))], 'messages[0].content', /got object/],
   ['a lone high surrogate', [user('\uD800')], 'messages[0].content', LONE_SURROGATE],
   ['a lone low surrogate mid-text', [user('a\uDC00b')], 'messages[0].content', /lone surrogate/],

@@ -25,7 +25,7 @@ export function toMessages(prompt: LanguageModelV3Prompt): ChatMessage[] {
         });
       }
     }
-    messages.push({ role: message.role, content });
+    messages.push({ role: message.role, content } as ChatMessage);
   }
   return messages;
 }
