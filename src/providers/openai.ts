@@ -156,12 +156,18 @@ export class OpenAIProvider extends HttpProvider {
       throw this.bad('no choices in the answer');
     }
     const choices = (raw.choices as Array<Json | null>).map((c) => this.choiceOf(c));
-    const [primary] = choices as [CachedChoice, ...CachedChoice[]];
+    const primary = choices[0]!;
+    // Written out rather than spread from the choice: every answer then has the same shape,
+    // which the cache, the reply and the GC all read on every request.
     const completion: CachedCompletion = {
-      ...primary,
+      text: primary.text,
+      finishReason: primary.finishReason,
       usage: openaiUsage(raw.usage),
       model: typeof raw.model === 'string' ? raw.model : this.config.model,
     };
+    if (primary.toolCalls !== undefined) completion.toolCalls = primary.toolCalls;
+    if (primary.reasoning !== undefined) completion.reasoning = primary.reasoning;
+    if (primary.logprobs !== undefined) completion.logprobs = primary.logprobs;
     if (choices.length > 1) completion.choices = choices;
     return completion;
   }
