@@ -25,6 +25,7 @@ import {
   completionId,
   errorAnswer,
   errorEvent,
+  type ChunkDelta,
   type ErrorAnswer,
 } from './wire.js';
 
@@ -162,9 +163,10 @@ async function streamChat(
   // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
   // (an empty answer), since clients build the message from it.
   res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));
+  let announced = 1;
   try {
     while (!next.done) {
-      if (!res.writableEnded) res.write(chunkEvent(id, model, { content: next.value.text }));
+      if (!res.writableEnded) announced = writeChunk(res, id, model, next.value, announced);
       next = await iterator.next();
     }
     const completion = await stream.completion;
@@ -174,6 +176,31 @@ async function streamChat(
     metrics.observe(errorAnswer(error).body.error.code, false, since(started));
     res.end(errorEvent(error) + 'data: [DONE]\n\n');
   }
+}
+
+/**
+ * Writes one runtime chunk as an OpenAI chunk of its choice (text as `content`, reasoning as
+ * `reasoning_content`); a choice past the first (n > 1) gets its role chunk when it first
+ * appears. Returns how many choices have had their role chunk.
+ */
+function writeChunk(
+  res: ServerResponse,
+  id: string,
+  model: string,
+  chunk: StreamChunk,
+  announced: number,
+): number {
+  const index = chunk.choice ?? 0;
+  for (; announced <= index; announced++) {
+    res.write(chunkEvent(id, model, { role: 'assistant', content: '' }, null, announced));
+  }
+  const delta: ChunkDelta = {};
+  if (chunk.text !== '') delta.content = chunk.text;
+  if (chunk.reasoning !== undefined) delta.reasoning_content = chunk.reasoning;
+  if (delta.content !== undefined || delta.reasoning_content !== undefined) {
+    res.write(chunkEvent(id, model, delta, null, index));
+  }
+  return announced;
 }
 
 /** Seconds since `started`, a `performance.now()` reading. */

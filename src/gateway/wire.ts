@@ -78,12 +78,20 @@ function usageBody({ usage }: Completion): object {
   };
 }
 
-/** One `chat.completion.chunk` as an SSE event. */
+/** What one chunk adds to a choice. */
+export interface ChunkDelta {
+  role?: 'assistant';
+  content?: string;
+  reasoning_content?: string;
+}
+
+/** One `chat.completion.chunk` as an SSE event, for choice `index`. */
 export function chunkEvent(
   id: string,
   model: string,
-  delta: { role?: 'assistant'; content?: string },
+  delta: ChunkDelta,
   finishReason: FinishReason | null = null,
+  index = 0,
 ): string {
   const finish = finishReason === null ? { finish_reason: null } : openaiFinish(finishReason);
   const chunk = {
@@ -91,14 +99,18 @@ export function chunkEvent(
     object: 'chat.completion.chunk',
     created: created(),
     model,
-    choices: [{ index: 0, delta, logprobs: null, ...finish }],
+    choices: [{ index, delta, logprobs: null, ...finish }],
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
 /** The last events of a stream: the finish chunk, the usage chunk when asked for, `[DONE]`. */
 export function closingEvents(id: string, completion: Completion, includeUsage: boolean): string {
-  let out = chunkEvent(id, completion.model, {}, completion.finishReason);
+  const choices = completion.choices ?? [completion];
+  let out = '';
+  for (let i = 0; i < choices.length; i++) {
+    out += chunkEvent(id, completion.model, {}, choices[i]!.finishReason, i);
+  }
   if (includeUsage) {
     const chunk = {
       id,
