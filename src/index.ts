@@ -41,6 +41,7 @@ export type {
   Choice,
   Completion,
   EffectiveParams,
+  RequestParams,
   FinishReason,
   RequestOptions,
   Role,

@@ -4,13 +4,7 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
-import type {
-  ReasoningOptions,
-  ResponseFormat,
-  ToolChoice,
-  ToolDefinition,
-} from '../model/chat.js';
-import type { ChatMessage, FinishReason } from '../model/request.js';
+import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';
@@ -28,23 +22,8 @@ export interface DriverRequest {
   signal: AbortSignal;
 }
 
-/** Client-wide request parameters; per-request options override them. */
-export interface RequestDefaults {
-  temperature?: number;
-  maxTokens?: number;
-  /** Stop sequences (see `RequestOptions.stop`). */
-  stop?: string[];
-  /** Sampling seed (see `RequestOptions.seed`). */
-  seed?: number;
-  extra?: Record<string, unknown>;
-  /** The chat options (see `RequestOptions`): a request's own value replaces each. */
-  tools?: ToolDefinition[];
-  toolChoice?: ToolChoice;
-  parallelToolCalls?: boolean;
-  responseFormat?: ResponseFormat;
-  reasoning?: ReasoningOptions;
-  logprobs?: boolean | number;
-}
+/** Client-wide request parameters; per-request options override them field by field. */
+export type RequestDefaults = RequestParams;
 
 /** What a driver's `output` function returns: the normalized answer. */
 export interface DriverOutput {

@@ -19,8 +19,11 @@ export type { ChatMessage, Role } from './chat.js';
 export { describe } from './describe.js';
 export { validateMessages } from './messages.js';
 
-/** Per-request options. */
-export interface RequestOptions {
+/**
+ * The parameters a request sends to its provider: a request's own (`RequestOptions`) or a
+ * client's `defaults`, the request's value replacing the default field by field.
+ */
+export interface RequestParams {
   /** Sampling temperature (0-2). Overrides the client's `defaults.temperature`. */
   temperature?: number;
   /** Upper bound on generated tokens. Overrides the client's `defaults.maxTokens`. */
@@ -36,17 +39,6 @@ export interface RequestOptions {
    * Part of the cache key either way.
    */
   seed?: number;
-  /** `false` bypasses the cache for this request, both read and write. */
-  cache?: boolean;
-  /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
-  rolloutId?: string | number;
-  /**
-   * Aborts the request (rejects with ABORTED). An AbortSignal, or any object with its `aborted`
-   * flag and its `addEventListener` / `removeEventListener` for `abort`.
-   */
-  signal?: AbortSignal;
-  /** One deadline over queueing and every attempt (rejects with TIMEOUT). */
-  timeoutMs?: number;
   /** Provider-specific parameters sent as they are and made part of the cache key. */
   extra?: Record<string, unknown>;
   /** Tools the model may call (OpenAI `tools`). */
@@ -61,6 +53,21 @@ export interface RequestOptions {
   reasoning?: ReasoningOptions;
   /** Log probabilities of the answer's tokens: `true`, or the number of alternatives (0-20). */
   logprobs?: boolean | number;
+}
+
+/** Per-request options: the parameters, and how this one request is run. */
+export interface RequestOptions extends RequestParams {
+  /** `false` bypasses the cache for this request, both read and write. */
+  cache?: boolean;
+  /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
+  rolloutId?: string | number;
+  /**
+   * Aborts the request (rejects with ABORTED). An AbortSignal, or any object with its `aborted`
+   * flag and its `addEventListener` / `removeEventListener` for `abort`.
+   */
+  signal?: AbortSignal;
+  /** One deadline over queueing and every attempt (rejects with TIMEOUT). */
+  timeoutMs?: number;
 }
 
 /** Why generation stopped, normalized across providers. */
@@ -133,19 +140,7 @@ export const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>([
 ]);
 
 /** The effective parameters of a request after client defaults are applied. */
-export interface EffectiveParams {
-  temperature?: number;
-  maxTokens?: number;
-  stop?: string[];
-  seed?: number;
-  extra?: Record<string, unknown>;
-  tools?: ToolDefinition[];
-  toolChoice?: ToolChoice;
-  parallelToolCalls?: boolean;
-  responseFormat?: ResponseFormat;
-  reasoning?: ReasoningOptions;
-  logprobs?: boolean | number;
-}
+export type EffectiveParams = RequestParams;
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'temperature',
