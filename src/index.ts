@@ -1,7 +1,8 @@
 /**
  * llm-actors: LLM provider clients as named, supervised actors.
  */
-export { createRuntime, Runtime } from './runtime.js';
+export { createRuntime } from './create-runtime.js';
+export { Runtime } from './runtime.js';
 export { LlmActorsError, isLlmActorsError, ErrorCodes } from './model/errors.js';
 export type { ErrorCode, LlmActorsErrorDetails, ProviderErrorFields } from './model/errors.js';
 export type {

@@ -1,14 +1,14 @@
 /**
- * createRuntime: wires the registry, the supervisor and the clients, and is the public edge
- * where names are resolved and input is checked.
+ * The Runtime: wires the registry, the supervisor and the clients, and is the public edge
+ * where names are resolved, input is checked and each request's deadline is made.
  */
 import type { Logger } from 'pino';
 import type { StreamSink } from './client/actor.js';
 import { refuseUncarried } from './providers/capabilities.js';
 import type { HistoryEntry } from './observe/history.js';
 import { systemClock, type Clock } from './model/clock.js';
-import { checkClientName, resolveClientConfig, resolveRuntimeConfig } from './config/resolve.js';
-import type { CacheConfig, ClientConfig, RuntimeConfig } from './config/types.js';
+import { checkClientName, resolveClientConfig } from './config/resolve.js';
+import type { CacheConfig, ClientConfig, ResolvedRuntimeConfig } from './config/types.js';
 import { LlmActorsError, isLlmActorsError } from './model/errors.js';
 import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './model/failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
@@ -38,7 +38,7 @@ export class Runtime {
   private stopping: Promise<void> | null = null;
 
   /** @internal Use {@link createRuntime}. */
-  constructor(config: ReturnType<typeof resolveRuntimeConfig>) {
+  constructor(config: ResolvedRuntimeConfig) {
     this.clock = config.clock ?? systemClock;
     this.logger = rootLogger(config.logger);
     this.events = new EventHub(this.logger);
@@ -289,31 +289,4 @@ export class Runtime {
     observer.failed(undefined, error, this.clock.now(), true);
     throw error;
   }
-}
-
-/**
- * Validates `config`, starts every client under the supervisor and returns the runtime.
- *
- * @example
- * ```ts
- * const runtime = await createRuntime({
- *   clients: { gpt: { provider: 'openai', model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY } },
- *   cache: { store: 'sqlite', path: '.cache/llm.sqlite' },
- * });
- * ```
- * @throws {@link LlmActorsError} INVALID_CONFIG naming every field at fault and why.
- */
-export async function createRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
-  const resolved = resolveRuntimeConfig(config);
-  const runtime = new Runtime(resolved);
-  const inputs = config.clients ?? {};
-  const started = await Promise.allSettled(
-    resolved.clients.map((c) => runtime.register(c.name, inputs[c.name]!)),
-  );
-  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    await runtime.stop();
-    throw failure.reason;
-  }
-  return runtime;
 }
