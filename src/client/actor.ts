@@ -16,12 +16,12 @@ import type { ChatMessage, Completion, RequestOptions } from '../model/request.j
 import type { LiveHealth } from '../observe/health.js';
 import { Admission } from './admission.js';
 import { replay } from './stream.js';
-import { withJson } from './structured.js';
+import { checkedOutcome } from './structured.js';
 import type { AttemptHandler, Dispatch } from './attempts.js';
 import type { Flight, FlightAnswer, StreamSink, Waiter } from './flight.js';
 import { Flights, newFlight } from './flights.js';
 import { Incarnation, type IncarnationDeps } from './incarnation.js';
-import { effectiveParams, keyWriter } from './params.js';
+import { keyWriter } from './params.js';
 import { Reply } from './reply.js';
 import { arm, newWaiter } from './waiter.js';
 
@@ -92,17 +92,8 @@ export class ClientActor implements AttemptHandler {
     sink?: StreamSink,
   ): Promise<Completion> {
     const { config, observer } = this.own.deps;
-    const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
-    const waiter = newWaiter(
-      `${this.id}.${(++this.served).toString(36)}`,
-      // The edge made the deadline from its own reading of the clock: no second reading.
-      deadline - timeoutMs,
-      deadline,
-      timeoutMs,
-      messages,
-      effectiveParams(config.defaults, options),
-      options,
-    );
+    const id = `${this.id}.${(++this.served).toString(36)}`;
+    const waiter = newWaiter(id, config, messages, options, deadline);
     let promise: Promise<Completion> | undefined;
     try {
       observer.started(waiter);
@@ -272,11 +263,7 @@ export class ClientActor implements AttemptHandler {
   /** Settles every waiter of a finished flight and stores a fresh answer. */
   private finish(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
     flight.state = 'done';
-    const format = flight.params.responseFormat;
-    if (format !== undefined && !(outcome instanceof LlmActorsError) && !flight.fromPeer) {
-      const checked = withJson(this.own.deps.config.name, format, outcome.completion);
-      outcome = checked instanceof LlmActorsError ? checked : { ...outcome, completion: checked };
-    }
+    outcome = checkedOutcome(this.own.deps.config.name, flight, outcome);
     this.flights.unshare(flight);
     if (outcome instanceof LlmActorsError) {
       this.own.releaseLock(flight);

@@ -5,9 +5,25 @@
  */
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ResponseFormat } from '../model/chat.js';
-import type { LlmActorsError } from '../model/errors.js';
+import { LlmActorsError } from '../model/errors.js';
 import { badResponse } from '../model/failures.js';
 import { schemaMismatch } from '../model/json-schema.js';
+import type { Flight, FlightAnswer } from './flight.js';
+
+/**
+ * A flight's outcome with its JSON checked when the request asked for JSON: a fresh answer
+ * (a peer's was checked by the peer) that fails the check becomes the BAD_RESPONSE.
+ */
+export function checkedOutcome(
+  client: string,
+  flight: Flight,
+  outcome: FlightAnswer | LlmActorsError,
+): FlightAnswer | LlmActorsError {
+  const format = flight.params.responseFormat;
+  if (format === undefined || outcome instanceof LlmActorsError || flight.fromPeer) return outcome;
+  const checked = withJson(client, format, outcome.completion);
+  return checked instanceof LlmActorsError ? checked : { ...outcome, completion: checked };
+}
 
 /**
  * `completion` with `json` set on it and on each of its choices, or the BAD_RESPONSE naming

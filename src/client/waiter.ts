@@ -5,7 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../model/clock.js';
-import type { ChatMessage, EffectiveParams, RequestOptions } from '../model/request.js';
+import type { ResolvedClientConfig } from '../config/types.js';
+import type { ChatMessage, RequestOptions } from '../model/request.js';
+import { effectiveParams } from './params.js';
 import type { Waiter } from './flight.js';
 
 /** What a watched wait carries (a Waiter is one). */
@@ -41,24 +43,27 @@ export function disarm(w: Watched, clock: Clock): void {
   if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
 }
 
-/** A new, unsettled waiter (its promise's functions are set when it begins). */
+/**
+ * A new, unsettled waiter of a request to a client with `config` (its promise's functions are
+ * set when it begins). The edge made the deadline from its own reading of the clock: the start
+ * is derived from it, not read again.
+ */
 export function newWaiter(
   id: string,
-  startedAt: number,
-  deadline: number,
-  timeoutMs: number,
+  config: Pick<ResolvedClientConfig, 'defaults' | 'timeoutMs'>,
   messages: ChatMessage[],
-  params: EffectiveParams,
   options: RequestOptions | undefined,
+  deadline: number,
 ): Waiter {
+  const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
   return {
     id,
-    startedAt,
+    startedAt: deadline - timeoutMs,
     t0: performance.now(),
     deadline,
     timeoutMs,
     messages,
-    params,
+    params: effectiveParams(config.defaults, options),
     rolloutId: options?.rolloutId,
     resolve: noop,
     reject: noop,
