@@ -4,7 +4,14 @@
  * images, JSON through a forced tool, cache read / creation tokens, and what stays refused.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage, ClientConfig, Completion, Runtime, StreamChunk } from '../src/index.js';
+import type {
+  ChatMessage,
+  ClientConfig,
+  Completion,
+  RequestOptions,
+  Runtime,
+  StreamChunk,
+} from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { failure } from './support/failure.js';
 import { runtimePerTest } from './support/runtime.js';
@@ -65,7 +72,7 @@ describe.each([false, true])('the anthropic provider (streamed: %s)', (streamed)
     );
     const options = {
       tools: [weather],
-      toolChoice: 'required' as const,
+      toolChoice: 'auto' as const,
       reasoning: { budgetTokens: 2000 },
     };
     const { completion: first, chunks } = await ask(rt, streamed, question, options);
@@ -73,7 +80,7 @@ describe.each([false, true])('the anthropic provider (streamed: %s)', (streamed)
     expect(sent.tools).toEqual([
       { name: 'weather', description: weather.description, input_schema: weather.parameters },
     ]);
-    expect(sent.tool_choice).toEqual({ type: 'any' });
+    expect(sent.tool_choice).toEqual({ type: 'auto' });
     expect(sent.thinking).toEqual({ type: 'enabled', budget_tokens: 2000 });
     expect(sent.max_tokens).toBe(3024);
     expect(first.finishReason).toBe('tool_calls');
@@ -206,6 +213,24 @@ describe.each([false, true])('the anthropic provider (streamed: %s)', (streamed)
   });
 });
 
+describe('the anthropic provider, tool choice', () => {
+  it.each<[string, RequestOptions, Json]>([
+    ['auto', { toolChoice: 'auto' }, { type: 'auto' }],
+    ['none', { toolChoice: 'none' }, { type: 'none' }],
+    ['required', { toolChoice: 'required' }, { type: 'any' }],
+    ['a named tool', { toolChoice: { name: 'weather' } }, { type: 'tool', name: 'weather' }],
+    [
+      'no parallel calls',
+      { parallelToolCalls: false },
+      { type: 'auto', disable_parallel_tool_use: true },
+    ],
+  ])('sends %s as Anthropic’s tool_choice', async (_, options, choice) => {
+    const rt = await start();
+    await rt.request('claude', question, { tools: [weather], ...options });
+    expect(body().tool_choice).toEqual(choice);
+  });
+});
+
 describe('the anthropic provider, what it cannot carry', () => {
   it('refuses logprobs and reasoning effort, naming the field', async () => {
     const rt = await start();
@@ -214,6 +239,13 @@ describe('the anthropic provider, what it cannot carry', () => {
     expect(logprobs.message).toContain('options.logprobs: the anthropic provider cannot carry');
     const effort = await failure(rt.request('claude', question, { reasoning: { effort: 'low' } }));
     expect(effort.message).toContain('options.reasoning.effort: the anthropic provider');
+    const json = await failure(
+      rt.request('claude', question, {
+        responseFormat: { type: 'json' },
+        reasoning: { budgetTokens: 2000 },
+      }),
+    );
+    expect(json.message).toContain('options.responseFormat: the anthropic provider cannot carry');
     const orphan = await failure(
       rt.request('claude', [...question, { role: 'tool', content: 'x' } as ChatMessage]),
     );

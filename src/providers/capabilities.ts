@@ -51,7 +51,7 @@ function refuseForAnthropic(
       config.name,
     );
   }
-  const where = (key: 'logprobs' | 'reasoning') =>
+  const where = (key: 'logprobs' | 'reasoning' | 'responseFormat') =>
     options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
   if ((options?.logprobs ?? config.defaults.logprobs) !== undefined) {
     throw invalidRequest(
@@ -59,7 +59,16 @@ function refuseForAnthropic(
       config.name,
     );
   }
-  if ((options?.reasoning ?? config.defaults.reasoning)?.effort !== undefined) {
+  const reasoning = options?.reasoning ?? config.defaults.reasoning;
+  const format = options?.responseFormat ?? config.defaults.responseFormat;
+  if (format?.type === 'json' && reasoning?.budgetTokens !== undefined) {
+    // JSON goes through a forced tool, and Anthropic forces no tool while it thinks.
+    throw invalidRequest(
+      `${where('responseFormat')}: the anthropic provider cannot carry JSON with reasoning.budgetTokens (Anthropic forces no tool while thinking)`,
+      config.name,
+    );
+  }
+  if (reasoning?.effort !== undefined) {
     throw invalidRequest(
       `${where('reasoning')}.effort: the anthropic provider cannot carry this (it takes reasoning.budgetTokens)`,
       config.name,
