@@ -213,6 +213,38 @@ describe.each([false, true])('the anthropic provider (streamed: %s)', (streamed)
   });
 });
 
+describe('the anthropic provider, cached tool calls', () => {
+  it('keys the cache by the tools and replays calls and signed thinking, plain and streamed', async () => {
+    const rt = await start();
+    server!.enqueue(
+      {
+        reasoning: 'Call it.',
+        reasoningSignature: 'sig-9',
+        toolCalls: [{ id: 'toolu_9', name: 'weather', arguments: { city: 'Oslo' } }],
+      },
+      { text: 'no tools' },
+    );
+    const first = await rt.request('claude', question, { tools: [weather] });
+    const other = await rt.request('claude', question, {
+      tools: [{ ...weather, description: 'Another' }],
+    });
+    expect(other.cacheHit).toBe(false);
+    expect(other.text).toBe('no tools');
+    const stream = rt.stream('claude', question, { tools: [weather] });
+    const chunks: StreamChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const again = await stream.completion;
+    expect(again.cacheHit).toBe(true);
+    expect(again.toolCalls).toEqual(first.toolCalls);
+    expect(again.message).toEqual(first.message);
+    expect(again.message.reasoning).toEqual([
+      { type: 'reasoning', text: 'Call it.', signature: 'sig-9' },
+    ]);
+    expect(chunks.find((c) => c.toolCall)?.toolCall).toMatchObject({ id: 'toolu_9' });
+    expect(server!.requests).toBe(2);
+  });
+});
+
 describe('the anthropic provider, tool choice', () => {
   it.each<[string, RequestOptions, Json]>([
     ['auto', { toolChoice: 'auto' }, { type: 'auto' }],
