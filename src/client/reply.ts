@@ -120,7 +120,8 @@ function messageOf(c: CachedChoice): AssistantMessage {
     content: c.text === '' && calls ? null : c.text,
   };
   if (calls) message.toolCalls = c.toolCalls!.map((t) => ({ ...t }));
-  if (c.reasoning !== undefined && c.reasoning !== '') {
+  if (c.reasoningParts !== undefined) message.reasoning = c.reasoningParts.map((p) => ({ ...p }));
+  else if (c.reasoning !== undefined && c.reasoning !== '') {
     message.reasoning = [{ type: 'reasoning', text: c.reasoning }];
   }
   return message;

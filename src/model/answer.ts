@@ -2,11 +2,16 @@
  * The normalized answer of one upstream call, as providers make it and caches keep it, and the
  * check every cached entry passes when read.
  */
+import type { ReasoningPart } from './chat.js';
 import { containsSecret } from './redact.js';
 import { FINISH_REASONS, type Choice, type Completion } from './request.js';
 
-/** What a cache holds of one choice: the Choice without its `message` (made from the rest). */
-export type CachedChoice = Omit<Choice, 'message'>;
+/**
+ * What a cache holds of one choice: the Choice without its `message` (made from the rest), and
+ * the reasoning as the provider's parts (Anthropic thinking blocks with their signatures, which
+ * a tool loop must send back as they came) when it gave them.
+ */
+export type CachedChoice = Omit<Choice, 'message'> & { reasoningParts?: ReasoningPart[] };
 
 /**
  * What a cache holds for one request: the Completion without its per-call fields and without
@@ -15,7 +20,7 @@ export type CachedChoice = Omit<Choice, 'message'>;
 export type CachedCompletion = Omit<
   Completion,
   'client' | 'cacheHit' | 'latencyMs' | 'raw' | 'message' | 'choices'
-> & { choices?: CachedChoice[] };
+> & { choices?: CachedChoice[]; reasoningParts?: ReasoningPart[] };
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -65,6 +70,7 @@ function optionalCounts(usage: Record<string, unknown>): boolean {
 /** Tool calls, reasoning and logprobs, when present, have their shapes (`json` is any value). */
 function hasValidParts(c: Record<string, unknown>): boolean {
   if (c.reasoning !== undefined && typeof c.reasoning !== 'string') return false;
+  if (c.reasoningParts !== undefined && !areReasoningParts(c.reasoningParts)) return false;
   if (
     c.toolCalls !== undefined &&
     !(
@@ -91,6 +97,22 @@ function hasValidParts(c: Record<string, unknown>): boolean {
           typeof (l as Record<string, unknown>).token === 'string' &&
           typeof (l as Record<string, unknown>).logprob === 'number',
       ))
+  );
+}
+
+function areReasoningParts(parts: unknown): boolean {
+  return (
+    Array.isArray(parts) &&
+    parts.every((p: unknown) => {
+      if (typeof p !== 'object' || p === null) return false;
+      const part = p as Record<string, unknown>;
+      if (part.type === 'redacted-reasoning') return typeof part.data === 'string';
+      return (
+        part.type === 'reasoning' &&
+        typeof part.text === 'string' &&
+        (part.signature === undefined || typeof part.signature === 'string')
+      );
+    })
   );
 }
 

@@ -1,7 +1,9 @@
 /**
- * What each wire format can carry of the whole chat. The openai format carries all of it; the
- * others carry plain text only, for now: a request that needs more is INVALID_REQUEST naming
- * the provider and the field, never sent with the field dropped.
+ * What each wire format can carry of the whole chat. The openai format carries all of it but a
+ * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and
+ * reasoning effort (it takes a budget); the others plain text only, for now. A request that
+ * needs more is INVALID_REQUEST naming the provider and the field, never sent with the field
+ * dropped.
  */
 import type { RequestDefaults, ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage } from '../model/chat.js';
@@ -23,10 +25,52 @@ export function refuseUncarried(
       config.name,
     );
   }
+  if (config.provider === 'anthropic') {
+    refuseForAnthropic(config, messages, options);
+    return;
+  }
   const field = uncarriedField(messages, options, config.defaults);
   if (field !== undefined) {
     throw invalidRequest(
       `${field}: the ${config.provider} provider cannot carry this yet (only the openai provider does)`,
+      config.name,
+    );
+  }
+}
+
+function refuseForAnthropic(
+  config: Pick<ResolvedClientConfig, 'name' | 'defaults'>,
+  messages: ChatMessage[],
+  options: RequestOptions | undefined,
+): void {
+  // A tool_result block must name the tool_use it answers.
+  const orphan = messages.findIndex((m) => m.role === 'tool' && m.toolCallId === undefined);
+  if (orphan >= 0) {
+    throw invalidRequest(
+      `messages[${orphan}].toolCallId: the anthropic provider needs it (a tool result answers a call)`,
+      config.name,
+    );
+  }
+  const where = (key: 'logprobs' | 'reasoning' | 'responseFormat') =>
+    options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
+  if ((options?.logprobs ?? config.defaults.logprobs) !== undefined) {
+    throw invalidRequest(
+      `${where('logprobs')}: the anthropic provider cannot carry this (Anthropic returns no logprobs)`,
+      config.name,
+    );
+  }
+  const reasoning = options?.reasoning ?? config.defaults.reasoning;
+  const format = options?.responseFormat ?? config.defaults.responseFormat;
+  if (format?.type === 'json' && reasoning?.budgetTokens !== undefined) {
+    // JSON goes through a forced tool, and Anthropic forces no tool while it thinks.
+    throw invalidRequest(
+      `${where('responseFormat')}: the anthropic provider cannot carry JSON with reasoning.budgetTokens (Anthropic forces no tool while thinking)`,
+      config.name,
+    );
+  }
+  if (reasoning?.effort !== undefined) {
+    throw invalidRequest(
+      `${where('reasoning')}.effort: the anthropic provider cannot carry this (it takes reasoning.budgetTokens)`,
       config.name,
     );
   }

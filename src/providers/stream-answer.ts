@@ -3,7 +3,7 @@
  * from their fragments by index, and each choice's finish reason. Choices are never mixed.
  */
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
-import type { ToolCall, ToolCallDelta } from '../model/chat.js';
+import type { ReasoningPart, ToolCall, ToolCallDelta } from '../model/chat.js';
 import type { FinishReason, Usage } from '../model/request.js';
 
 /** One choice under way. */
@@ -12,6 +12,7 @@ interface Building {
   reasoning: string;
   calls: ToolCall[];
   finishReason: FinishReason;
+  parts?: ReasoningPart[];
 }
 
 /** Every choice of one stream. */
@@ -47,6 +48,11 @@ export class StreamAnswer {
     call.arguments += fragment.arguments;
   }
 
+  /** The reasoning as the provider's parts (with their signatures), once the stream is whole. */
+  reasoningParts(index: number, parts: ReasoningPart[]): void {
+    this.at(index).parts = parts;
+  }
+
   finish(index: number, reason: FinishReason): void {
     this.at(index).finishReason = reason;
   }
@@ -73,5 +79,6 @@ function choiceOf(b: Building | undefined): CachedChoice {
   const calls = b.calls.filter((c) => c !== undefined);
   if (calls.length > 0) choice.toolCalls = calls;
   if (b.reasoning !== '') choice.reasoning = b.reasoning;
+  if (b.parts !== undefined) choice.reasoningParts = b.parts;
   return choice;
 }
