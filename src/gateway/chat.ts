@@ -19,13 +19,13 @@ import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import type { ClientMetrics } from './metrics.js';
 import {
+  chunkDelta,
   chunkEvent,
   closingEvents,
   completionBody,
   completionId,
   errorAnswer,
   errorEvent,
-  type ChunkDelta,
   type ErrorAnswer,
 } from './wire.js';
 
@@ -49,6 +49,7 @@ export function chatHandler(
     const request = await readRequest(req, res, context);
     if (request === undefined) return;
     request.options.signal = callerSignal(res);
+    keepTokenField(request, clients.get(request.client)?.provider);
     const metrics = clients.metricsOf(request.client);
     if (request.stream) return streamChat(context, request, res, metrics, started);
     let completion: Completion;
@@ -179,8 +180,7 @@ async function streamChat(
 }
 
 /**
- * Writes one runtime chunk as an OpenAI chunk of its choice (text as `content`, reasoning as
- * `reasoning_content`); a choice past the first (n > 1) gets its role chunk when it first
+ * Writes one runtime chunk as an OpenAI chunk of its choice (see {@link chunkDelta}); a choice past the first (n > 1) gets its role chunk when it first
  * appears. Returns how many choices have had their role chunk.
  */
 function writeChunk(
@@ -194,13 +194,19 @@ function writeChunk(
   for (; announced <= index; announced++) {
     res.write(chunkEvent(id, model, { role: 'assistant', content: '' }, null, announced));
   }
-  const delta: ChunkDelta = {};
-  if (chunk.text !== '') delta.content = chunk.text;
-  if (chunk.reasoning !== undefined) delta.reasoning_content = chunk.reasoning;
-  if (delta.content !== undefined || delta.reasoning_content !== undefined) {
-    res.write(chunkEvent(id, model, delta, null, index));
-  }
+  const delta = chunkDelta(chunk);
+  if (delta !== undefined) res.write(chunkEvent(id, model, delta, null, index));
   return announced;
+}
+
+/**
+ * `max_completion_tokens` kept as sent: the openai provider sends the newer name when the
+ * request's extra has it (other providers have their own name for the limit).
+ */
+function keepTokenField(request: GatewayChatRequest, provider: string | undefined): void {
+  const maxTokens = request.options.maxTokens;
+  if (request.maxTokensField !== 'max_completion_tokens' || provider !== 'openai') return;
+  request.options.extra = { ...request.options.extra, max_completion_tokens: maxTokens };
 }
 
 /** Seconds since `started`, a `performance.now()` reading. */
