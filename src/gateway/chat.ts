@@ -50,6 +50,8 @@ export function chatHandler(
     if (request === undefined) return;
     request.options.signal = callerSignal(res);
     keepTokenField(request, clients.get(request.client)?.provider);
+    const cacheControl = cacheOption(req.headers['cache-control']);
+    if (cacheControl !== undefined) request.options.cache = cacheControl;
     const metrics = clients.metricsOf(request.client);
     if (request.stream) return streamChat(context, request, res, metrics, started);
     let completion: Completion;
@@ -159,6 +161,8 @@ async function streamChat(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
+    'x-llm-actors-client': request.client,
+    'x-llm-actors-cache': (await servedFromCache(stream.completion)) ? 'hit' : 'miss',
   });
   const model = clients.get(request.client)?.model ?? request.client;
   // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
@@ -197,6 +201,30 @@ function writeChunk(
   const delta = chunkDelta(chunk);
   if (delta !== undefined) res.write(chunkEvent(id, model, delta, null, index));
   return announced;
+}
+
+/**
+ * The runtime's cache option for a request's `Cache-Control`: `no-store` neither reads nor
+ * stores, `no-cache` reads fresh and stores; anything else leaves the client's cache as is.
+ */
+function cacheOption(header: string | undefined): false | 'refresh' | undefined {
+  if (header === undefined) return undefined;
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  if (directives.includes('no-store')) return false;
+  return directives.includes('no-cache') ? 'refresh' : undefined;
+}
+
+/**
+ * Whether a stream that has sent its first chunk is a cache hit. A hit replays every chunk
+ * and resolves its completion in the same turn as the first chunk: one turn of the event loop
+ * later it has settled. A stream still running then is a miss.
+ */
+async function servedFromCache(completion: Promise<Completion>): Promise<boolean> {
+  const later = new Promise<false>((resolve) => setImmediate(resolve, false));
+  return Promise.race([completion.then((c) => c.cacheHit), later]).catch(() => false);
 }
 
 /**
