@@ -187,6 +187,34 @@ describe('tools through the gateway', () => {
   });
 });
 
+describe("chat option errors in the body's terms", () => {
+  it('names reasoning_effort and tool_choice as the caller wrote them', async () => {
+    const upstream = await gw.startUpstream();
+    const gateway = await gw.start({
+      gpt: { provider: 'openai', baseUrl: upstream.url, model: 'm' },
+    });
+    const client = sdk(gateway.url);
+    const messages = [{ role: 'user' as const, content: 'x' }];
+    type Failure = InstanceType<typeof OpenAI.APIError>;
+    const effort = await client.chat.completions
+      .create({ model: 'gpt', messages, reasoning_effort: 'minimal' })
+      .then(
+        () => ({}) as Failure,
+        (e: unknown) => e as Failure,
+      );
+    expect(effort.message).toMatch(/^400 reasoning_effort: expected 'low'/);
+    expect(effort.param).toBe('reasoning_effort');
+    const choice = await client.chat.completions
+      .create({ model: 'gpt', messages, tools: [weather], tool_choice: 'any' as 'auto' })
+      .then(
+        () => ({}) as Failure,
+        (e: unknown) => e as Failure,
+      );
+    expect(choice.param).toBe('tool_choice');
+    expect(upstream.requests).toBe(0);
+  });
+});
+
 describe('images, structured output, reasoning, logprobs and usage through the gateway', () => {
   it('sends an image part upstream as image_url', async () => {
     const up = await recordingUpstream(() => ({

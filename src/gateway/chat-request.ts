@@ -154,7 +154,10 @@ export function inBodyTerms(answer: ErrorAnswer, request: GatewayChatRequest): E
   const [whole, name] = match as unknown as [string, string];
   const field = fieldOf(whole, name, request);
   if (field === undefined) return answer;
-  const message = field + error.message.slice(whole.length);
+  let rest = error.message.slice(whole.length);
+  // `reasoning_effort` is `options.reasoning.effort`: one body field for the two names.
+  if (field === 'reasoning_effort' && rest.startsWith('.effort')) rest = rest.slice(7);
+  const message = field + rest;
   return { ...answer, body: { error: { ...error, message, param: field } } };
 }
 
