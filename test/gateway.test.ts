@@ -226,9 +226,20 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     [
       'an image part',
       { model: 'gpt', messages: [{ role: 'user', content: [{ type: 'image_url' }] }] },
-      'only text parts',
+      'messages[0].content[0].url',
     ],
-    ['tools', { model: 'gpt', messages: hi, tools: [] }, 'tool calling is not supported'],
+    [
+      'an audio part',
+      { model: 'gpt', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
+      '"input_audio" parts are not carried',
+    ],
+    ['a hosted tool', { model: 'gpt', messages: hi, tools: [{ type: 'x' }] }, 'tools[0].type'],
+    ['legacy functions', { model: 'gpt', messages: hi, functions: [] }, 'functions: the legacy'],
+    [
+      'an unknown message field',
+      { model: 'gpt', messages: [{ role: 'user', content: 'x', audio: { id: 'a' } }] },
+      'messages[0].audio',
+    ],
     [
       'a bad role',
       { model: 'gpt', messages: [{ role: 'robot', content: 'x' }] },

@@ -104,7 +104,7 @@ export class ClientActor implements AttemptHandler {
         waiter.resolve = resolve;
         waiter.reject = reject;
       });
-      this.begin(waiter, options?.cache !== false, sink);
+      this.begin(waiter, options?.cache ?? true, sink);
       return promise;
     } catch (error) {
       const failure = this.crashed(waiter, error);
@@ -115,12 +115,12 @@ export class ClientActor implements AttemptHandler {
     }
   }
 
-  /** Looks the request up in the cache; a miss joins or launches a flight. */
-  private begin(waiter: Waiter, useCache: boolean, sink: StreamSink | undefined): void {
-    const cache = useCache ? this.own.cache : null;
+  /** Looks the request up in the cache (`'refresh'` only stores); a miss joins or launches. */
+  private begin(waiter: Waiter, useCache: boolean | 'refresh', sink: StreamSink | undefined): void {
+    const cache = useCache === false ? null : this.own.cache;
     const key =
       cache === null ? undefined : this.keys.key(waiter.messages, waiter.params, waiter.rolloutId);
-    const found = key === undefined ? undefined : cache!.lookup(key);
+    const found = key === undefined || useCache === 'refresh' ? undefined : cache!.lookup(key);
     if (found !== undefined && !(found instanceof Promise) && sink === undefined) {
       // A memory hit is answered now: no deadline timer or abort listener to set up only to
       // tear it down again.

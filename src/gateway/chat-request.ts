@@ -4,7 +4,10 @@
  * (and sets `param` to it), never the library's `options.maxTokens`.
  */
 import type { ChatMessage, RequestOptions } from '../model/request.js';
+import { invalidBody, isError, readChatOptions, readMessage } from './chat-body.js';
 import type { ErrorAnswer } from './wire.js';
+
+export { invalidBody };
 
 /** A chat request as the runtime takes it. */
 export interface GatewayChatRequest {
@@ -29,23 +32,21 @@ const OWN_FIELDS = new Set([
   'max_completion_tokens',
   'stop',
   'seed',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'logprobs',
+  'top_logprobs',
 ]);
 /** Fields whose answers the gateway could not carry back: refused rather than half-served. */
-const REFUSED_FIELDS = new Set(['tools', 'tool_choice', 'functions', 'function_call']);
+const REFUSED_FIELDS = new Set(['functions', 'function_call']);
 /**
  * Keys that would reach an object's prototype machinery if assigned: JSON.parse makes them
  * plain own keys, but `extra[key] = value` would run the `__proto__` setter.
  */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** A 400 for a body the gateway cannot read; `param` names the field. */
-export function invalidBody(message: string, param: string | null = null): ErrorAnswer {
-  return {
-    status: 400,
-    headers: {},
-    body: { error: { message, type: 'invalid_request_error', code: 'INVALID_REQUEST', param } },
-  };
-}
 
 /**
  * Reads a parsed JSON body as a chat request, or the 400 that names what is wrong with it.
@@ -66,7 +67,7 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
   let extra: Record<string, unknown> | undefined;
   for (const field in b) {
     if (REFUSED_FIELDS.has(field)) {
-      return invalidBody(`${field}: tool calling is not supported by the gateway`, field);
+      return invalidBody(`${field}: the legacy function calling is not carried (use tools)`, field);
     }
     if (PROTOTYPE_KEYS.has(field)) return invalidBody(`${field}: forbidden key`, field);
     const value = b[field];
@@ -76,17 +77,27 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
   const messages: ChatMessage[] = [];
   for (let i = 0; i < b.messages.length; i++) {
     const message = readMessage(b.messages[i], i);
-    if ('status' in message) return message;
+    if (isError(message)) return message;
     messages.push(message);
   }
   if (b.stream !== undefined && typeof b.stream !== 'boolean') {
     return invalidBody('stream: expected a boolean', 'stream');
   }
   const streamOptions = b.stream_options as { include_usage?: unknown } | null | undefined;
+  const options = readOptions(b, extra);
+  const refused = readChatOptions(b, options);
+  if (refused !== undefined) return refused;
+  if (b.stream === true && options.logprobs !== undefined) {
+    // The runtime's streams do not carry logprobs yet: refused rather than silently null.
+    return invalidBody(
+      'logprobs: not carried in streamed answers (ask without stream)',
+      'logprobs',
+    );
+  }
   return {
     client: b.model,
     messages,
-    options: readOptions(b, extra),
+    options,
     stream: b.stream === true,
     includeUsage: streamOptions?.include_usage === true,
     maxTokensField:
@@ -115,37 +126,17 @@ function readOptions(
   return options;
 }
 
-/** One message: string content, or an array of text parts joined (the SDKs send both). */
-function readMessage(value: unknown, i: number): ChatMessage | ErrorAnswer {
-  if (typeof value !== 'object' || value === null) {
-    return invalidBody(`messages[${i}]: expected an object with role and content`, 'messages');
-  }
-  const { role, content, name } = value as Record<string, unknown>;
-  let text: unknown = content;
-  if (Array.isArray(content)) {
-    text = '';
-    for (const part of content as Array<{ type?: unknown; text?: unknown }>) {
-      if (part?.type !== 'text' || typeof part.text !== 'string') {
-        return invalidBody(
-          `messages[${i}].content: only text parts are supported, got ${JSON.stringify(part?.type ?? null)}`,
-          'messages',
-        );
-      }
-      text += part.text;
-    }
-  } else if (content === null && role === 'assistant') {
-    text = '';
-  }
-  const message = { role, content: text } as ChatMessage;
-  if (name !== undefined) message.name = name as string;
-  return message;
-}
-
 /** The runtime's option names as the body spells them. */
 const BODY_NAMES: Readonly<Record<string, string>> = {
   temperature: 'temperature',
   seed: 'seed',
   stop: 'stop',
+  tools: 'tools',
+  toolChoice: 'tool_choice',
+  parallelToolCalls: 'parallel_tool_calls',
+  responseFormat: 'response_format',
+  reasoning: 'reasoning_effort',
+  logprobs: 'logprobs',
 };
 
 /** `options.x…` or `options.extra.x…` or `messages…` at the start of a runtime message. */
@@ -163,7 +154,10 @@ export function inBodyTerms(answer: ErrorAnswer, request: GatewayChatRequest): E
   const [whole, name] = match as unknown as [string, string];
   const field = fieldOf(whole, name, request);
   if (field === undefined) return answer;
-  const message = field + error.message.slice(whole.length);
+  let rest = error.message.slice(whole.length);
+  // `reasoning_effort` is `options.reasoning.effort`: one body field for the two names.
+  if (field === 'reasoning_effort' && rest.startsWith('.effort')) rest = rest.slice(7);
+  const message = field + rest;
   return { ...answer, body: { error: { ...error, message, param: field } } };
 }
 

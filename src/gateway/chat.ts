@@ -19,13 +19,13 @@ import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import type { ClientMetrics } from './metrics.js';
 import {
+  chunkDelta,
   chunkEvent,
   closingEvents,
   completionBody,
   completionId,
   errorAnswer,
   errorEvent,
-  type ChunkDelta,
   type ErrorAnswer,
 } from './wire.js';
 
@@ -49,6 +49,9 @@ export function chatHandler(
     const request = await readRequest(req, res, context);
     if (request === undefined) return;
     request.options.signal = callerSignal(res);
+    keepTokenField(request, clients.get(request.client)?.provider);
+    const cacheControl = cacheOption(req.headers['cache-control']);
+    if (cacheControl !== undefined) request.options.cache = cacheControl;
     const metrics = clients.metricsOf(request.client);
     if (request.stream) return streamChat(context, request, res, metrics, started);
     let completion: Completion;
@@ -158,6 +161,8 @@ async function streamChat(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
+    'x-llm-actors-client': request.client,
+    'x-llm-actors-cache': (await servedFromCache(stream.completion)) ? 'hit' : 'miss',
   });
   const model = clients.get(request.client)?.model ?? request.client;
   // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
@@ -179,8 +184,7 @@ async function streamChat(
 }
 
 /**
- * Writes one runtime chunk as an OpenAI chunk of its choice (text as `content`, reasoning as
- * `reasoning_content`); a choice past the first (n > 1) gets its role chunk when it first
+ * Writes one runtime chunk as an OpenAI chunk of its choice (see {@link chunkDelta}); a choice past the first (n > 1) gets its role chunk when it first
  * appears. Returns how many choices have had their role chunk.
  */
 function writeChunk(
@@ -194,13 +198,43 @@ function writeChunk(
   for (; announced <= index; announced++) {
     res.write(chunkEvent(id, model, { role: 'assistant', content: '' }, null, announced));
   }
-  const delta: ChunkDelta = {};
-  if (chunk.text !== '') delta.content = chunk.text;
-  if (chunk.reasoning !== undefined) delta.reasoning_content = chunk.reasoning;
-  if (delta.content !== undefined || delta.reasoning_content !== undefined) {
-    res.write(chunkEvent(id, model, delta, null, index));
-  }
+  const delta = chunkDelta(chunk);
+  if (delta !== undefined) res.write(chunkEvent(id, model, delta, null, index));
   return announced;
+}
+
+/**
+ * The runtime's cache option for a request's `Cache-Control`: `no-store` neither reads nor
+ * stores, `no-cache` reads fresh and stores; anything else leaves the client's cache as is.
+ */
+function cacheOption(header: string | undefined): false | 'refresh' | undefined {
+  if (header === undefined) return undefined;
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  if (directives.includes('no-store')) return false;
+  return directives.includes('no-cache') ? 'refresh' : undefined;
+}
+
+/**
+ * Whether a stream that has sent its first chunk is a cache hit. A hit replays every chunk
+ * and resolves its completion in the same turn as the first chunk: one turn of the event loop
+ * later it has settled. A stream still running then is a miss.
+ */
+async function servedFromCache(completion: Promise<Completion>): Promise<boolean> {
+  const later = new Promise<false>((resolve) => setImmediate(resolve, false));
+  return Promise.race([completion.then((c) => c.cacheHit), later]).catch(() => false);
+}
+
+/**
+ * `max_completion_tokens` kept as sent: the openai provider sends the newer name when the
+ * request's extra has it (other providers have their own name for the limit).
+ */
+function keepTokenField(request: GatewayChatRequest, provider: string | undefined): void {
+  const maxTokens = request.options.maxTokens;
+  if (request.maxTokensField !== 'max_completion_tokens' || provider !== 'openai') return;
+  request.options.extra = { ...request.options.extra, max_completion_tokens: maxTokens };
 }
 
 /** Seconds since `started`, a `performance.now()` reading. */

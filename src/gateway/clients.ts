@@ -11,6 +11,8 @@ export interface GatewayClient {
   readonly name: string;
   /** The model it asks for upstream, which streamed chunks name. */
   readonly model: string;
+  /** Its wire format: the gateway keeps `max_completion_tokens` as sent for `openai`. */
+  readonly provider: string;
   readonly metrics: ClientMetrics;
 }
 
@@ -38,11 +40,13 @@ export class ClientDirectory {
   /** Reads the registered clients again. A client that stays keeps its instruments. */
   refresh(): void {
     const next = new Map<string, GatewayClient>();
-    for (const { name, model } of Object.values(this.runtime.health())) {
+    for (const { name, model, provider } of Object.values(this.runtime.health())) {
       const known = this.byName.get(name);
       next.set(
         name,
-        known?.model === model ? known : { name, model, metrics: this.metrics.client(name) },
+        known?.model === model && known.provider === provider
+          ? known
+          : { name, model, provider, metrics: known?.metrics ?? this.metrics.client(name) },
       );
     }
     this.byName = next;

@@ -82,6 +82,17 @@ export function gatewayRoutes(context: RouteContext): Route[] {
     },
     {
       method: 'GET',
+      path: '/v1/models/',
+      prefix: true,
+      handle(_req, res, encoded) {
+        const id = segment(res, encoded, `/v1/models/${encoded}`);
+        if (id === undefined) return;
+        if (clients.get(id) === undefined) return unknownClient(res, id);
+        sendJson(res, 200, { id, object: 'model', created: 0, owned_by: 'llm-actors' });
+      },
+    },
+    {
+      method: 'GET',
       path: '/health',
       handle: (_req, res) => sendJson(res, 200, openHealthOfAll(runtime.health())),
     },

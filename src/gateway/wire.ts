@@ -5,7 +5,8 @@
  */
 import { nanoid } from 'nanoid';
 import { isLlmActorsError, type ErrorCode, type LlmActorsError } from '../model/errors.js';
-import type { Completion, FinishReason } from '../model/request.js';
+import type { StreamChunk, TokenLogprob } from '../model/chat.js';
+import type { AnswerParts, Completion, FinishReason } from '../model/request.js';
 
 /** An HTTP error answer: status, OpenAI-style body, extra headers. */
 export interface ErrorAnswer {
@@ -52,9 +53,7 @@ export function completionId(): string {
 
 /** A Completion as an OpenAI `chat.completion` object. */
 export function completionBody(completion: Completion, id = completionId()): object {
-  const choices = completion.choices ?? [
-    { text: completion.text, finishReason: completion.finishReason },
-  ];
+  const choices = completion.choices ?? [completion];
   return {
     id,
     object: 'chat.completion',
@@ -62,20 +61,61 @@ export function completionBody(completion: Completion, id = completionId()): obj
     model: completion.model,
     choices: choices.map((choice, index) => ({
       index,
-      message: { role: 'assistant', content: choice.text, refusal: null },
-      logprobs: null,
+      message: messageBody(choice),
+      logprobs: logprobsBody(choice.logprobs),
       ...openaiFinish(choice.finishReason),
     })),
     usage: usageBody(completion),
   };
 }
 
-function usageBody({ usage }: Completion): object {
+/** A choice's assistant message: content null when it only calls tools, as OpenAI sends it. */
+function messageBody(choice: AnswerParts & { text: string }): object {
+  const calls = choice.toolCalls;
+  const hasCalls = calls !== undefined && calls.length > 0;
+  const message: Record<string, unknown> = {
+    role: 'assistant',
+    content: hasCalls && choice.text === '' ? null : choice.text,
+    refusal: null,
+  };
+  if (hasCalls) {
+    message.tool_calls = calls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    }));
+  }
+  if (choice.reasoning !== undefined) message.reasoning_content = choice.reasoning;
+  return message;
+}
+
+/** Token logprobs in OpenAI's `logprobs.content` shape, or null. */
+function logprobsBody(logprobs: TokenLogprob[] | undefined): object | null {
+  if (logprobs === undefined) return null;
   return {
+    content: logprobs.map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: null,
+      top_logprobs: (t.topLogprobs ?? []).map((a) => ({ ...a, bytes: null })),
+    })),
+    refusal: null,
+  };
+}
+
+function usageBody({ usage }: Completion): object {
+  const body: Record<string, unknown> = {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
     total_tokens: usage.totalTokens,
   };
+  if (usage.cachedPromptTokens !== undefined) {
+    body.prompt_tokens_details = { cached_tokens: usage.cachedPromptTokens };
+  }
+  if (usage.reasoningTokens !== undefined) {
+    body.completion_tokens_details = { reasoning_tokens: usage.reasoningTokens };
+  }
+  return body;
 }
 
 /** What one chunk adds to a choice. */
@@ -83,6 +123,28 @@ export interface ChunkDelta {
   role?: 'assistant';
   content?: string;
   reasoning_content?: string;
+  tool_calls?: object[];
+}
+
+/**
+ * What a runtime chunk adds, in OpenAI's delta shape (undefined when nothing): text as
+ * `content`, reasoning as `reasoning_content`, a tool-call fragment in `tool_calls` with its
+ * `id`, `type` and `function.name` on the call's first fragment.
+ */
+export function chunkDelta(chunk: StreamChunk): ChunkDelta | undefined {
+  let delta: ChunkDelta | undefined;
+  if (chunk.text !== '') delta = { content: chunk.text };
+  if (chunk.reasoning !== undefined) (delta ??= {}).reasoning_content = chunk.reasoning;
+  const call = chunk.toolCall;
+  if (call !== undefined) {
+    const fn: Record<string, string> = { arguments: call.arguments };
+    if (call.name !== undefined) fn.name = call.name;
+    const out: Record<string, unknown> = { index: call.index };
+    if (call.id !== undefined) Object.assign(out, { id: call.id, type: 'function' });
+    out.function = fn;
+    (delta ??= {}).tool_calls = [out];
+  }
+  return delta;
 }
 
 /** One `chat.completion.chunk` as an SSE event, for choice `index`. */
@@ -92,6 +154,7 @@ export function chunkEvent(
   delta: ChunkDelta,
   finishReason: FinishReason | null = null,
   index = 0,
+  logprobs: TokenLogprob[] | undefined = undefined,
 ): string {
   const finish = finishReason === null ? { finish_reason: null } : openaiFinish(finishReason);
   const chunk = {
@@ -99,17 +162,21 @@ export function chunkEvent(
     object: 'chat.completion.chunk',
     created: created(),
     model,
-    choices: [{ index, delta, logprobs: null, ...finish }],
+    choices: [{ index, delta, logprobs: logprobsBody(logprobs), ...finish }],
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
-/** The last events of a stream: the finish chunk, the usage chunk when asked for, `[DONE]`. */
+/**
+ * The last events of a stream: each choice's finish chunk (with the choice's logprobs, which
+ * the runtime's chunks do not carry), the usage chunk when asked for, `[DONE]`.
+ */
 export function closingEvents(id: string, completion: Completion, includeUsage: boolean): string {
   const choices = completion.choices ?? [completion];
   let out = '';
   for (let i = 0; i < choices.length; i++) {
-    out += chunkEvent(id, completion.model, {}, choices[i]!.finishReason, i);
+    const choice = choices[i]!;
+    out += chunkEvent(id, completion.model, {}, choice.finishReason, i, choice.logprobs);
   }
   if (includeUsage) {
     const chunk = {

@@ -57,8 +57,11 @@ export interface RequestParams {
 
 /** Per-request options: the parameters, and how this one request is run. */
 export interface RequestOptions extends RequestParams {
-  /** `false` bypasses the cache for this request, both read and write. */
-  cache?: boolean;
+  /**
+   * `false` bypasses the cache for this request, both read and write; `'refresh'` skips the
+   * read but stores the fresh answer (HTTP `Cache-Control: no-cache`).
+   */
+  cache?: boolean | 'refresh';
   /** Part of the cache key: a new id gets a fresh answer, itself cached (as in DSPy). */
   rolloutId?: string | number;
   /**
@@ -186,8 +189,11 @@ export function validateOptions(
     const problem = stopProblem(o.stop);
     if (problem !== undefined) throw invalid(`options.stop${problem}`, client);
   }
-  if (o.cache !== undefined && typeof o.cache !== 'boolean') {
-    throw invalid(`options.cache: expected a boolean, got ${describe(o.cache)}`, client);
+  if (o.cache !== undefined && typeof o.cache !== 'boolean' && o.cache !== 'refresh') {
+    throw invalid(
+      `options.cache: expected a boolean or 'refresh', got ${describe(o.cache)}`,
+      client,
+    );
   }
   if (
     o.rolloutId !== undefined &&

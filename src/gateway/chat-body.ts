@@ -1,0 +1,210 @@
+/**
+ * The whole chat of an OpenAI Chat Completions body read into the runtime's terms: messages
+ * with content parts, tool calls and tool results, and the chat options (`tools`,
+ * `tool_choice`, `parallel_tool_calls`, `response_format`, `reasoning_effort`, `logprobs`).
+ * What the runtime cannot carry is a 400 naming the field, never dropped.
+ */
+import type {
+  ChatMessage,
+  ImagePart,
+  ResponseFormat,
+  TextPart,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from '../model/chat.js';
+import type { RequestOptions } from '../model/request.js';
+import type { ErrorAnswer } from './wire.js';
+
+type Json = Record<string, unknown>;
+
+/** A 400 for a body the gateway cannot read; `param` names the field. */
+export function invalidBody(message: string, param: string | null = null): ErrorAnswer {
+  return {
+    status: 400,
+    headers: {},
+    body: { error: { message, type: 'invalid_request_error', code: 'INVALID_REQUEST', param } },
+  };
+}
+
+/** A read value, or the 400 that says why it cannot be read. */
+type Read<T> = T | ErrorAnswer;
+
+/** True for the 400 answers this module returns. */
+export function isError(value: unknown): value is ErrorAnswer {
+  return typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+}
+
+/** Absent as far as the gateway is concerned: undefined, null or an empty array. */
+function absent(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
+/** Message keys the gateway reads; any other with a value is a 400. */
+const MESSAGE_KEYS = new Set(['role', 'content', 'name', 'tool_calls', 'tool_call_id']);
+/** Keys the SDKs echo back on an assistant message, harmless when empty. */
+const ECHOED_KEYS = new Set(['refusal', 'annotations', 'audio', 'function_call']);
+
+/** One message in the runtime's shape; roles and values are checked by the runtime. */
+export function readMessage(value: unknown, i: number): Read<ChatMessage> {
+  const at = `messages[${i}]`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalidBody(`${at}: expected an object with role and content`, 'messages');
+  }
+  const m = value as Json;
+  for (const key in m) {
+    if (MESSAGE_KEYS.has(key) || absent(m[key])) continue;
+    if (key === 'reasoning_content' && m.role === 'assistant') continue;
+    const why = ECHOED_KEYS.has(key) ? 'is not carried by the gateway' : 'is not a message field';
+    return invalidBody(`${at}.${key}: ${why}`, 'messages');
+  }
+  const content = readContent(m.content, `${at}.content`);
+  if (isError(content)) return content;
+  const message: Json = { role: m.role, content };
+  if (m.name !== undefined) message.name = m.name as string;
+  if (m.tool_call_id !== undefined) message.toolCallId = m.tool_call_id;
+  if (!absent(m.tool_calls)) {
+    const calls = readToolCalls(m.tool_calls, `${at}.tool_calls`);
+    if (isError(calls)) return calls;
+    message.toolCalls = calls;
+  }
+  if (typeof m.reasoning_content === 'string' && m.reasoning_content !== '') {
+    message.reasoning = [{ type: 'reasoning', text: m.reasoning_content }];
+  }
+  return message as unknown as ChatMessage;
+}
+
+/** String content as it is; a part array as text and image parts. */
+function readContent(content: unknown, at: string): Read<unknown> {
+  if (!Array.isArray(content)) return content;
+  const parts: Array<TextPart | ImagePart> = [];
+  for (let j = 0; j < content.length; j++) {
+    const part = content[j] as Json | null;
+    if (part?.type === 'text') {
+      parts.push({ type: 'text', text: part.text as string });
+      continue;
+    }
+    if (part?.type === 'image_url') {
+      const image = part.image_url as Json | null | undefined;
+      if (image?.detail !== undefined && image.detail !== 'auto') {
+        return invalidBody(`${at}[${j}].image_url.detail: only "auto" is carried`, 'messages');
+      }
+      parts.push({ type: 'image', url: image?.url as string });
+      continue;
+    }
+    const type = JSON.stringify(part?.type ?? null);
+    return invalidBody(
+      `${at}[${j}]: ${type} parts are not carried (text and image_url are)`,
+      'messages',
+    );
+  }
+  return parts;
+}
+
+/** An assistant's `tool_calls` as the runtime's tool calls (function calls only). */
+function readToolCalls(value: unknown, at: string): Read<ToolCall[]> {
+  if (!Array.isArray(value)) return invalidBody(`${at}: expected an array`, 'messages');
+  const calls: ToolCall[] = [];
+  for (let j = 0; j < value.length; j++) {
+    const call = value[j] as Json | null;
+    if (call?.type !== undefined && call?.type !== 'function') {
+      return invalidBody(`${at}[${j}].type: only function calls are carried`, 'messages');
+    }
+    const fn = call?.function as Json | null | undefined;
+    calls.push({
+      id: call?.id as string,
+      name: fn?.name as string,
+      arguments: fn?.arguments as string,
+    });
+  }
+  return calls;
+}
+
+/** Writes the chat options of body `b` into `options`, or returns the 400 of one. */
+export function readChatOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined {
+  if (!absent(b.tools)) {
+    const tools = readTools(b.tools);
+    if (isError(tools)) return tools;
+    options.tools = tools;
+  }
+  if (b.tool_choice !== undefined && b.tool_choice !== null) {
+    const choice = readToolChoice(b.tool_choice);
+    if (isError(choice)) return choice;
+    options.toolChoice = choice;
+  }
+  if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null) {
+    options.parallelToolCalls = b.parallel_tool_calls as boolean;
+  }
+  if (b.response_format !== undefined && b.response_format !== null) {
+    const format = readResponseFormat(b.response_format);
+    if (isError(format)) return format;
+    options.responseFormat = format;
+  }
+  if (b.reasoning_effort !== undefined && b.reasoning_effort !== null) {
+    options.reasoning = { effort: b.reasoning_effort as 'low' };
+  }
+  const top = b.top_logprobs;
+  if (b.logprobs === true) {
+    options.logprobs = top === undefined || top === null ? true : (top as number);
+  } else if (top !== undefined && top !== null) {
+    return invalidBody('top_logprobs: requires logprobs: true', 'top_logprobs');
+  }
+  return undefined;
+}
+
+function readTools(value: unknown): Read<ToolDefinition[]> {
+  if (!Array.isArray(value)) return invalidBody('tools: expected an array', 'tools');
+  const tools: ToolDefinition[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const tool = value[i] as Json | null;
+    if (tool?.type !== 'function') {
+      return invalidBody(`tools[${i}].type: only function tools are carried`, 'tools');
+    }
+    const fn = (tool.function ?? {}) as Json;
+    const definition: ToolDefinition = {
+      name: fn.name as string,
+      parameters: (fn.parameters ?? {
+        type: 'object',
+        properties: {},
+      }) as ToolDefinition['parameters'],
+    };
+    if (fn.description !== undefined) definition.description = fn.description as string;
+    if (fn.strict !== undefined && fn.strict !== null) definition.strict = fn.strict as boolean;
+    tools.push(definition);
+  }
+  return tools;
+}
+
+function readToolChoice(value: unknown): Read<ToolChoice> {
+  if (typeof value === 'string') return value as ToolChoice;
+  const choice = value as Json;
+  const name = (choice.function as Json | undefined)?.name;
+  if (choice.type !== 'function' || typeof name !== 'string') {
+    return invalidBody(
+      'tool_choice: expected "auto", "none", "required" or { type: "function", function: { name } }',
+      'tool_choice',
+    );
+  }
+  return { name };
+}
+
+function readResponseFormat(value: unknown): Read<ResponseFormat> {
+  const format = value as Json;
+  if (format.type === 'text') return { type: 'text' };
+  if (format.type === 'json_object') return { type: 'json' };
+  if (format.type !== 'json_schema') {
+    return invalidBody(
+      `response_format.type: expected text, json_object or json_schema, got ${JSON.stringify(format.type ?? null)}`,
+      'response_format',
+    );
+  }
+  const spec = (format.json_schema ?? {}) as Json;
+  if (spec.description !== undefined) {
+    return invalidBody('response_format.json_schema.description: not carried', 'response_format');
+  }
+  const out: ResponseFormat = { type: 'json' };
+  if (spec.schema !== undefined) out.schema = spec.schema as Json;
+  if (spec.name !== undefined) out.name = spec.name as string;
+  if (spec.strict !== undefined && spec.strict !== null) out.strict = spec.strict as boolean;
+  return out;
+}
