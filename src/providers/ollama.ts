@@ -6,6 +6,7 @@
 import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import { badResponse } from '../model/failures.js';
+import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { EventTooLongError, NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
@@ -45,6 +46,8 @@ export function ollamaBody(
 /** Ollama NDJSON lines, the last with `done: true`. */
 class OllamaStreamReader extends StreamReader {
   protected readonly terminator = 'a line with done: true';
+  /** Tool calls seen so far: Ollama sends each whole, in one line. */
+  private calls = 0;
   private readonly ndjson = new NdjsonParser(this.limits.maxEventBytes);
 
   protected read(text: string): void {
@@ -79,10 +82,21 @@ class OllamaStreamReader extends StreamReader {
       throw midStreamError(this.client, String(line.error), null, this.secrets);
     }
     if (typeof line.model === 'string') this.model = line.model;
-    const content = (line.message as { content?: unknown } | undefined)?.content;
-    if (typeof content === 'string') this.delta(content);
+    const message = line.message as OllamaMessage | undefined;
+    if (typeof message?.thinking === 'string' && message.thinking !== '') {
+      this.reasoningDelta(message.thinking);
+    }
+    if (typeof message?.content === 'string') this.delta(message.content);
+    for (const call of ollamaToolCalls(message)) {
+      this.toolCallDelta({
+        index: this.calls++,
+        id: call.id,
+        name: call.name,
+        arguments: call.arguments,
+      });
+    }
     if (line.done === true) {
-      this.finishReason = ollamaFinishReason(line.done_reason);
+      this.finishReason = this.calls > 0 ? 'tool_calls' : ollamaFinishReason(line.done_reason);
       this.finish(makeUsage(line.prompt_eval_count, line.eval_count));
     }
   }
@@ -113,13 +127,51 @@ export class OllamaProvider extends HttpProvider {
   }
 
   protected normalize(raw: Record<string, unknown>): CachedCompletion {
-    const message = raw.message as { content?: unknown } | undefined;
+    const message = raw.message as OllamaMessage | undefined;
     if (typeof message?.content !== 'string') throw this.bad('no message content in the answer');
-    return {
+    const completion: CachedCompletion = {
       text: message.content,
       finishReason: ollamaFinishReason(raw.done_reason),
       usage: makeUsage(raw.prompt_eval_count, raw.eval_count),
       model: typeof raw.model === 'string' ? raw.model : this.config.model,
     };
+    if (typeof message.thinking === 'string' && message.thinking !== '') {
+      completion.reasoning = message.thinking;
+    }
+    const calls = ollamaToolCalls(message);
+    if (calls.length > 0) {
+      completion.toolCalls = calls;
+      completion.finishReason = 'tool_calls';
+    }
+    return completion;
   }
+}
+
+/** What an Ollama answer's `message` may carry. */
+interface OllamaMessage {
+  content?: unknown;
+  thinking?: unknown;
+  tool_calls?: unknown;
+}
+
+/**
+ * An Ollama message's tool calls, its object arguments serialized to JSON text. Ollama gives
+ * them no id (some servers do): the call's index in the answer (from `first`) stands in, so a
+ * tool result can still name its call.
+ */
+function ollamaToolCalls(message: OllamaMessage | undefined, first = 0): ToolCall[] {
+  if (!Array.isArray(message?.tool_calls)) return [];
+  const calls: ToolCall[] = [];
+  for (const [i, raw] of (message.tool_calls as unknown[]).entries()) {
+    const call = raw as { id?: unknown; function?: { name?: unknown; arguments?: unknown } };
+    const name = call?.function?.name;
+    if (typeof name !== 'string') continue;
+    const args = call.function?.arguments;
+    calls.push({
+      id: typeof call.id === 'string' ? call.id : `call_${first + i}`,
+      name,
+      arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+    });
+  }
+  return calls;
 }
