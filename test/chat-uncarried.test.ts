@@ -9,7 +9,6 @@ const driver = testDriver(() => ({ text: 'ok' }));
 
 /** A client of each provider that carries plain text only (none is ever reached here). */
 const CLIENTS: Record<string, ClientConfig> = {
-  llama: { provider: 'ollama', model: 'l', baseUrl: 'http://127.0.0.1:9' },
   driven: driver.config as ClientConfig,
 } as Record<string, ClientConfig>;
 
