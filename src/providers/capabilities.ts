@@ -2,13 +2,12 @@
  * What each wire format can carry of the whole chat. The openai format carries all of it but a
  * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and
  * reasoning effort (it takes a budget); the ollama format all of it but a forced tool,
- * logprobs, images that are not `data:` URLs and `parallelToolCalls: false`; the driver plain text
- * only, for now. A request that needs more is INVALID_REQUEST naming the provider and the
- * field, never sent with the field dropped.
+ * logprobs, images that are not `data:` URLs and `parallelToolCalls: false`; the driver all of it (it
+ * gets the whole request). A request that needs more is INVALID_REQUEST naming the provider
+ * and the field, never sent with the field dropped.
  */
-import type { RequestDefaults, ResolvedClientConfig } from '../config/types.js';
+import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage } from '../model/chat.js';
-import { CHAT_OPTION_KEYS } from '../model/chat-options.js';
 import { invalidRequest } from '../model/failures.js';
 import type { RequestOptions } from '../model/request.js';
 import { dataUrlBase64 } from './ollama-wire.js';
@@ -31,17 +30,7 @@ export function refuseUncarried(
     refuseForAnthropic(config, messages, options);
     return;
   }
-  if (config.provider === 'ollama') {
-    refuseForOllama(config, messages, options);
-    return;
-  }
-  const field = uncarriedField(messages, options, config.defaults);
-  if (field !== undefined) {
-    throw invalidRequest(
-      `${field}: the ${config.provider} provider cannot carry this yet`,
-      config.name,
-    );
-  }
+  if (config.provider === 'ollama') refuseForOllama(config, messages, options);
 }
 
 function refuseForOllama(
@@ -129,26 +118,4 @@ function refuseForAnthropic(
       config.name,
     );
   }
-}
-
-function uncarriedField(
-  messages: ChatMessage[],
-  options: RequestOptions | undefined,
-  defaults: RequestDefaults,
-): string | undefined {
-  for (const key of CHAT_OPTION_KEYS) {
-    const value = options?.[key] ?? defaults[key];
-    if (value === undefined) continue;
-    if (key === 'responseFormat' && (value as { type: string }).type === 'text') continue;
-    return options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
-  }
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    if (m.role === 'developer') return `messages[${i}].role`;
-    if (m.role === 'assistant' && m.toolCalls !== undefined) return `messages[${i}].toolCalls`;
-    if (m.role === 'assistant' && m.reasoning !== undefined) return `messages[${i}].reasoning`;
-    if (typeof m.content !== 'string') return `messages[${i}].content`;
-    if (m.role === 'tool' && m.toolCallId !== undefined) return `messages[${i}].toolCallId`;
-  }
-  return undefined;
 }
