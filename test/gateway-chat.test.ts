@@ -166,7 +166,7 @@ describe('tools through the gateway', () => {
     expect(body.reasoning_effort).toBe('low');
   });
 
-  it('gives a tool request to a provider that cannot carry it back as a 400 naming the field', async () => {
+  it('gives a tool choice a provider cannot carry back as a 400 naming the field', async () => {
     const upstream = await gw.startUpstream();
     const gateway = await gw.start({
       local: { provider: 'ollama', baseUrl: upstream.origin, model: 'm' },
@@ -176,13 +176,14 @@ describe('tools through the gateway', () => {
         model: 'local',
         messages: [{ role: 'user', content: 'x' }],
         tools: [weather],
+        tool_choice: 'required',
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain(
-      'tools: the ollama provider',
+      'tool_choice: the ollama provider',
     );
-    expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('tools');
+    expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('tool_choice');
     expect(upstream.requests).toBe(0);
   });
 });

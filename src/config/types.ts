@@ -4,6 +4,13 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
+import type {
+  ReasoningOptions,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
 
 /** Which wire format a client speaks. */
@@ -18,6 +25,18 @@ export interface DriverRequest {
   stop?: string[];
   seed?: number;
   extra?: Record<string, unknown>;
+  /** The tools the model may call, if any. */
+  tools?: ToolDefinition[];
+  /** Whether and which tool the model must call, if set. */
+  toolChoice?: ToolChoice;
+  /** Whether the model may call several tools at once, if set. */
+  parallelToolCalls?: boolean;
+  /** The shape of the answer, if set. */
+  responseFormat?: ResponseFormat;
+  /** How hard a reasoning model thinks, if set. */
+  reasoning?: ReasoningOptions;
+  /** Token log probabilities, if asked for (true, or how many alternatives). */
+  logprobs?: boolean | number;
   /** Aborted when the caller aborts or the deadline passes: pass it to your transport. */
   signal: AbortSignal;
 }
@@ -25,13 +44,23 @@ export interface DriverRequest {
 /** Client-wide request parameters; per-request options override them field by field. */
 export type RequestDefaults = RequestParams;
 
-/** What a driver's `output` function returns: the normalized answer. */
+/**
+ * What a driver's `output` function returns: the normalized answer. With `toolCalls` the
+ * finish reason defaults to `tool_calls`; `reasoning` is the model's visible reasoning.
+ */
 export interface DriverOutput {
   text: string;
   finishReason?: FinishReason;
   usage?: { promptTokens?: number; completionTokens?: number; totalTokens?: number };
   model?: string;
-  choices?: Array<{ text: string; finishReason?: FinishReason }>;
+  toolCalls?: ToolCall[];
+  reasoning?: string;
+  choices?: Array<{
+    text: string;
+    finishReason?: FinishReason;
+    toolCalls?: ToolCall[];
+    reasoning?: string;
+  }>;
 }
 
 /** Where a client caches answers. */

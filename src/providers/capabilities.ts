@@ -1,15 +1,16 @@
 /**
  * What each wire format can carry of the whole chat. The openai format carries all of it but a
  * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and
- * reasoning effort (it takes a budget); the others plain text only, for now. A request that
- * needs more is INVALID_REQUEST naming the provider and the field, never sent with the field
- * dropped.
+ * reasoning effort (it takes a budget); the ollama format all of it but a forced tool,
+ * logprobs, images that are not `data:` URLs and `parallelToolCalls: false`; the driver all of it (it
+ * gets the whole request). A request that needs more is INVALID_REQUEST naming the provider
+ * and the field, never sent with the field dropped.
  */
-import type { RequestDefaults, ResolvedClientConfig } from '../config/types.js';
+import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage } from '../model/chat.js';
-import { CHAT_OPTION_KEYS } from '../model/chat-options.js';
 import { invalidRequest } from '../model/failures.js';
 import type { RequestOptions } from '../model/request.js';
+import { dataUrlBase64 } from './ollama-wire.js';
 
 /** Throws INVALID_REQUEST when the client's provider cannot carry what the request uses. */
 export function refuseUncarried(
@@ -29,12 +30,55 @@ export function refuseUncarried(
     refuseForAnthropic(config, messages, options);
     return;
   }
-  const field = uncarriedField(messages, options, config.defaults);
-  if (field !== undefined) {
-    throw invalidRequest(
-      `${field}: the ${config.provider} provider cannot carry this yet (only the openai provider does)`,
-      config.name,
-    );
+  if (config.provider === 'ollama') refuseForOllama(config, messages, options);
+}
+
+function refuseForOllama(
+  config: Pick<ResolvedClientConfig, 'name' | 'defaults'>,
+  messages: ChatMessage[],
+  options: RequestOptions | undefined,
+): void {
+  const where = (key: 'logprobs' | 'toolChoice' | 'parallelToolCalls') =>
+    options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
+  const refuse = (field: string, why: string) => {
+    throw invalidRequest(`${field}: the ollama provider cannot carry this (${why})`, config.name);
+  };
+  if ((options?.logprobs ?? config.defaults.logprobs) !== undefined) {
+    refuse(where('logprobs'), 'Ollama returns no logprobs');
+  }
+  const choice = options?.toolChoice ?? config.defaults.toolChoice;
+  if (choice !== undefined && choice !== 'auto' && choice !== 'none') {
+    refuse(where('toolChoice'), "Ollama forces no tool: use 'auto' or 'none'");
+  }
+  if ((options?.parallelToolCalls ?? config.defaults.parallelToolCalls) === false) {
+    refuse(where('parallelToolCalls'), 'Ollama cannot forbid parallel tool calls');
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (Array.isArray(m.content)) {
+      for (let j = 0; j < m.content.length; j++) {
+        const part = m.content[j]!;
+        if (part.type === 'image' && dataUrlBase64(part.url) === undefined) {
+          refuse(`messages[${i}].content[${j}].url`, 'Ollama takes base64 images: use a data: URL');
+        }
+      }
+    }
+    if (m.role !== 'assistant' || m.toolCalls === undefined) continue;
+    for (let j = 0; j < m.toolCalls.length; j++) {
+      const args = m.toolCalls[j]!.arguments;
+      if (args.trim() !== '' && !isJsonObject(args)) {
+        refuse(`messages[${i}].toolCalls[${j}].arguments`, 'Ollama takes them as a JSON object');
+      }
+    }
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
   }
 }
 
@@ -74,26 +118,4 @@ function refuseForAnthropic(
       config.name,
     );
   }
-}
-
-function uncarriedField(
-  messages: ChatMessage[],
-  options: RequestOptions | undefined,
-  defaults: RequestDefaults,
-): string | undefined {
-  for (const key of CHAT_OPTION_KEYS) {
-    const value = options?.[key] ?? defaults[key];
-    if (value === undefined) continue;
-    if (key === 'responseFormat' && (value as { type: string }).type === 'text') continue;
-    return options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
-  }
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    if (m.role === 'developer') return `messages[${i}].role`;
-    if (m.role === 'assistant' && m.toolCalls !== undefined) return `messages[${i}].toolCalls`;
-    if (m.role === 'assistant' && m.reasoning !== undefined) return `messages[${i}].reasoning`;
-    if (typeof m.content !== 'string') return `messages[${i}].content`;
-    if (m.role === 'tool' && m.toolCallId !== undefined) return `messages[${i}].toolCallId`;
-  }
-  return undefined;
 }

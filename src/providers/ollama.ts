@@ -1,6 +1,7 @@
 /**
  * Ollama's native chat wire format (`POST {baseUrl}/api/chat`): sampling settings under
- * `options` (`temperature`, `num_predict`), usage from `prompt_eval_count` / `eval_count`.
+ * `options` (`temperature`, `num_predict`), the chat's tools, images, format and think as
+ * ollama-wire.ts writes them, usage from `prompt_eval_count` / `eval_count`.
  * Streams are NDJSON lines, the last with `done: true`.
  */
 import type { CachedCompletion } from '../model/answer.js';
@@ -10,6 +11,7 @@ import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
 import { EventTooLongError, NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
+import { ollamaMessages, writeOllamaOptions } from './ollama-wire.js';
 import { makeUsage, type DeltaCallback } from './provider.js';
 import { midStreamError, StreamReader } from './stream-reader.js';
 
@@ -37,9 +39,15 @@ export function ollamaBody(
   if (params.maxTokens !== undefined) options.num_predict = params.maxTokens;
   if (params.stop !== undefined) options.stop = params.stop;
   if (params.seed !== undefined) options.seed = params.seed;
-  const body: Record<string, unknown> = { ...extra, model, messages, stream };
+  const body: Record<string, unknown> = {
+    ...extra,
+    model,
+    messages: ollamaMessages(messages),
+    stream,
+  };
   if (Object.keys(options).length > 0) body.options = options;
   else delete body.options;
+  writeOllamaOptions(body, params);
   return body;
 }
 
