@@ -3,7 +3,7 @@
  * where names are resolved, input is checked and each request's deadline is made.
  */
 import type { Logger } from 'pino';
-import type { StreamSink } from './client/actor.js';
+import type { StreamSink } from './client/flight.js';
 import { refuseUncarried } from './providers/capabilities.js';
 import type { HistoryEntry } from './observe/history.js';
 import { systemClock, type Clock } from './model/clock.js';

@@ -25,8 +25,6 @@ import { keyWriter } from './params.js';
 import { Reply } from './reply.js';
 import { arm, newWaiter } from './waiter.js';
 
-export type { StreamSink } from './flight.js';
-
 /** What an actor is built from; the parts that outlive it belong to its registry entry. */
 export interface ActorDeps extends IncarnationDeps {
   /** Called once when the actor faults; the supervisor takes it from there. */
@@ -173,20 +171,14 @@ export class ClientActor implements AttemptHandler {
     return this.own.clearCache();
   }
 
-  /**
-   * The actor crashed (or was killed): every waiter rejects with CLIENT_RESTARTED, upstream
-   * calls are aborted and resources released. Idempotent.
-   */
+  /** Crashed or killed: every waiter gets CLIENT_RESTARTED, resources go. Idempotent. */
   crash(reason: unknown): void {
     if (this.dead) return;
     this.abort(restarted(this.own.deps.config.name, reason));
     void this.own.close(true, this.drain());
   }
 
-  /**
-   * Ends every request now with `error` and aborts their upstream calls; the actor takes no
-   * more work. Resources stay open until {@link close}.
-   */
+  /** Ends every request now with `error`, aborting upstream; resources stay until close. */
   abort(error: LlmActorsError): void {
     this.dead = true;
     for (const flight of this.flights.drainAll()) {
