@@ -4,39 +4,16 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
-import type {
-  ReasoningOptions,
-  ResponseFormat,
-  ToolCall,
-  ToolChoice,
-  ToolDefinition,
-} from '../model/chat.js';
+import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';
 
-/** What a driver's `request` function receives. */
-export interface DriverRequest {
+/** What a driver's `request` function receives: the request's effective parameters and more. */
+export interface DriverRequest extends RequestParams {
   messages: ChatMessage[];
   model: string;
-  temperature?: number;
-  maxTokens?: number;
-  stop?: string[];
-  seed?: number;
-  extra?: Record<string, unknown>;
-  /** The tools the model may call, if any. */
-  tools?: ToolDefinition[];
-  /** Whether and which tool the model must call, if set. */
-  toolChoice?: ToolChoice;
-  /** Whether the model may call several tools at once, if set. */
-  parallelToolCalls?: boolean;
-  /** The shape of the answer, if set. */
-  responseFormat?: ResponseFormat;
-  /** How hard a reasoning model thinks, if set. */
-  reasoning?: ReasoningOptions;
-  /** Token log probabilities, if asked for (true, or how many alternatives). */
-  logprobs?: boolean | number;
   /** Aborted when the caller aborts or the deadline passes: pass it to your transport. */
   signal: AbortSignal;
 }
