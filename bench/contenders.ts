@@ -52,18 +52,28 @@ function rawPool(url: string, concurrency: number): Pool {
   return new Pool(url, { connections: concurrency, pipelining: 1 });
 }
 
-/** The raw non-streamed call (see the module comment). */
-export async function rawCall(pool: Pool): Promise<string> {
-  const res = await pool.request({
+/** One raw chat completion POST with a fresh prompt, streamed or not. */
+function rawPost(pool: Pool, stream: boolean) {
+  const body: Record<string, unknown> = {
+    model: 'bench-model',
+    messages: [{ role: 'user', content: prompt() }],
+    temperature: 0,
+  };
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  return pool.request({
     method: 'POST',
     path: '/v1/chat/completions',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'bench-model',
-      messages: [{ role: 'user', content: prompt() }],
-      temperature: 0,
-    }),
+    body: JSON.stringify(body),
   });
+}
+
+/** The raw non-streamed call (see the module comment). */
+export async function rawCall(pool: Pool): Promise<string> {
+  const res = await rawPost(pool, false);
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   return (JSON.parse(text) as OpenAIAnswer).choices[0]!.message.content ?? '';
@@ -71,18 +81,7 @@ export async function rawCall(pool: Pool): Promise<string> {
 
 /** The raw streamed call (see the module comment). */
 async function rawSseCall(pool: Pool): Promise<string> {
-  const res = await pool.request({
-    method: 'POST',
-    path: '/v1/chat/completions',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'bench-model',
-      messages: [{ role: 'user', content: prompt() }],
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
-  });
+  const res = await rawPost(pool, true);
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new Error(`status ${res.statusCode}`);

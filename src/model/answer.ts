@@ -122,10 +122,7 @@ function areReasoningParts(parts: unknown): boolean {
  */
 export function quotesSecret(completion: CachedCompletion, secrets: readonly string[]): boolean {
   if (secrets.length === 0) return false;
-  if (containsSecret(completion.text, secrets) || containsSecret(completion.model, secrets)) {
-    return true;
-  }
-  if (quotes(completion, secrets)) return true;
+  if (containsSecret(completion.model, secrets) || quotes(completion, secrets)) return true;
   return completion.choices?.some((choice) => quotes(choice, secrets)) ?? false;
 }
 
