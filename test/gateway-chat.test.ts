@@ -270,7 +270,7 @@ describe('images, structured output, reasoning, logprobs and usage through the g
     expect(sent.json_schema).toMatchObject({ name: 'weather', strict: true });
   });
 
-  it('carries reasoning_content, logprobs and usage details back (streamed: no logprobs yet)', async () => {
+  it('carries reasoning_content, logprobs and usage details back, plain and streamed', async () => {
     const logprobs = {
       content: [{ token: 'ok', logprob: -0.1, bytes: null, top_logprobs: [] }],
       refusal: null,
@@ -317,25 +317,23 @@ describe('images, structured output, reasoning, logprobs and usage through the g
     expect(plain.choices[0]!.logprobs!.content![0]).toMatchObject({ token: 'ok', logprob: -0.1 });
     expect(plain.usage).toEqual(usage);
 
-    const refused = await client.chat.completions
-      .create({ ...ask, stream: true })
-      .catch((e: unknown) => e);
-    expect((refused as InstanceType<typeof OpenAI.APIError>).param).toBe('logprobs');
     const stream = await client.chat.completions.create({
       ...ask,
-      logprobs: undefined,
-      top_logprobs: undefined,
       stream: true,
       stream_options: { include_usage: true },
     });
     let reasoning = '';
+    const tokens: string[] = [];
     let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined;
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta as { reasoning_content?: string } | undefined;
       reasoning += delta?.reasoning_content ?? '';
+      for (const t of chunk.choices[0]?.logprobs?.content ?? []) tokens.push(t.token);
       last = chunk;
     }
+    expect(up.bodies[1]).toMatchObject({ logprobs: true, top_logprobs: 2 });
     expect(reasoning).toBe('hmm');
+    expect(tokens).toEqual(['ok']);
     expect(last!.usage).toEqual(usage);
   });
 });

@@ -357,6 +357,29 @@ describe('the openai provider, answers', () => {
     ]);
   });
 
+  it('gathers the logprobs of a stream, chunk by chunk, into the completion', async () => {
+    const rt = await start();
+    const token = (t: string) => ({ content: [{ token: t, logprob: -0.5, top_logprobs: [] }] });
+    replies.push(() => ({
+      events: [
+        { choices: [{ index: 0, delta: { content: 'Hi' }, logprobs: token('Hi') }] },
+        {
+          choices: [{ index: 0, delta: { content: ' you' }, logprobs: token(' you') }],
+        },
+        { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+        { choices: [], usage },
+      ],
+    }));
+    const s = rt.stream('gpt', question, { logprobs: true });
+    for await (const _ of s);
+    const res = await s.completion;
+    expect(bodies[0]).toMatchObject({ logprobs: true, stream: true });
+    expect(res.logprobs?.map((t) => t.token)).toEqual(['Hi', ' you']);
+    const again = await rt.request('gpt', question, { logprobs: true });
+    expect(again.cacheHit).toBe(true);
+    expect(again.logprobs?.map((t) => t.token)).toEqual(['Hi', ' you']);
+  });
+
   it('streams reasoning apart from the text, and keeps the provider total', async () => {
     const rt = await start();
     replies.push(() => ({

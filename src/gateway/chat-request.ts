@@ -87,13 +87,6 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
   const options = readOptions(b, extra);
   const refused = readChatOptions(b, options);
   if (refused !== undefined) return refused;
-  if (b.stream === true && options.logprobs !== undefined) {
-    // The runtime's streams do not carry logprobs yet: refused rather than silently null.
-    return invalidBody(
-      'logprobs: not carried in streamed answers (ask without stream)',
-      'logprobs',
-    );
-  }
   return {
     client: b.model,
     messages,

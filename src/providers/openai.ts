@@ -103,6 +103,8 @@ class OpenAIStreamReader extends StreamReader {
         this.toolCallDelta(fragment, index, tag);
       }
     }
+    const logprobs = logprobsOf(choice.logprobs);
+    if (logprobs !== undefined) this.answer.logprobs(index, logprobs);
     if (choice.finish_reason != null) {
       this.answer.finish(index, openaiFinishReason(choice.finish_reason));
     }

@@ -4,7 +4,7 @@
  */
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ReasoningPart, ToolCall, ToolCallDelta } from '../model/chat.js';
-import type { FinishReason, Usage } from '../model/request.js';
+import type { FinishReason, TokenLogprob, Usage } from '../model/request.js';
 
 /** One choice under way. */
 interface Building {
@@ -13,6 +13,7 @@ interface Building {
   calls: ToolCall[];
   finishReason: FinishReason;
   parts?: ReasoningPart[];
+  logprobs?: TokenLogprob[];
 }
 
 /** Every choice of one stream. */
@@ -48,6 +49,13 @@ export class StreamAnswer {
     call.arguments += fragment.arguments;
   }
 
+  /** Token logprobs, which each chunk carries for its own tokens. */
+  logprobs(index: number, tokens: TokenLogprob[]): void {
+    const choice = this.at(index);
+    if (choice.logprobs === undefined) choice.logprobs = tokens;
+    else for (const t of tokens) choice.logprobs.push(t);
+  }
+
   /** The reasoning as the provider's parts (with their signatures), once the stream is whole. */
   reasoningParts(index: number, parts: ReasoningPart[]): void {
     this.at(index).parts = parts;
@@ -80,5 +88,6 @@ function choiceOf(b: Building | undefined): CachedChoice {
   if (calls.length > 0) choice.toolCalls = calls;
   if (b.reasoning !== '') choice.reasoning = b.reasoning;
   if (b.parts !== undefined) choice.reasoningParts = b.parts;
+  if (b.logprobs !== undefined) choice.logprobs = b.logprobs;
   return choice;
 }
