@@ -3,8 +3,8 @@
  * from their fragments by index, and each choice's finish reason. Choices are never mixed.
  */
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
-import type { ReasoningPart, ToolCall, ToolCallDelta } from '../model/chat.js';
-import type { FinishReason, TokenLogprob, Usage } from '../model/request.js';
+import type { ReasoningPart, TokenLogprob, ToolCall, ToolCallDelta } from '../model/chat.js';
+import type { FinishReason, Usage } from '../model/request.js';
 
 /** One choice under way. */
 interface Building {
