@@ -120,7 +120,7 @@ describe('ollama chat options', () => {
     ]);
   });
 
-  it('sends a JSON format as the schema (or json) and reasoning as think', async () => {
+  it('sends a JSON format as the schema (or json) and reasoning as think, with its level', async () => {
     const schema = { type: 'object', properties: { a: { type: 'number' } }, required: ['a'] };
     const { rt, bodies } = await setup({ json: { a: 1 } }, { json: { a: 2 } });
     const res = await rt.request('local', question, {
@@ -129,9 +129,11 @@ describe('ollama chat options', () => {
     });
     expect(res.json).toEqual({ a: 1 });
     await rt.request('local', question, { responseFormat: { type: 'json' } });
-    expect(bodies[0]).toMatchObject({ format: schema, think: true });
+    await rt.request('local', question, { reasoning: {} });
+    expect(bodies[0]).toMatchObject({ format: schema, think: 'high' });
     expect(bodies[1]).toMatchObject({ format: 'json' });
     expect(bodies[1]).not.toHaveProperty('think');
+    expect(bodies[2]).toMatchObject({ think: true });
   });
 
   const refused: Array<[string, ChatMessage[], RequestOptions]> = [
@@ -151,6 +153,8 @@ describe('ollama chat options', () => {
     ['options.toolChoice', question, { tools: [weather], toolChoice: 'required' }],
     ['options.toolChoice', question, { tools: [weather], toolChoice: { name: 'weather' } }],
     ['options.logprobs', question, { logprobs: true }],
+    ['options.reasoning.budgetTokens', question, { reasoning: { budgetTokens: 1024 } }],
+    ['options.tools[0].strict', question, { tools: [{ ...weather, strict: true }] }],
     ['options.parallelToolCalls', question, { tools: [weather], parallelToolCalls: false }],
   ];
 

@@ -2,7 +2,8 @@
  * What each wire format can carry of the whole chat. The openai format carries all of it but a
  * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and
  * reasoning effort (it takes a budget); the ollama format all of it but a forced tool,
- * logprobs, images that are not `data:` URLs and `parallelToolCalls: false`; the driver all of it (it
+ * logprobs, images that are not `data:` URLs, `parallelToolCalls: false`, strict tools and a
+ * thinking budget (it takes a level); the driver all of it (it
  * gets the whole request). A request that needs more is INVALID_REQUEST naming the provider
  * and the field, never sent with the field dropped.
  */
@@ -38,11 +39,18 @@ function refuseForOllama(
   messages: ChatMessage[],
   options: RequestOptions | undefined,
 ): void {
-  const where = (key: 'logprobs' | 'toolChoice' | 'parallelToolCalls') =>
+  const where = (key: 'logprobs' | 'toolChoice' | 'parallelToolCalls' | 'reasoning' | 'tools') =>
     options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
   const refuse = (field: string, why: string) => {
     throw invalidRequest(`${field}: the ollama provider cannot carry this (${why})`, config.name);
   };
+  if ((options?.reasoning ?? config.defaults.reasoning)?.budgetTokens !== undefined) {
+    refuse(`${where('reasoning')}.budgetTokens`, 'Ollama takes reasoning.effort as a level');
+  }
+  const strict = (options?.tools ?? config.defaults.tools)?.findIndex((t) => t.strict === true);
+  if (strict !== undefined && strict >= 0) {
+    refuse(`${where('tools')}[${strict}].strict`, 'Ollama does not enforce a tool schema');
+  }
   if ((options?.logprobs ?? config.defaults.logprobs) !== undefined) {
     refuse(where('logprobs'), 'Ollama returns no logprobs');
   }

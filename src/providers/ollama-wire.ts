@@ -90,5 +90,6 @@ export function writeOllamaOptions(body: Json, params: EffectiveParams): void {
   }
   const format = params.responseFormat;
   if (format?.type === 'json') body.format = format.schema ?? 'json';
-  if (params.reasoning !== undefined) body.think = true;
+  // A level is what Ollama's `think` takes for models with levels (gpt-oss); others take true.
+  if (params.reasoning !== undefined) body.think = params.reasoning.effort ?? true;
 }
