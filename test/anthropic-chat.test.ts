@@ -264,13 +264,11 @@ describe('the anthropic provider, tool choice', () => {
 });
 
 describe('the anthropic provider, what it cannot carry', () => {
-  it('refuses logprobs and reasoning effort, naming the field', async () => {
+  it('refuses logprobs and JSON while thinking, naming the field', async () => {
     const rt = await start();
     const logprobs = await failure(rt.request('claude', question, { logprobs: true }));
     expect(logprobs.code).toBe('INVALID_REQUEST');
     expect(logprobs.message).toContain('options.logprobs: the anthropic provider cannot carry');
-    const effort = await failure(rt.request('claude', question, { reasoning: { effort: 'low' } }));
-    expect(effort.message).toContain('options.reasoning.effort: the anthropic provider');
     const json = await failure(
       rt.request('claude', question, {
         responseFormat: { type: 'json' },
@@ -283,6 +281,17 @@ describe('the anthropic provider, what it cannot carry', () => {
     );
     expect(orphan.message).toContain('messages[1].toolCallId: the anthropic provider needs it');
     expect(server!.requests).toBe(0);
+  });
+
+  it.each([
+    ['low', 1024],
+    ['medium', 2048],
+    ['high', 4096],
+  ] as const)('sends reasoning effort %s as a thinking budget of %i', async (effort, budget) => {
+    const rt = await start();
+    await rt.request('claude', question, { reasoning: { effort } });
+    expect(body().thinking).toEqual({ type: 'enabled', budget_tokens: budget });
+    expect(body().max_tokens).toBeGreaterThan(budget);
   });
 
   it('replays a cached answer’s thinking with its signature', async () => {

@@ -142,13 +142,27 @@ export function writeChatOptions(body: Json, params: EffectiveParams): void {
   }
   if (tools.length > 0) body.tools = tools;
   if (choice !== undefined) body.tool_choice = choice;
-  const budget = params.reasoning?.budgetTokens;
+  const budget = thinkingBudget(params);
   if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
+}
+
+/**
+ * Thinking budgets for an effort level, as LiteLLM maps them (Anthropic takes a budget of
+ * at least 1024 tokens, not a level): callers written for OpenAI's `reasoning_effort` get
+ * thinking rather than a refusal.
+ */
+const EFFORT_BUDGET = { low: 1024, medium: 2048, high: 4096 } as const;
+
+/** The thinking budget of a request: its own, or its effort's; undefined without reasoning. */
+export function thinkingBudget(params: Pick<EffectiveParams, 'reasoning'>): number | undefined {
+  const reasoning = params.reasoning;
+  if (reasoning === undefined) return undefined;
+  return reasoning.budgetTokens ?? (reasoning.effort && EFFORT_BUDGET[reasoning.effort]);
 }
 
 /** `max_tokens`: the caller's, or the default above the thinking budget. */
 export function maxTokensOf(params: EffectiveParams): number {
-  return params.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS + (params.reasoning?.budgetTokens ?? 0);
+  return params.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS + (thinkingBudget(params) ?? 0);
 }
 
 /**

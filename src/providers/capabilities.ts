@@ -1,7 +1,7 @@
 /**
  * What each wire format can carry of the whole chat. The openai format carries all of it but a
- * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and
- * reasoning effort (it takes a budget); the ollama format all of it but a forced tool,
+ * thinking budget; the anthropic format all of it but logprobs (Anthropic has none) and JSON
+ * while thinking; the ollama format all of it but a forced tool,
  * logprobs, images that are not `data:` URLs, `parallelToolCalls: false`, strict tools and a
  * thinking budget (it takes a level); the driver all of it (it
  * gets the whole request). A request that needs more is INVALID_REQUEST naming the provider
@@ -11,6 +11,7 @@ import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage } from '../model/chat.js';
 import { invalidRequest } from '../model/failures.js';
 import type { RequestOptions } from '../model/request.js';
+import { thinkingBudget } from './anthropic-wire.js';
 import { dataUrlBase64 } from './ollama-wire.js';
 
 /** Throws INVALID_REQUEST when the client's provider cannot carry what the request uses. */
@@ -103,7 +104,7 @@ function refuseForAnthropic(
       config.name,
     );
   }
-  const where = (key: 'logprobs' | 'reasoning' | 'responseFormat') =>
+  const where = (key: 'logprobs' | 'responseFormat') =>
     options?.[key] !== undefined ? `options.${key}` : `defaults.${key}`;
   if ((options?.logprobs ?? config.defaults.logprobs) !== undefined) {
     throw invalidRequest(
@@ -113,16 +114,10 @@ function refuseForAnthropic(
   }
   const reasoning = options?.reasoning ?? config.defaults.reasoning;
   const format = options?.responseFormat ?? config.defaults.responseFormat;
-  if (format?.type === 'json' && reasoning?.budgetTokens !== undefined) {
+  if (format?.type === 'json' && thinkingBudget({ reasoning }) !== undefined) {
     // JSON goes through a forced tool, and Anthropic forces no tool while it thinks.
     throw invalidRequest(
-      `${where('responseFormat')}: the anthropic provider cannot carry JSON with reasoning.budgetTokens (Anthropic forces no tool while thinking)`,
-      config.name,
-    );
-  }
-  if (reasoning?.effort !== undefined) {
-    throw invalidRequest(
-      `${where('reasoning')}.effort: the anthropic provider cannot carry this (it takes reasoning.budgetTokens)`,
+      `${where('responseFormat')}: the anthropic provider cannot carry JSON with reasoning (Anthropic forces no tool while thinking)`,
       config.name,
     );
   }
