@@ -15,6 +15,7 @@ import type {
 } from '../model/chat.js';
 import type { RequestOptions } from '../model/request.js';
 import type { ErrorAnswer } from './wire.js';
+import { readReasoningDetails } from './reasoning-details.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,7 +55,9 @@ export function readMessage(value: unknown, i: number): Read<ChatMessage> {
   const m = value as Json;
   for (const key in m) {
     if (MESSAGE_KEYS.has(key) || absent(m[key])) continue;
-    if (key === 'reasoning_content' && m.role === 'assistant') continue;
+    if ((key === 'reasoning_content' || key === 'reasoning_details') && m.role === 'assistant') {
+      continue;
+    }
     const why = ECHOED_KEYS.has(key) ? 'is not carried by the gateway' : 'is not a message field';
     return invalidBody(`${at}.${key}: ${why}`, 'messages');
   }
@@ -68,7 +71,12 @@ export function readMessage(value: unknown, i: number): Read<ChatMessage> {
     if (isError(calls)) return calls;
     message.toolCalls = calls;
   }
-  if (typeof m.reasoning_content === 'string' && m.reasoning_content !== '') {
+  if (m.role === 'assistant' && !absent(m.reasoning_details)) {
+    // The signed blocks stand for the reasoning: reasoning_content is their text again.
+    const parts = readReasoningDetails(m.reasoning_details, `${at}.reasoning_details`);
+    if ('error' in parts) return invalidBody(parts.error, 'messages');
+    if (parts.length > 0) message.reasoning = parts;
+  } else if (typeof m.reasoning_content === 'string' && m.reasoning_content !== '') {
     message.reasoning = [{ type: 'reasoning', text: m.reasoning_content }];
   }
   return message as unknown as ChatMessage;

@@ -5,7 +5,8 @@
  */
 import { nanoid } from 'nanoid';
 import { isLlmActorsError, type ErrorCode, type LlmActorsError } from '../model/errors.js';
-import type { StreamChunk, TokenLogprob } from '../model/chat.js';
+import type { AssistantMessage, StreamChunk, TokenLogprob } from '../model/chat.js';
+import { reasoningDetailsOf, type ReasoningDetail } from './reasoning-details.js';
 import type { AnswerParts, Completion, FinishReason } from '../model/request.js';
 
 /** An HTTP error answer: status, OpenAI-style body, extra headers. */
@@ -70,7 +71,7 @@ export function completionBody(completion: Completion, id = completionId()): obj
 }
 
 /** A choice's assistant message: content null when it only calls tools, as OpenAI sends it. */
-function messageBody(choice: AnswerParts & { text: string }): object {
+function messageBody(choice: AnswerParts & { text: string; message: AssistantMessage }): object {
   const calls = choice.toolCalls;
   const hasCalls = calls !== undefined && calls.length > 0;
   const message: Record<string, unknown> = {
@@ -86,6 +87,8 @@ function messageBody(choice: AnswerParts & { text: string }): object {
     }));
   }
   if (choice.reasoning !== undefined) message.reasoning_content = choice.reasoning;
+  const details = reasoningDetailsOf(choice.message.reasoning);
+  if (details !== undefined) message.reasoning_details = details;
   return message;
 }
 
@@ -124,6 +127,7 @@ export interface ChunkDelta {
   content?: string;
   reasoning_content?: string;
   tool_calls?: object[];
+  reasoning_details?: ReasoningDetail[];
 }
 
 /**
@@ -168,15 +172,18 @@ export function chunkEvent(
 }
 
 /**
- * The last events of a stream: each choice's finish chunk (with the choice's logprobs, which
- * the runtime's chunks do not carry), the usage chunk when asked for, `[DONE]`.
+ * The last events of a stream: each choice's finish chunk (with the choice's logprobs and
+ * signed reasoning, which the runtime's chunks do not carry), the usage chunk when asked for,
+ * `[DONE]`.
  */
 export function closingEvents(id: string, completion: Completion, includeUsage: boolean): string {
   const choices = completion.choices ?? [completion];
   let out = '';
   for (let i = 0; i < choices.length; i++) {
     const choice = choices[i]!;
-    out += chunkEvent(id, completion.model, {}, choice.finishReason, i, choice.logprobs);
+    const details = reasoningDetailsOf(choice.message.reasoning);
+    const delta = details === undefined ? {} : { reasoning_details: details };
+    out += chunkEvent(id, completion.model, delta, choice.finishReason, i, choice.logprobs);
   }
   if (includeUsage) {
     const chunk = {
