@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
-import type { Json } from '../src/testing/index.js';
+type Json = Record<string, unknown>;
 import { gatewayPerTest } from './support/gateway.js';
 
 const gw = gatewayPerTest();
