@@ -4,7 +4,7 @@
  * in the openai and anthropic wire formats.
  */
 import { UnsupportedFunctionalityError } from '@ai-sdk/provider';
-import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, Output, stepCountIs, streamText, tool } from 'ai';
 import * as ai7 from 'ai-v7';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -118,6 +118,26 @@ describe.each<Format>(['openai', 'anthropic'])('a tool loop over the %s wire for
   });
 });
 
+describe('tool calls from the cache', () => {
+  it('replays a cached tool call as streamed tool input and a tool-call part', async () => {
+    server.setScript(() => ({
+      toolCalls: [{ id: 'call_c', name: 'weather', arguments: { city: 'Bern' } }],
+    }));
+    const rt = await start();
+    const model = createLanguageModel(rt, 'm');
+    const call = () => streamText({ model, tools: { weather }, prompt: 'Weather?' });
+    expect((await call().toolCalls).map((c) => c.toolCallId)).toEqual(['call_c']);
+    const replay = call();
+    const kinds: string[] = [];
+    for await (const part of replay.fullStream) kinds.push(part.type);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['tool-input-start', 'tool-input-end', 'tool-call']),
+    );
+    expect((await replay.providerMetadata)?.['llm-actors']?.cacheHit).toBe(true);
+    expect(server.requests).toBe(1);
+  });
+});
+
 describe('tool options', () => {
   it('maps toolChoice and rejects provider-defined tools', async () => {
     server.setScript(() => ({ toolCalls: [{ name: 'weather', arguments: { city: 'Rome' } }] }));
@@ -192,6 +212,18 @@ describe('structured output', () => {
       }
     },
   );
+
+  it('gives generateText an Output.object through the same JSON format', async () => {
+    server.setScript(() => ({ json: { name: 'tea', minutes: 3 } }));
+    const rt = await start();
+    const { output } = await generateText({
+      model: createLanguageModel(rt, 'm'),
+      output: Output.object({ schema: recipe }),
+      prompt: 'A recipe',
+    });
+    expect(output).toEqual({ name: 'tea', minutes: 3 });
+    expect(server.lastRequest()!.responseFormat).toMatchObject({ type: 'json_schema' });
+  });
 
   it('fails generateObject with a non-retryable error when the answer breaks the schema', async () => {
     server.setScript(() => ({ json: { name: 'soup' } }));
@@ -300,6 +332,16 @@ describe('reasoning', () => {
       inputTokenDetails: { cacheReadTokens: 4, noCacheTokens: 6 },
       outputTokenDetails: { reasoningTokens: 8, textTokens: 1 },
     });
+  });
+
+  it("sends ai 7's reasoning setting as a reasoning effort", async () => {
+    const rt = await start();
+    await ai7.generateText({
+      model: createLanguageModel(rt, 'm'),
+      prompt: 'Hi',
+      reasoning: 'xhigh',
+    });
+    expect(server.lastRequest()!.body.reasoning_effort).toBe('high');
   });
 
   it('streams reasoning deltas before the text', async () => {
