@@ -56,7 +56,8 @@ function image(url: string): ImagePart {
  */
 export function reasoningOf(part: LanguageModelV3ReasoningPart): ReasoningPart[] {
   const own = part.providerOptions?.[PROVIDER_OPTIONS_KEY]?.[REASONING_PARTS_KEY];
-  if (Array.isArray(own) && own.every(isReasoningPart)) return own;
+  // The runtime checks every reasoning part of a request: a mangled one is its INVALID_REQUEST.
+  if (Array.isArray(own)) return own as unknown as ReasoningPart[];
   const anthropic = part.providerOptions?.anthropic;
   if (typeof anthropic?.redactedData === 'string') {
     return [{ type: 'redacted-reasoning', data: anthropic.redactedData }];
@@ -65,15 +66,4 @@ export function reasoningOf(part: LanguageModelV3ReasoningPart): ReasoningPart[]
     return [{ type: 'reasoning', text: part.text, signature: anthropic.signature }];
   }
   return part.text === '' ? [] : [{ type: 'reasoning', text: part.text }];
-}
-
-function isReasoningPart(value: unknown): value is ReasoningPart {
-  if (typeof value !== 'object' || value === null) return false;
-  const p = value as Record<string, unknown>;
-  if (p.type === 'redacted-reasoning') return typeof p.data === 'string';
-  return (
-    p.type === 'reasoning' &&
-    typeof p.text === 'string' &&
-    (p.signature === undefined || typeof p.signature === 'string')
-  );
 }
