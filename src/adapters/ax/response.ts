@@ -65,9 +65,7 @@ export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
 }
 
 /** A tool call as Ax's function call; its params the model's JSON text, parsed by Ax. */
-export function functionCall(
-  call: ToolCall,
-): NonNullable<AxChatResponseResult['functionCalls']>[number] {
+function functionCall(call: ToolCall): NonNullable<AxChatResponseResult['functionCalls']>[number] {
   return { id: call.id, type: 'function', function: { name: call.name, params: call.arguments } };
 }
 
