@@ -225,7 +225,7 @@ describe('request mapping', () => {
     expect(body).not.toHaveProperty('top_k');
   });
 
-  it('maps roles, joins text parts and turns tool results into user turns', async () => {
+  it('maps roles, joins text parts and turns function results into tool messages', async () => {
     const rt = await serve();
     const llm = createAxService(rt, 'gpt');
     await llm.chat({
@@ -239,15 +239,25 @@ describe('request mapping', () => {
             { type: 'text', text: 'fine' },
           ],
         },
-        { role: 'assistant', content: 'calling', functionCalls: [] },
+        {
+          role: 'assistant',
+          content: 'calling',
+          functionCalls: [
+            { id: 'f1', type: 'function', function: { name: 'f', params: { a: 1 } } },
+          ],
+        },
         { role: 'function', functionId: 'f1', result: '42' },
       ],
     });
     expect(server!.lastRequest()!.body.messages).toEqual([
       { role: 'system', content: 'be brief' },
       { role: 'user', content: 'Review: fine', name: 'ann' },
-      { role: 'assistant', content: 'calling' },
-      { role: 'user', content: '42' },
+      {
+        role: 'assistant',
+        content: 'calling',
+        tool_calls: [{ id: 'f1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+      },
+      { role: 'tool', content: '42', tool_call_id: 'f1' },
     ]);
   });
 
@@ -267,23 +277,16 @@ describe('request mapping', () => {
     expect(streamed.message).toContain('sampleCount');
   });
 
-  it('rejects media, native tools and other models before any upstream call', async () => {
+  it('rejects audio, files and other models before any upstream call', async () => {
     const rt = await serve();
     const llm = createAxService(rt, 'gpt');
-    const image = await rejection(
+    const audio = await rejection(
       llm.chat({
-        chatPrompt: [
-          { role: 'user', content: [{ type: 'image', mimeType: 'image/png', image: 'AA==' }] },
-        ],
+        chatPrompt: [{ role: 'user', content: [{ type: 'audio', data: 'AA==' }] }],
       }),
     );
-    expect(image).toBeInstanceOf(AxMediaNotSupportedError);
-    expect(image.message).toBe('Images not supported by llm-actors');
-    const tools = await rejection(
-      chat(llm, 'hi', { functions: [{ name: 'f', description: 'a tool' }] }),
-    );
-    expect(tools).toBeInstanceOf(AxAIServiceError);
-    expect(tools.message).toContain('no native tool calling');
+    expect(audio).toBeInstanceOf(AxMediaNotSupportedError);
+    expect(audio.message).toBe('Audio not supported by llm-actors');
     const other = await rejection(chat(llm, 'hi', { model: 'gpt-5' }));
     expect(other.message).toContain('this client serves "test-model"');
     expect(server!.requests).toBe(0);
@@ -293,10 +296,10 @@ describe('request mapping', () => {
     const rt = await serve();
     const llm = createAxService(rt, 'gpt', { name: 'mine' });
     expect(llm.getFeatures()).toMatchObject({
-      functions: false,
+      functions: true,
       streaming: true,
       structuredOutputs: false,
-      media: { images: { supported: false }, audio: { supported: false } },
+      media: { images: { supported: true }, audio: { supported: false } },
     });
     expect(llm.getName()).toBe('mine');
     expect(llm.getId()).toBe('llm-actors:gpt');

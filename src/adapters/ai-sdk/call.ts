@@ -2,14 +2,14 @@
  * One AI SDK call (prompt and settings) as an llm-actors request, with the warnings for what
  * is not sent.
  */
-import {
-  UnsupportedFunctionalityError,
-  type LanguageModelV3CallOptions,
-  type SharedV3ProviderOptions,
-  type SharedV3Warning,
+import type {
+  LanguageModelV3CallOptions,
+  SharedV3ProviderOptions,
+  SharedV3Warning,
 } from '@ai-sdk/provider';
 import type { ChatMessage, RequestOptions } from '../../model/request.js';
 import { defined } from '../shared/request-options.js';
+import { chatOptions } from './chat-options.js';
 import { toMessages } from './prompt.js';
 import { PROVIDER_OPTIONS_KEY, type AiSdkCallOptions } from './types.js';
 
@@ -18,6 +18,8 @@ const CALL_OPTION_KEYS = [
   'cache',
   'timeoutMs',
   'extra',
+  'reasoning',
+  'parallelToolCalls',
 ] as const satisfies readonly (keyof AiSdkCallOptions)[];
 
 /**
@@ -38,22 +40,13 @@ export interface PreparedCall {
 /**
  * The prompt and settings of one call, as llm-actors messages and options.
  *
- * @throws UnsupportedFunctionalityError on tools, or on a prompt part that is not text.
+ * @throws UnsupportedFunctionalityError on a provider-defined tool, or on a prompt part the
+ *   runtime cannot carry (a file that is not an image, a tool result with files).
  */
 export function prepare(call: LanguageModelV3CallOptions): PreparedCall {
-  if (call.tools !== undefined && call.tools.length > 0) {
-    throw new UnsupportedFunctionalityError({ functionality: 'tools' });
-  }
   const warnings: SharedV3Warning[] = [];
   for (const setting of UNSUPPORTED_SETTINGS) {
     if (call[setting] !== undefined) warnings.push({ type: 'unsupported', feature: setting });
-  }
-  if (call.responseFormat !== undefined && call.responseFormat.type !== 'text') {
-    warnings.push({
-      type: 'unsupported',
-      feature: 'responseFormat',
-      details: 'JSON mode is not sent; ask for JSON in the prompt or pass it through extra',
-    });
   }
   const requestOptions = defined({
     temperature: call.temperature,
@@ -61,6 +54,7 @@ export function prepare(call: LanguageModelV3CallOptions): PreparedCall {
     stop: call.stopSequences,
     seed: call.seed,
     signal: call.abortSignal,
+    ...chatOptions(call, warnings),
     ...ownOptions(call.providerOptions, warnings),
   });
   return { messages: toMessages(call.prompt), requestOptions, warnings };
@@ -83,6 +77,6 @@ function ownOptions(
   }
   // The runtime validates the values and rejects a wrong one as INVALID_REQUEST.
   const options: Record<string, unknown> = {};
-  for (const key of CALL_OPTION_KEYS) options[key] = own[key];
+  for (const key of CALL_OPTION_KEYS) if (own[key] !== undefined) options[key] = own[key];
   return options as RequestOptions;
 }

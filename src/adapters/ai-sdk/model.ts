@@ -11,18 +11,25 @@ import type { Completion } from '../../model/request.js';
 import type { Runtime } from '../../runtime.js';
 import { prepare } from './call.js';
 import { apiCallError } from './errors.js';
-import { finishReason, providerMetadata, usage } from './result.js';
+import { content, finishReason, providerMetadata, usage } from './result.js';
 import { streamParts } from './stream.js';
 import { PROVIDER_OPTIONS_KEY, type LanguageModelOptions } from './types.js';
+
+const HTTPS_IMAGES: Record<string, RegExp[]> = { 'image/*': [/^https:\/\//i] };
 
 /**
  * The client named `client` as an AI SDK `LanguageModelV3`, for `generateText`, `streamText`
  * and everything built on them.
  *
  * - `temperature`, `maxOutputTokens`, `stopSequences`, `seed` and `abortSignal` are passed on;
- *   `providerOptions['llm-actors']` takes `rolloutId`, `cache`, `timeoutMs` and `extra`.
- * - Text only: file parts, tool calls and tool results are rejected with the AI SDK's
- *   `UnsupportedFunctionalityError`; other unsupported settings become warnings.
+ *   `providerOptions['llm-actors']` takes `rolloutId`, `cache`, `timeoutMs`, `extra`,
+ *   `reasoning` and `parallelToolCalls`.
+ * - The whole chat: function tools and tool choice, tool calls and tool results, image file
+ *   parts, JSON output with a schema (`generateObject`, `Output.object`), reasoning in and out
+ *   (signed thinking blocks go back as they came). Streamed tool input arrives as
+ *   `tool-input-*` parts. Provider-defined tools and files that are not images are rejected
+ *   with the AI SDK's `UnsupportedFunctionalityError`; other unsupported settings become
+ *   warnings.
  * - llm-actors errors become `APICallError`s with `isRetryable` from the error, `retry-after-ms`
  *   from an open fuse's retry time, and the original error as `cause` (its `code` is also in
  *   `data.code`); the AI SDK's own retry then treats them as it treats any provider's.
@@ -43,7 +50,13 @@ export function createLanguageModel(
     specificationVersion: 'v3',
     provider: options.provider ?? PROVIDER_OPTIONS_KEY,
     modelId: client,
-    supportedUrls: {},
+    // Read on every call: an https image goes to the provider as a URL where its wire takes
+    // one; to Ollama, which takes bytes only, the AI SDK downloads it first.
+    get supportedUrls() {
+      return runtime.clients().includes(client) && runtime.health(client).provider !== 'ollama'
+        ? HTTPS_IMAGES
+        : {};
+    },
 
     async doGenerate(call: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
       const { messages, requestOptions, warnings } = prepare(call);
@@ -54,7 +67,7 @@ export function createLanguageModel(
         throw apiCallError(error, client);
       }
       return {
-        content: completion.text === '' ? [] : [{ type: 'text', text: completion.text }],
+        content: content(completion),
         finishReason: finishReason(completion.finishReason),
         usage: usage(completion),
         providerMetadata: providerMetadata(completion),

@@ -1,6 +1,7 @@
 /**
  * The public types and constants of `llm-actors/ai-sdk`.
  */
+import type { ReasoningOptions } from '../../model/chat.js';
 
 /** The key of this adapter's `providerOptions` and `providerMetadata`. */
 export const PROVIDER_OPTIONS_KEY = 'llm-actors';
@@ -18,6 +19,13 @@ export interface AiSdkCallOptions {
   timeoutMs?: number;
   /** Provider-specific body fields, sent as they are and part of the cache key. */
   extra?: Record<string, unknown>;
+  /**
+   * Reasoning effort (openai) or thinking budget (anthropic). `ai` 7's own `reasoning` setting
+   * maps onto an effort; this one wins over it.
+   */
+  reasoning?: ReasoningOptions;
+  /** `false` asks for at most one tool call per step. */
+  parallelToolCalls?: boolean;
 }
 
 /** Options of `createLanguageModel`. */

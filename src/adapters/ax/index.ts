@@ -23,7 +23,11 @@ export {
  * optimizer are answered from the client's cache, a down provider fails fast through its fuse,
  * and failures reach Ax as the Ax error classes its retry logic understands.
  *
- * Text only, no native tools: Ax emulates tools in the prompt (`features.functions` is false).
+ * Native function calling (`features.functions` is true): Ax's functions go as tools, its
+ * `functionCall` as the tool choice, and the model's calls come back as `functionCalls`, plain
+ * and streamed, so AxGen runs its functions and calls the model again. User images go as base64
+ * data URLs; the model's reasoning comes back as `thought` (and signed `thoughtBlocks`, which
+ * Ax sends back on the next turn as Anthropic requires).
  *
  * @example
  * ```ts

@@ -1,17 +1,23 @@
 /**
- * Ax's chat prompt as llm-actors chat messages: text only, tool turns as Ax's own prompt-mode
- * emulation words them.
+ * Ax's chat prompt as llm-actors chat messages: text and images, assistant function calls and
+ * thought blocks, function results as tool messages answering their call.
  */
 import { AxMediaNotSupportedError, type AxChatRequest } from '@ax-llm/ax';
-import type { ChatMessage } from '../../model/request.js';
+import type {
+  AssistantMessage,
+  ChatMessage,
+  ImagePart,
+  ReasoningPart,
+  TextPart,
+} from '../../model/chat.js';
 import { invalid } from './errors.js';
 
 type ChatPromptItem = AxChatRequest['chatPrompt'][number];
 type UserContent = Extract<ChatPromptItem, { role: 'user' }>['content'];
+type AssistantItem = Extract<ChatPromptItem, { role: 'assistant' }>;
 
 // Ax's names for what a user content part carries, as AxMediaNotSupportedError words them.
 const MEDIA_NAMES: Record<string, string> = {
-  image: 'Images',
   audio: 'Audio',
   file: 'Files',
   url: 'URLs',
@@ -20,23 +26,14 @@ const MEDIA_NAMES: Record<string, string> = {
 /**
  * The messages of an Ax chat request sent by the service named `service` for `client`.
  *
- * @throws LlmActorsError INVALID_REQUEST on native functions, a forced function call or an
- *   unknown role; AxMediaNotSupportedError on a user part that is not text.
+ * @throws LlmActorsError INVALID_REQUEST on an unknown role; AxMediaNotSupportedError on a
+ *   user part that is neither text nor an image.
  */
 export function toMessages(
   req: Readonly<AxChatRequest<unknown>>,
   client: string,
   service: string,
 ): ChatMessage[] {
-  if (req.functions !== undefined && req.functions.length > 0) {
-    throw invalid(
-      client,
-      `functions: llm-actors has no native tool calling; let Ax emulate tools in the prompt (functionCallMode 'auto' or 'prompt', not 'native')`,
-    );
-  }
-  if (req.functionCall === 'required' || typeof req.functionCall === 'object') {
-    throw invalid(client, 'functionCall: no native tool calling to force');
-  }
   return req.chatPrompt.map((m) => toMessage(m, client, service));
 }
 
@@ -45,13 +42,11 @@ function toMessage(m: Readonly<ChatPromptItem>, client: string, service: string)
     case 'system':
       return { role: 'system', content: m.content };
     case 'user':
-      return named({ role: 'user', content: userText(m.content, service) }, m.name);
+      return named({ role: 'user', content: userContent(m.content, service) }, m.name);
     case 'assistant':
-      // Native function calls are dropped, as Ax itself does for prompt-mode history.
-      return named({ role: 'assistant', content: m.content ?? '' }, m.name);
+      return named(assistantMessage(m), m.name);
     case 'function':
-      // A tool result goes back as a user turn, as in Ax's own prompt-mode emulation.
-      return { role: 'user', content: m.result };
+      return { role: 'tool', toolCallId: m.functionId, content: m.result };
     default:
       throw invalid(
         client,
@@ -60,16 +55,60 @@ function toMessage(m: Readonly<ChatPromptItem>, client: string, service: string)
   }
 }
 
-function userText(content: UserContent, service: string): string {
+/** Text alone stays a string; with images, parts (an image as a base64 data URL). */
+function userContent(content: UserContent, service: string): string | (TextPart | ImagePart)[] {
   if (typeof content === 'string') return content;
-  let text = '';
-  for (const part of content) {
-    if (part.type !== 'text') {
-      throw new AxMediaNotSupportedError(MEDIA_NAMES[part.type] ?? part.type, service);
+  if (content.every((part) => part.type === 'text')) return content.map((p) => p.text).join('');
+  return content.map((part) => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'image') {
+      return { type: 'image', url: `data:${part.mimeType};base64,${part.image}` };
     }
-    text += part.text;
+    throw new AxMediaNotSupportedError(MEDIA_NAMES[part.type] ?? part.type, service);
+  });
+}
+
+function assistantMessage(m: Readonly<AssistantItem>): AssistantMessage {
+  const calls = m.functionCalls ?? [];
+  const message: AssistantMessage = {
+    role: 'assistant',
+    content: (m.content ?? '') === '' && calls.length > 0 ? null : (m.content ?? ''),
+  };
+  if (calls.length > 0) {
+    message.toolCalls = calls.map((c) => ({
+      id: c.id,
+      name: c.function.name,
+      arguments: argumentsText(c.function.params),
+    }));
   }
-  return text;
+  const reasoning = reasoningOf(m);
+  if (reasoning.length > 0) message.reasoning = reasoning;
+  return message;
+}
+
+/** Ax keeps a call's params as the model's JSON text or as the object it parsed. */
+function argumentsText(params: string | object | undefined): string {
+  if (params === undefined) return '{}';
+  return typeof params === 'string' ? params : JSON.stringify(params);
+}
+
+/**
+ * The thought blocks Ax kept of an earlier answer (signed and encrypted ones as they came), or
+ * its plain thought.
+ */
+function reasoningOf(m: Readonly<AssistantItem>): ReasoningPart[] {
+  if (m.thoughtBlocks !== undefined && m.thoughtBlocks.length > 0) {
+    return m.thoughtBlocks.map((b) =>
+      b.encrypted
+        ? { type: 'redacted-reasoning', data: b.data }
+        : b.signature === undefined
+          ? { type: 'reasoning', text: b.data }
+          : { type: 'reasoning', text: b.data, signature: b.signature },
+    );
+  }
+  return m.thought === undefined || m.thought === ''
+    ? []
+    : [{ type: 'reasoning', text: m.thought }];
 }
 
 function named(m: ChatMessage, name: string | undefined): ChatMessage {

@@ -4,6 +4,7 @@
  */
 import type { AxChatRequest } from '@ax-llm/ax';
 import type { ProviderName } from '../../config/types.js';
+import type { ToolChoice, ToolDefinition } from '../../model/chat.js';
 import type { RequestOptions } from '../../model/request.js';
 import type { Runtime } from '../../runtime.js';
 import { defined } from '../shared/request-options.js';
@@ -53,6 +54,8 @@ export function checkedProvider(runtime: Runtime, client: string, model: unknown
 /**
  * The request options of one chat request to `client` on `provider`.
  *
+ * Ax's functions are the tools and its `functionCall` the tool choice.
+ *
  * @throws LlmActorsError INVALID_REQUEST on several answers per call where only a non-streamed
  *   openai request gives them, or on a JSON schema, which llm-actors does not send.
  */
@@ -82,8 +85,26 @@ export function toRequestOptions(
     stop: modelConfig.stopSequences?.length ? modelConfig.stopSequences : undefined,
     seed: modelConfig.seed,
     extra: providerExtra(provider, modelConfig, req.responseFormat?.type),
+    tools: req.functions?.length ? req.functions.map(toolOf) : undefined,
+    toolChoice: req.functionCall === undefined ? undefined : toolChoiceOf(req.functionCall),
     ...call,
   });
+}
+
+// A function without parameters takes none: the empty object schema every wire accepts.
+const NO_PARAMETERS = { type: 'object', properties: {} };
+
+/** One of Ax's function definitions as a tool definition. */
+function toolOf(fn: NonNullable<AxChatRequest['functions']>[number]): ToolDefinition {
+  return {
+    name: fn.name,
+    description: fn.description,
+    parameters: (fn.parameters ?? NO_PARAMETERS) as ToolDefinition['parameters'],
+  };
+}
+
+function toolChoiceOf(choice: NonNullable<AxChatRequest['functionCall']>): ToolChoice {
+  return typeof choice === 'string' ? choice : { name: choice.function.name };
 }
 
 /** One signal that aborts when either does. */

@@ -10,7 +10,8 @@ import type {
   AxLoggerFunction,
   AxModelUsage,
 } from '@ax-llm/ax';
-import type { Completion, FinishReason } from '../../model/request.js';
+import type { ReasoningPart, ToolCall } from '../../model/chat.js';
+import type { Choice, Completion, FinishReason } from '../../model/request.js';
 import { answerMetadata } from '../shared/metadata.js';
 import { AX_METADATA_KEY, type AxServiceResponseMetadata } from './types.js';
 
@@ -39,14 +40,21 @@ export interface ChatContext {
 
 /** The whole answer of a non-streamed call, logged and counted as Ax's providers do. */
 export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
-  const choices = c.choices ?? [{ text: c.text, finishReason: c.finishReason }];
+  const choices: Choice[] = c.choices ?? [c];
   const res: AxChatResponse = {
     ...session(ctx),
-    results: choices.map((choice, index) => ({
-      index,
-      content: choice.text,
-      finishReason: FINISH_REASONS[choice.finishReason],
-    })),
+    results: choices.map((choice, index) => {
+      const result: AxChatResponseResult = {
+        index,
+        content: choice.text,
+        finishReason: FINISH_REASONS[choice.finishReason],
+      };
+      if (choice.toolCalls !== undefined) result.functionCalls = choice.toolCalls.map(functionCall);
+      if (choice.reasoning !== undefined) result.thought = choice.reasoning;
+      const blocks = thoughtBlocks(choice.message.reasoning);
+      if (blocks !== undefined) result.thoughtBlocks = blocks;
+      return result;
+    }),
     modelUsage: modelUsage(c, ctx),
     providerMetadata: providerMetadata(c),
   };
@@ -54,6 +62,32 @@ export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
   // A cache hit cost nothing: counting it would make Ax's usage totals lie.
   if (!c.cacheHit) axEmitUsageEvent('chat', res, ctx.usageContext, false);
   return res;
+}
+
+/** A tool call as Ax's function call; its params the model's JSON text, parsed by Ax. */
+function functionCall(call: ToolCall): NonNullable<AxChatResponseResult['functionCalls']>[number] {
+  return { id: call.id, type: 'function', function: { name: call.name, params: call.arguments } };
+}
+
+/**
+ * The reasoning parts as Ax's thought blocks, when any must go back as it came (signed or
+ * redacted: Anthropic's tool loop checks them); undefined when the plain thought says it all.
+ */
+export function thoughtBlocks(
+  parts: ReasoningPart[] | undefined,
+): AxChatResponseResult['thoughtBlocks'] {
+  if (!parts?.some((p) => p.type === 'redacted-reasoning' || p.signature !== undefined)) {
+    return undefined;
+  }
+  return parts.map((p) =>
+    p.type === 'redacted-reasoning'
+      ? { data: p.data, encrypted: true }
+      : {
+          data: p.text,
+          encrypted: false,
+          ...(p.signature === undefined ? {} : { signature: p.signature }),
+        },
+  );
 }
 
 /** `{ sessionId }` when the call has one, for every response and stream chunk. */

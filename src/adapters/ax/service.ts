@@ -25,8 +25,9 @@ import { toResponse, type ChatContext } from './response.js';
 import { streamResponse } from './stream.js';
 import type { AxServiceModelConfig, AxServiceOptions } from './types.js';
 
-const NO_MEDIA: AxAIFeatures['media'] = {
-  images: { supported: false, formats: [] },
+const MEDIA: AxAIFeatures['media'] = {
+  // Sent as base64 data URLs, which every provider of the runtime takes.
+  images: { supported: true, formats: ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] },
   audio: { supported: false, formats: [] },
   files: { supported: false, formats: [], uploadMethod: 'none' },
   urls: { supported: false, webSearch: false, contextFetching: false },
@@ -66,13 +67,13 @@ export class LlmActorsAxService implements AxAIService {
 
   getFeatures(): AxAIFeatures {
     return {
-      functions: false,
-      // Ax rewrites tools into the signature and parses calls from the text (prompt mode).
+      // Native tool calls in every wire format; Ax may still emulate them in the prompt.
+      functions: true,
       functionEmulation: true,
       streaming: true,
       // No native JSON schema: Ax falls back to JSON instructions in the prompt (json_object).
       structuredOutputs: false,
-      media: NO_MEDIA,
+      media: MEDIA,
       caching: { supported: false, types: [] },
       thinking: false,
       multiTurn: true,
