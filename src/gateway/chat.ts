@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamChunk } from '../model/chat.js';
 import { inBodyTerms, readChatRequest, type GatewayChatRequest } from './chat-request.js';
+import { responsesHandler } from './responses.js';
 import { chatRoute, type ChatContext, type Dialect, type StreamWriter } from './chat-route.js';
 import {
   chunkDelta,
@@ -30,6 +31,14 @@ export function chatHandler(
   context: ChatContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return chatRoute(context, CHAT);
+}
+
+/** The handlers of both chat routes: `chat` (Chat Completions) and `responses`. */
+export function chatHandlers(context: ChatContext): {
+  chat: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  responses: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+} {
+  return { chat: chatHandler(context), responses: responsesHandler(context) };
 }
 
 /**
