@@ -136,6 +136,106 @@ describe('chat completions with the openai client', () => {
   });
 });
 
+describe("chat completion errors in the caller's wire terms", () => {
+  it('names tool_calls, tool_call_id, function.*, json_schema.* and image_url.url as sent', async () => {
+    const client = await gateway();
+    const user = { role: 'user', content: 'x' };
+    const call = { id: 'c1', type: 'function', function: { name: 'weather', arguments: '{}' } };
+    const image = (url: string) => ({ type: 'image_url', image_url: { url } });
+    const cases: Array<[object, string, string]> = [
+      [
+        {
+          messages: [user, { role: 'assistant', content: null, tool_calls: [{ ...call, id: 7 }] }],
+        },
+        'messages',
+        'messages[1].tool_calls[0].id: expected a string',
+      ],
+      [
+        {
+          messages: [
+            user,
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ ...call, function: { arguments: '{}' } }],
+            },
+          ],
+        },
+        'messages',
+        'messages[1].tool_calls[0].function.name: expected a string',
+      ],
+      [
+        { messages: [{ ...user, tool_calls: [call] }] },
+        'messages',
+        'messages[0].tool_calls: unknown key',
+      ],
+      [
+        { messages: [user, { role: 'tool', tool_call_id: 7, content: '22' }] },
+        'messages',
+        'messages[1].tool_call_id: expected the id',
+      ],
+      [
+        {
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: 'x' }, image('http://a/b.png')] },
+          ],
+        },
+        'messages',
+        'messages[0].content[1].image_url.url: expected an https URL',
+      ],
+      [
+        { messages: [{ role: 'system', content: [image('https://a/b.png')] }] },
+        'messages',
+        'messages[0].content[0].type: expected \'text\', got "image_url"',
+      ],
+      [
+        {
+          messages: [user],
+          tools: [{ ...weather, function: { ...weather.function, name: 'a b' } }],
+        },
+        'tools',
+        'tools[0].function.name: expected 1-64 letters',
+      ],
+      [
+        {
+          messages: [user],
+          tools: [{ ...weather, function: { name: 'w', parameters: { type: 12 } } }],
+        },
+        'tools',
+        'tools[0].function.parameters: not a valid JSON Schema',
+      ],
+      [
+        {
+          messages: [user],
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: 'w', schema: { type: 12 } },
+          },
+        },
+        'response_format',
+        'response_format.json_schema.schema: not a valid JSON Schema',
+      ],
+      [
+        { messages: [user], logprobs: true, top_logprobs: 30 },
+        'top_logprobs',
+        'top_logprobs: expected',
+      ],
+    ];
+    for (const [body, param, message] of cases) {
+      const error = await client.chat.completions
+        .create({ model: 'gpt', ...body } as never)
+        .catch((e: unknown) => e);
+      expect(error, message).toBeInstanceOf(OpenAI.BadRequestError);
+      const failure = error as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(failure.message).toContain(message);
+      expect(failure.message).not.toMatch(/toolCall|responseFormat/);
+      expect(failure.param).toBe(param);
+      expect(failure.headers.get('x-llm-actors-client')).toBe('gpt');
+    }
+    expect(gw.upstream!.requests).toBe(0);
+  });
+});
+
 describe('the Responses API with the openai client', () => {
   it('answers responses.create with text, usage and the echoed request', async () => {
     const client = await gateway('openai', () => ({ text: 'Hello there.' }));

@@ -109,6 +109,7 @@ export function chatTail(text: string): string {
   return text
     .replace(/\btoolCalls\b/g, 'tool_calls')
     .replace(/\btoolCallId\b/g, 'tool_call_id')
-    .replace("'image'", "'image_url'")
+    .replace(', reasoning)', ', reasoning_content)')
+    .replace(/(['"])image\1/, '$1image_url$1')
     .replace('{ name }', "{ type: 'function', function: { name } }");
 }

@@ -57,7 +57,7 @@ function responsesPath(path: string, request: GatewayResponsesRequest): string |
 /** The library's words after a path, in Responses terms. */
 function responsesTail(text: string): string {
   return text
-    .replace("'image'", "'input_image'")
+    .replace(/(['"])image\1/, '$1input_image$1')
     .replace('{ name }', "{ type: 'function', name }")
     .replace(/\btoolCallId\b/g, 'call_id')
     .replace(/\btoolCalls\b/g, 'function_call items');
