@@ -101,38 +101,33 @@ describe('chat completions with the openai client', () => {
     expect(answer.choices[0]!.message.content).toBe('It is sunny (22 °C).');
   });
 
-  it('carries an image_url part to the upstream', async () => {
-    const client = await gateway('openai', () => ({ text: 'a cat' }));
-    const image = 'data:image/png;base64,iVBORw0KGgo=';
+  it('carries image_url parts, https and data: URLs, to the upstream', async () => {
+    const client = await gateway('openai', () => ({ text: 'two cats' }));
+    const parts = [
+      { type: 'image_url' as const, image_url: { url: 'https://example.com/cat.png' } },
+      { type: 'image_url' as const, image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+    ];
     const answer = await client.chat.completions.create({
       model: 'gpt',
-      messages: [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'What is this?' },
-            { type: 'image_url', image_url: { url: image } },
-          ],
-        },
-      ],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'How many?' }, ...parts] }],
     });
-    expect(answer.choices[0]!.message.content).toBe('a cat');
-    const sent = (gw.upstream!.lastRequest()!.body.messages as Array<{ content: unknown }>)[0]!;
-    expect(sent.content).toEqual([
-      { type: 'text', text: 'What is this?' },
-      { type: 'image_url', image_url: { url: image } },
-    ]);
+    expect(answer.choices[0]!.message.content).toBe('two cats');
+    const sent = gw.upstream!.lastRequest()!.body.messages as Array<{ content: unknown[] }>;
+    expect(sent[0]!.content.slice(1)).toEqual(parts);
   });
 
-  it('parses a structured answer with zodResponseFormat (zod 4)', async () => {
+  it('parses a structured answer with zodResponseFormat (zod 4), plain and streamed', async () => {
     const client = await gateway('openai', () => ({ json: { city: 'Paris', celsius: 22 } }));
     const Weather = z.object({ city: z.string(), celsius: z.number() });
-    const answer = await client.chat.completions.parse({
+    const ask = {
       model: 'gpt',
-      messages: [{ role: 'user', content: 'Weather in Paris as JSON' }],
+      messages: [{ role: 'user' as const, content: 'Weather in Paris as JSON' }],
       response_format: zodResponseFormat(Weather, 'weather'),
-    });
-    expect(answer.choices[0]!.message.parsed).toEqual({ city: 'Paris', celsius: 22 });
+    };
+    const plain = await client.chat.completions.parse(ask);
+    expect(plain.choices[0]!.message.parsed).toEqual({ city: 'Paris', celsius: 22 });
+    const streamed = await client.chat.completions.stream(ask).finalChatCompletion();
+    expect(streamed.choices[0]!.message.parsed).toEqual({ city: 'Paris', celsius: 22 });
   });
 });
 

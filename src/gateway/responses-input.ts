@@ -6,12 +6,11 @@
  * the item and its field.
  */
 import type { ChatMessage, ImagePart, ReasoningPart, TextPart, ToolCall } from '../model/chat.js';
-import { invalidBody, isError } from './chat-body.js';
+import { invalidBody, isError, type Read } from './chat-body.js';
 import { readEncryptedReasoning } from './responses-output.js';
 import type { ErrorAnswer } from './wire.js';
 
 type Json = Record<string, unknown>;
-type Read<T> = T | ErrorAnswer;
 
 /** The messages of an input, and for each the body field it came from (for error messages). */
 export interface ReadInput {

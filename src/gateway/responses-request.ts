@@ -6,14 +6,20 @@
  */
 import type { ResponseFormat, ToolChoice, ToolDefinition } from '../model/chat.js';
 import type { RequestOptions } from '../model/request.js';
-import { invalidBody, isError } from './chat-body.js';
+import {
+  invalidBody,
+  isError,
+  readFormat,
+  readToolOptions,
+  toolDefinition,
+  type Read,
+} from './chat-body.js';
 import type { RouteRequest } from './chat-route.js';
 import { readInput } from './responses-input.js';
 import type { ResponseEcho } from './responses-output.js';
 import type { ErrorAnswer } from './wire.js';
 
 type Json = Record<string, unknown>;
-type Read<T> = T | ErrorAnswer;
 
 /** A Responses request as the runtime takes it. */
 export interface GatewayResponsesRequest extends RouteRequest {
@@ -159,21 +165,8 @@ function refusedSetting(b: Json): ErrorAnswer | undefined {
 
 /** Writes tools, tool choice, text format and reasoning into `options`, or the 400 of one. */
 function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined {
-  if (Array.isArray(b.tools) && b.tools.length > 0) {
-    const tools = readTools(b.tools);
-    if (isError(tools)) return tools;
-    options.tools = tools;
-  } else if (b.tools !== undefined && b.tools !== null && !Array.isArray(b.tools)) {
-    return invalidBody('tools: expected an array', 'tools');
-  }
-  if (b.tool_choice !== undefined && b.tool_choice !== null) {
-    const choice = readToolChoice(b.tool_choice);
-    if (isError(choice)) return choice;
-    options.toolChoice = choice;
-  }
-  if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null) {
-    options.parallelToolCalls = b.parallel_tool_calls as boolean;
-  }
+  const refused = readToolOptions(b, options, readTools, readToolChoice);
+  if (refused !== undefined) return refused;
   if (b.text !== undefined && b.text !== null) {
     const format = readText(b.text as Json);
     if (isError(format)) return format;
@@ -197,7 +190,8 @@ function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined 
 
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'parameters', 'strict']);
 
-function readTools(value: unknown[]): Read<ToolDefinition[]> {
+function readTools(value: unknown): Read<ToolDefinition[]> {
+  if (!Array.isArray(value)) return invalidBody('tools: expected an array', 'tools');
   const tools: ToolDefinition[] = [];
   for (let i = 0; i < value.length; i++) {
     const tool = value[i] as Json | null;
@@ -212,18 +206,7 @@ function readTools(value: unknown[]): Read<ToolDefinition[]> {
       (key) => !TOOL_KEYS.has(key) && tool[key] !== null && tool[key] !== false,
     );
     if (extra !== undefined) return invalidBody(`tools[${i}].${extra}: not carried`, 'tools');
-    const definition: ToolDefinition = {
-      name: tool.name as string,
-      parameters: (tool.parameters ?? {
-        type: 'object',
-        properties: {},
-      }) as ToolDefinition['parameters'],
-    };
-    if (tool.description !== undefined && tool.description !== null)
-      definition.description = tool.description as string;
-    if (tool.strict !== undefined && tool.strict !== null)
-      definition.strict = tool.strict as boolean;
-    tools.push(definition);
+    tools.push(toolDefinition(tool));
   }
   return tools;
 }
@@ -247,20 +230,5 @@ function readText(text: Json): Read<ResponseFormat | undefined> {
   }
   const format = text.format as Json | undefined | null;
   if (format === undefined || format === null) return undefined;
-  if (format.type === 'text') return { type: 'text' };
-  if (format.type === 'json_object') return { type: 'json' };
-  if (format.type !== 'json_schema') {
-    return invalidBody(
-      `text.format.type: expected text, json_object or json_schema, got ${JSON.stringify(format.type ?? null)}`,
-      'text',
-    );
-  }
-  if (format.description !== undefined && format.description !== null) {
-    return invalidBody('text.format.description: not carried', 'text');
-  }
-  const out: ResponseFormat = { type: 'json' };
-  if (format.schema !== undefined) out.schema = format.schema as Json;
-  if (format.name !== undefined) out.name = format.name as string;
-  if (format.strict !== undefined && format.strict !== null) out.strict = format.strict as boolean;
-  return out;
+  return readFormat(format, format, 'text.format', 'text.format');
 }
