@@ -6,7 +6,7 @@
  * upstream (the testing server's scripted answers).
  */
 import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
@@ -317,6 +317,23 @@ describe('the Responses API with the openai client', () => {
     expect(JSON.parse(call.arguments)).toEqual({ city: 'Paris' });
     expect(deltas.join('')).toBe(call.arguments);
     expect(final.status).toBe('completed');
+  });
+
+  it('parses a structured answer with responses.parse and zodTextFormat', async () => {
+    const client = await gateway('openai', () => ({ json: { city: 'Paris', celsius: 22 } }));
+    const Weather = z.object({ city: z.string(), celsius: z.number() });
+    const response = await client.responses.parse({
+      model: 'gpt',
+      input: 'Weather in Paris as JSON',
+      text: { format: zodTextFormat(Weather, 'weather') },
+    });
+    expect(response.output_parsed).toEqual({ city: 'Paris', celsius: 22 });
+    const sent = gw.upstream!.lastRequest()!.responseFormat as {
+      type: string;
+      json_schema: object;
+    };
+    expect(sent.type).toBe('json_schema');
+    expect(sent.json_schema).toMatchObject({ name: 'weather', strict: true });
   });
 
   it('refuses a stateful field with a BadRequestError that says so', async () => {
