@@ -226,7 +226,7 @@ describe('errors as OpenAI-style bodies with the statuses clients expect', () =>
     [
       'an image part',
       { model: 'gpt', messages: [{ role: 'user', content: [{ type: 'image_url' }] }] },
-      'messages[0].content[0].url',
+      'messages[0].content[0].image_url.url',
     ],
     [
       'an audio part',

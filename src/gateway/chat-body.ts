@@ -29,7 +29,7 @@ export function invalidBody(message: string, param: string | null = null): Error
 }
 
 /** A read value, or the 400 that says why it cannot be read. */
-type Read<T> = T | ErrorAnswer;
+export type Read<T> = T | ErrorAnswer;
 
 /** True for the 400 answers this module returns. */
 export function isError(value: unknown): value is ErrorAnswer {
@@ -130,19 +130,8 @@ function readToolCalls(value: unknown, at: string): Read<ToolCall[]> {
 
 /** Writes the chat options of body `b` into `options`, or returns the 400 of one. */
 export function readChatOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined {
-  if (!absent(b.tools)) {
-    const tools = readTools(b.tools);
-    if (isError(tools)) return tools;
-    options.tools = tools;
-  }
-  if (b.tool_choice !== undefined && b.tool_choice !== null) {
-    const choice = readToolChoice(b.tool_choice);
-    if (isError(choice)) return choice;
-    options.toolChoice = choice;
-  }
-  if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null) {
-    options.parallelToolCalls = b.parallel_tool_calls as boolean;
-  }
+  const refused = readToolOptions(b, options, readTools, readToolChoice);
+  if (refused !== undefined) return refused;
   if (b.response_format !== undefined && b.response_format !== null) {
     const format = readResponseFormat(b.response_format);
     if (isError(format)) return format;
@@ -160,6 +149,32 @@ export function readChatOptions(b: Json, options: RequestOptions): ErrorAnswer |
   return undefined;
 }
 
+/**
+ * Writes `tools`, `tool_choice` and `parallel_tool_calls` of body `b` into `options`, each
+ * read by its wire format's reader, or returns the 400 of one.
+ */
+export function readToolOptions(
+  b: Json,
+  options: RequestOptions,
+  tools: (value: unknown) => Read<ToolDefinition[]>,
+  toolChoice: (value: unknown) => Read<ToolChoice>,
+): ErrorAnswer | undefined {
+  if (!absent(b.tools)) {
+    const read = tools(b.tools);
+    if (isError(read)) return read;
+    options.tools = read;
+  }
+  if (b.tool_choice !== undefined && b.tool_choice !== null) {
+    const choice = toolChoice(b.tool_choice);
+    if (isError(choice)) return choice;
+    options.toolChoice = choice;
+  }
+  if (b.parallel_tool_calls !== undefined && b.parallel_tool_calls !== null) {
+    options.parallelToolCalls = b.parallel_tool_calls as boolean;
+  }
+  return undefined;
+}
+
 function readTools(value: unknown): Read<ToolDefinition[]> {
   if (!Array.isArray(value)) return invalidBody('tools: expected an array', 'tools');
   const tools: ToolDefinition[] = [];
@@ -168,19 +183,28 @@ function readTools(value: unknown): Read<ToolDefinition[]> {
     if (tool?.type !== 'function') {
       return invalidBody(`tools[${i}].type: only function tools are carried`, 'tools');
     }
-    const fn = (tool.function ?? {}) as Json;
-    const definition: ToolDefinition = {
-      name: fn.name as string,
-      parameters: (fn.parameters ?? {
-        type: 'object',
-        properties: {},
-      }) as ToolDefinition['parameters'],
-    };
-    if (fn.description !== undefined) definition.description = fn.description as string;
-    if (fn.strict !== undefined && fn.strict !== null) definition.strict = fn.strict as boolean;
-    tools.push(definition);
+    tools.push(toolDefinition((tool.function ?? {}) as Json));
   }
   return tools;
+}
+
+/**
+ * A function tool's definition in the runtime's terms (a missing `parameters` is an object
+ * with no properties, as OpenAI takes it); values are checked by the runtime.
+ */
+export function toolDefinition(fn: Json): ToolDefinition {
+  const definition: ToolDefinition = {
+    name: fn.name as string,
+    parameters: (fn.parameters ?? {
+      type: 'object',
+      properties: {},
+    }) as ToolDefinition['parameters'],
+  };
+  if (fn.description !== undefined && fn.description !== null) {
+    definition.description = fn.description as string;
+  }
+  if (fn.strict !== undefined && fn.strict !== null) definition.strict = fn.strict as boolean;
+  return definition;
 }
 
 function readToolChoice(value: unknown): Read<ToolChoice> {
@@ -198,17 +222,32 @@ function readToolChoice(value: unknown): Read<ToolChoice> {
 
 function readResponseFormat(value: unknown): Read<ResponseFormat> {
   const format = value as Json;
+  const spec = (format.json_schema ?? {}) as Json;
+  return readFormat(format, spec, 'response_format', 'response_format.json_schema');
+}
+
+/**
+ * A response format in the runtime's terms: `format.type` text, json_object or json_schema,
+ * the schema's fields read from `spec` — `json_schema` in a chat body, the format itself in a
+ * Responses body. `at` and `specAt` name the two in the body; `at`'s first name is the param.
+ */
+export function readFormat(
+  format: Json,
+  spec: Json,
+  at: string,
+  specAt: string,
+): Read<ResponseFormat> {
+  const param = at.split('.')[0]!;
   if (format.type === 'text') return { type: 'text' };
   if (format.type === 'json_object') return { type: 'json' };
   if (format.type !== 'json_schema') {
     return invalidBody(
-      `response_format.type: expected text, json_object or json_schema, got ${JSON.stringify(format.type ?? null)}`,
-      'response_format',
+      `${at}.type: expected text, json_object or json_schema, got ${JSON.stringify(format.type ?? null)}`,
+      param,
     );
   }
-  const spec = (format.json_schema ?? {}) as Json;
-  if (spec.description !== undefined) {
-    return invalidBody('response_format.json_schema.description: not carried', 'response_format');
+  if (spec.description !== undefined && spec.description !== null) {
+    return invalidBody(`${specAt}.description: not carried`, param);
   }
   const out: ResponseFormat = { type: 'json' };
   if (spec.schema !== undefined) out.schema = spec.schema as Json;

@@ -5,6 +5,7 @@
  */
 import type { ChatMessage, RequestOptions } from '../model/request.js';
 import { invalidBody, isError, readChatOptions, readMessage } from './chat-body.js';
+import { chatPath, chatTail, renamedAnswer } from './chat-names.js';
 import type { ErrorAnswer } from './wire.js';
 
 export { invalidBody };
@@ -19,6 +20,8 @@ export interface GatewayChatRequest {
   includeUsage: boolean;
   /** The body field the token limit came from: `max_tokens` or `max_completion_tokens`. */
   maxTokensField: string;
+  /** Whether the body set `top_logprobs` (errors about the runtime's `logprobs` name it). */
+  topLogprobs: boolean;
 }
 
 /** Body fields the gateway reads itself; every other field goes to the provider as `extra`. */
@@ -97,6 +100,7 @@ export function readChatRequest(body: unknown): GatewayChatRequest | ErrorAnswer
       b.max_completion_tokens !== undefined && b.max_completion_tokens !== null
         ? 'max_completion_tokens'
         : 'max_tokens',
+    topLogprobs: b.top_logprobs !== undefined && b.top_logprobs !== null,
   };
 }
 
@@ -119,44 +123,10 @@ function readOptions(
   return options;
 }
 
-/** The runtime's option names as the body spells them. */
-const BODY_NAMES: Readonly<Record<string, string>> = {
-  temperature: 'temperature',
-  seed: 'seed',
-  stop: 'stop',
-  tools: 'tools',
-  toolChoice: 'tool_choice',
-  parallelToolCalls: 'parallel_tool_calls',
-  responseFormat: 'response_format',
-  reasoning: 'reasoning_effort',
-  logprobs: 'logprobs',
-};
-
-/** `options.x…` or `options.extra.x…` or `messages…` at the start of a runtime message. */
-const FIELD = /^(?:options\.(?:extra\.)?)?([A-Za-z_$][\w$]*)/;
-
 /**
  * A runtime INVALID_REQUEST answer renamed into the body's terms: `options.maxTokens: …`
  * becomes `max_tokens: …` with `param: "max_tokens"`; other answers pass unchanged.
  */
 export function inBodyTerms(answer: ErrorAnswer, request: GatewayChatRequest): ErrorAnswer {
-  const error = answer.body.error;
-  if (error.code !== 'INVALID_REQUEST') return answer;
-  const match = FIELD.exec(error.message);
-  if (match === null) return answer;
-  const [whole, name] = match as unknown as [string, string];
-  const field = fieldOf(whole, name, request);
-  if (field === undefined) return answer;
-  let rest = error.message.slice(whole.length);
-  // `reasoning_effort` is `options.reasoning.effort`: one body field for the two names.
-  if (field === 'reasoning_effort' && rest.startsWith('.effort')) rest = rest.slice(7);
-  const message = field + rest;
-  return { ...answer, body: { error: { ...error, message, param: field } } };
-}
-
-/** The body field a runtime message's leading path names, if it names one the body has. */
-function fieldOf(path: string, name: string, request: GatewayChatRequest): string | undefined {
-  if (path === 'messages' || path.startsWith('options.extra.')) return name;
-  if (!path.startsWith('options.')) return undefined;
-  return name === 'maxTokens' ? request.maxTokensField : BODY_NAMES[name];
+  return renamedAnswer(answer, (path) => chatPath(path, request), chatTail);
 }

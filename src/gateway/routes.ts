@@ -52,6 +52,8 @@ export interface RouteContext {
   clients: ClientDirectory;
   dashboards: DashboardEvents;
   chat: Handler;
+  /** `POST /v1/responses`: the Responses API on the same runtime. */
+  responses: Handler;
   /** Digest of the admin token; undefined: the admin routes are disabled. */
   adminToken: Buffer[] | undefined;
   draining(): boolean;
@@ -69,6 +71,7 @@ export function gatewayRoutes(context: RouteContext): Route[] {
   const page = dashboardHtml();
   return [
     { method: 'POST', path: '/v1/chat/completions', onlyMethod: true, handle: context.chat },
+    { method: 'POST', path: '/v1/responses', onlyMethod: true, handle: context.responses },
     {
       method: 'GET',
       path: '/v1/models',

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
-import { chatHandler } from './chat.js';
+import { chatHandlers } from './chat.js';
 import { ClientDirectory } from './clients.js';
 import { DashboardEvents } from './dashboard-events.js';
 import { Drain } from './drain.js';
@@ -134,7 +134,7 @@ export async function createGateway(
     metrics,
     clients,
     dashboards,
-    chat: chatHandler({
+    ...chatHandlers({
       runtime,
       clients,
       logger,
