@@ -135,8 +135,11 @@ class FuseReport implements AttemptHandler {
   }
 }
 
-/** What the retry stage reports about the attempts it schedules. */
-export type OnRetry = (flight: Flight, error: LlmActorsError, delay: number) => void;
+/**
+ * What the retry stage reports of each failed attempt: the delay before the next one, or
+ * `undefined` when none follows.
+ */
+export type OnRetry = (flight: Flight, error: LlmActorsError, delay: number | undefined) => void;
 
 /**
  * Tries again as the policy says, never once a delta has reached the caller or the callers
@@ -174,6 +177,7 @@ class Retrying implements AttemptHandler {
         ? STOP
         : this.policy.next(error, flight.attempts, flight.deadline - this.clock.now());
     if (delay === STOP) {
+      this.onRetry(flight, error, undefined);
       this.handler.onFailure(flight, error);
       return;
     }

@@ -7,12 +7,14 @@ import type { Logger } from 'pino';
 import { ClientCache } from '../cache/client-cache.js';
 import type { CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
+import { BudgetLink } from '../fleet/budget-link.js';
 import { FuseLink } from '../fleet/fuse-link.js';
 import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
 import { cacheNotCleared } from '../model/failures.js';
 import type { ClientObserver } from '../observe/observer.js';
+import { tracing } from '../observe/tracing.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
 import { retryPolicy } from '../policy/retry.js';
 import { createProvider } from '../providers/index.js';
@@ -27,6 +29,8 @@ import {
   type Fault,
   type Stage,
 } from './attempts.js';
+import { attemptSpans } from './attempt-spans.js';
+import { budgetGate } from './budget-gate.js';
 import type { Flight } from './flight.js';
 
 /** What an incarnation is built from; the parts that outlive it belong to its registry entry. */
@@ -50,6 +54,7 @@ export class Incarnation {
   /** Cache writes under way (a persistent store's, off the reply path). */
   pendingWrites = 0;
   private readonly fuseLink: FuseLink | undefined;
+  private readonly budgetLink: BudgetLink | undefined;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -67,6 +72,13 @@ export class Incarnation {
           () => deps.clock.now(),
         )
       : undefined;
+    const budget = deps.observer.budget;
+    const fleetBudget = budget?.config.shared;
+    if (budget !== undefined && fleetBudget !== undefined) {
+      const link = new BudgetLink(deps.config.name, fleetBudget.url, deps.logger);
+      this.budgetLink = link;
+      budget.forward = (day, spent) => link.add(day, spent);
+    }
     this.fuse = new Fuse(
       deps.config.fuse,
       deps.clock,
@@ -107,16 +119,19 @@ export class Incarnation {
   attemptPath(onFault: Fault): Dispatch {
     const { config, clock, secrets, observer } = this.deps;
     const stages: Stage[] = [];
+    if (observer.budget !== undefined) {
+      stages.push(budgetGate(observer.budget, this.budgetLink, onFault));
+    }
     const turns = this.cache?.singleFlight;
     if (turns !== undefined) stages.push(fleetLock(turns, onFault));
-    if (config.retry) {
-      const policy = retryPolicy(config.retry, () => clock.random());
-      stages.push(
-        retrying(policy, clock, onFault, (flight, error, delay) =>
-          observer.retrying(flight.id, error, flight.attempts, delay),
-        ),
-      );
-    }
+    // Without retries too: it is where each failed attempt is reported (retry: false stops).
+    const policy = retryPolicy(config.retry, () => clock.random());
+    stages.push(
+      retrying(policy, clock, onFault, (flight, error, delay) =>
+        observer.attemptFailed(flight, error, delay),
+      ),
+    );
+    if (tracing() !== undefined) stages.push(attemptSpans(this.fuse));
     stages.push(fuseGate(config.name, this.fuse, clock));
     return compose(
       stages,
@@ -183,9 +198,17 @@ export class Incarnation {
           destroy ? this.provider.destroy() : this.provider.close(),
           this.cache?.close(),
           this.fuseLink?.close(),
+          this.closeBudgetLink(),
         ]),
       )
       .then(() => undefined);
     return this.closing;
+  }
+
+  /** Stops sending this incarnation's spending to the fleet and closes its link. */
+  private closeBudgetLink(): Promise<void> | undefined {
+    const budget = this.deps.observer.budget;
+    if (budget !== undefined) budget.forward = undefined;
+    return this.budgetLink?.close();
   }
 }

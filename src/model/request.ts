@@ -128,6 +128,8 @@ export interface Completion extends AnswerParts {
   latencyMs: number;
   /** Every alternative, present when the provider returned more than one. */
   choices?: Choice[];
+  /** USD this call paid, for a client with `pricing` (0 for a hit or a single-flight join). */
+  costUsd?: number;
   /** The provider's parsed answer, on cache misses only (never cached). */
   raw?: unknown;
 }
