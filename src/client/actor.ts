@@ -90,7 +90,7 @@ export class ClientActor implements AttemptHandler {
     sink?: StreamSink,
   ): Promise<Completion> {
     const { config, observer } = this.own.deps;
-    const id = `${this.id}.${(++this.served).toString(36)}`;
+    const id = options?.requestId ?? `${this.id}.${(++this.served).toString(36)}`;
     const waiter = newWaiter(id, config, messages, options, deadline);
     let promise: Promise<Completion> | undefined;
     try {

@@ -16,6 +16,7 @@ import {
   type GatewayChatRequest,
 } from './chat-request.js';
 import type { ClientDirectory } from './clients.js';
+import { requestIdOf } from './request-context.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import type { ClientMetrics } from './metrics.js';
 import {
@@ -49,6 +50,7 @@ export function chatHandler(
     const request = await readRequest(req, res, context);
     if (request === undefined) return;
     request.options.signal = callerSignal(res);
+    request.options.requestId = requestIdOf(res);
     keepTokenField(request, clients.get(request.client)?.provider);
     const cacheControl = cacheOption(req.headers['cache-control']);
     if (cacheControl !== undefined) request.options.cache = cacheControl;
