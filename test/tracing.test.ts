@@ -13,7 +13,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/gateway/index.js';
 import type { ClientConfig, Runtime } from '../src/index.js';
 import { groupSpanEvent, startGroupSpan } from '../src/observe/group-span.js';
