@@ -13,6 +13,7 @@ import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
 import { cacheNotCleared } from '../model/failures.js';
+import type { ClientHealth } from '../observe/health.js';
 import type { ClientObserver } from '../observe/observer.js';
 import { tracing } from '../observe/tracing.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
@@ -140,13 +141,15 @@ export class Incarnation {
   }
 
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
-  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
+  fleet(): ClientHealth['fleet'] {
     const cache = this.cache?.redisUp;
     const fuse = this.fuseLink?.up;
-    if (cache === undefined && fuse === undefined) return undefined;
+    const budget = this.budgetLink?.up;
+    if (cache === undefined && fuse === undefined && budget === undefined) return undefined;
     return {
       ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
       ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
+      ...(budget === undefined ? {} : { budget: budget ? 'up' : 'down' }),
     };
   }
 
