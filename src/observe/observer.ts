@@ -96,7 +96,8 @@ export class ClientObserver {
     if (error.code === 'FUSE_OPEN') return;
     this.attemptLog.write(
       'warn',
-      { req: flight.id, client: this.client, attempt: flight.attempts, code: error.code, delay },
+      // The client is named by the logger (a child per client).
+      { req: flight.id, attempt: flight.attempts, code: error.code, delay },
       `attempt failed: ${error.code}`,
     );
   }
