@@ -36,7 +36,13 @@ async function start(config: Partial<ClientConfig>, clock: Clock): Promise<Runti
   return runtimes.start({
     clock,
     clients: {
-      c: { provider: 'openai', model: 'm', baseUrl: server.url, apiKey: 'k', ...config },
+      c: {
+        provider: 'openai',
+        model: 'm',
+        baseUrl: server.url,
+        apiKey: 'k',
+        ...config,
+      } as ClientConfig,
     },
   });
 }
