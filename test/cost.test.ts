@@ -1,7 +1,8 @@
 /**
  * What answers cost: a client's price table against hand-computed costs for OpenAI (cached
  * input), Anthropic (cache reads and writes, which its `input_tokens` leaves out) and a
- * reasoning model (reasoning tokens billed as output), plain and streamed; cache hits free;
+ * reasoning model (reasoning tokens billed as output), plain and streamed; a cut stream charged
+ * for the usage it reported; cache hits free;
  * the totals in health and in the gateway's Prometheus counter.
  */
 import { describe, expect, it } from 'vitest';
@@ -79,6 +80,36 @@ describe('the cost of an answer', () => {
     for await (const _ of s) void _;
     expect((await s.completion).costUsd).toBeCloseTo(0.02355, 12);
     expect(rt.health('c').cost!.usd).toBeCloseTo(0.0471, 12);
+  });
+
+  it('charges a cut Anthropic stream the input its message_start reported', async () => {
+    const rt = await start({
+      provider: 'anthropic',
+      model: 'claude',
+      pricing: {
+        inputPerMTok: 3,
+        cachedInputPerMTok: 0.3,
+        cacheWritePerMTok: 3.75,
+        outputPerMTok: 15,
+      },
+    });
+    server!.enqueue({
+      text: 'a long answer that is cut short',
+      usage: { promptTokens: 10_000, cachedPromptTokens: 6_000, cacheWriteTokens: 3_000 },
+    });
+    server!.inject({ kind: 'stream_cut', afterDeltas: 2 }, { times: 1 });
+    const s = rt.stream('c', hi);
+    const error = await failure(
+      (async () => {
+        for await (const _ of s) void _;
+      })(),
+    );
+    expect(error.code).toBe('NETWORK_ERROR');
+    // message_start: input_tokens 1 000, the cache read and write, and 1 output token.
+    // (1000 × 3 + 6000 × 0.3 + 3000 × 3.75 + 1 × 15) / 1e6 = 16 065 / 1e6
+    const health = rt.health('c');
+    expect(health.cost!.usd).toBeCloseTo(0.016065, 12);
+    expect(health.usage).toMatchObject({ promptTokens: 10_000, completionTokens: 1 });
   });
 
   it('charges a reasoning model its reasoning tokens as output: 100 × 1.10 + 1200 × 4.40 per MTok', async () => {

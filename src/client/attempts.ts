@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
+import type { Usage } from '../model/request.js';
 import { fuseOpen } from '../model/failures.js';
 import type { Cancellation } from '../policy/cancellation.js';
 import { classify, fuseOutcome } from '../policy/classify.js';
@@ -40,13 +41,16 @@ export interface ProviderStageDeps {
   secrets: readonly string[];
   /** Where a throw of the path's own code goes (it runs outside the caller's stack). */
   onFault: Fault;
+  /** A streamed attempt failed after its usage was reported: what it billed. */
+  onPaid: (flight: Flight, usage: Usage) => void;
 }
 
 /** Receives a fault of the actor's own code found on the attempt path. */
 export type Fault = (error: unknown) => void;
 
 /** The innermost dispatch: one upstream call, its failure typed. */
-export function providerCall({ client, provider, secrets, onFault }: ProviderStageDeps): Dispatch {
+export function providerCall(deps: ProviderStageDeps): Dispatch {
+  const { client, provider, secrets, onFault, onPaid } = deps;
   return (flight, handler) => {
     const call: ProviderCall = {
       messages: flight.messages,
@@ -62,6 +66,7 @@ export function providerCall({ client, provider, secrets, onFault }: ProviderSta
         sink.onDrain(resume);
         return false;
       };
+      call.onPaid = (usage) => onPaid(flight, usage);
     }
     provider.call(call).then(
       (answer) => settle(handler.onAnswer, handler, flight, answer, onFault),

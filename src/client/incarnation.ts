@@ -136,7 +136,13 @@ export class Incarnation {
     stages.push(fuseGate(config.name, this.fuse, clock));
     return compose(
       stages,
-      providerCall({ client: config.name, provider: this.provider, secrets, onFault }),
+      providerCall({
+        client: config.name,
+        provider: this.provider,
+        secrets,
+        onFault,
+        onPaid: (flight, usage) => observer.paidUnanswered(flight, usage),
+      }),
     );
   }
 

@@ -87,12 +87,15 @@ export class ClientStats {
   succeeded(latencyMs: number, usage: Usage | undefined, costUsd?: number): void {
     this.requests.succeeded++;
     this.latency.record(latencyMs);
+    if (usage) this.paid(usage, costUsd);
+  }
+
+  /** Usage (and its cost) paid upstream, answered or not. */
+  paid(usage: Usage, costUsd: number | undefined): void {
     if (costUsd !== undefined) this.costUsd += costUsd;
-    if (usage) {
-      this.usage.promptTokens += usage.promptTokens;
-      this.usage.completionTokens += usage.completionTokens;
-      this.usage.totalTokens += usage.totalTokens;
-    }
+    this.usage.promptTokens += usage.promptTokens;
+    this.usage.completionTokens += usage.completionTokens;
+    this.usage.totalTokens += usage.totalTokens;
   }
 
   /** A request failed (`rejected`: refused before any upstream attempt). */
