@@ -1,7 +1,7 @@
 /**
  * A fleet-wide budget through a real redis-server: what one runtime spends counts against the
- * other's, in a per-client, per-UTC-day hash that expires; and with Redis gone each runtime goes
- * on with what it has spent itself.
+ * other's, in a per-client, per-UTC-day hash that expires, across restarts; and with Redis gone
+ * each runtime goes on with what it has spent itself.
  */
 import { createClient } from '@redis/client';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,29 @@ describe('a shared budget', () => {
         left: { tokens: 0 },
       });
       expect(a.health('gpt').budget!.spent.tokens).toBe(1500);
+    } finally {
+      await redis.quit();
+      shared.server.setScript(undefined);
+    }
+  }, 30_000);
+
+  it('keeps adding to the fleet’s spending after the client restarts', async () => {
+    const rt = await member({ tokensPerDay: 1_000_000, shared: { url: shared.redis.url } });
+    await rt.restart('gpt');
+    await expect.poll(() => rt.health('gpt').fleet?.budget, SLOW).toBe('up');
+    shared.server.setScript(() => ({
+      text: 'ok',
+      usage: { promptTokens: 7, completionTokens: 3 },
+    }));
+    const redis = createClient({ url: shared.redis.url });
+    await redis.connect();
+    try {
+      const key = `llm-actors:budget:gpt:${new Date().toISOString().slice(0, 10)}`;
+      const before = Number((await redis.hGet(key, 'tokens')) ?? 0);
+      await ask(rt, 'after the restart');
+      await expect
+        .poll(async () => Number(await redis.hGet(key, 'tokens')), SLOW)
+        .toBe(before + 10);
     } finally {
       await redis.quit();
       shared.server.setScript(undefined);

@@ -14,6 +14,7 @@ import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
 import { cacheNotCleared } from '../model/failures.js';
 import type { ClientHealth } from '../observe/health.js';
+import type { Budget } from '../observe/budget.js';
 import type { ClientObserver } from '../observe/observer.js';
 import { tracing } from '../observe/tracing.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
@@ -56,6 +57,8 @@ export class Incarnation {
   pendingWrites = 0;
   private readonly fuseLink: FuseLink | undefined;
   private readonly budgetLink: BudgetLink | undefined;
+  /** Sends this incarnation's spending to the fleet (set on the budget while it runs). */
+  private readonly forward: Budget['forward'];
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -78,7 +81,8 @@ export class Incarnation {
     if (budget !== undefined && fleetBudget !== undefined) {
       const link = new BudgetLink(deps.config.name, fleetBudget.url, deps.logger);
       this.budgetLink = link;
-      budget.forward = (day, spent) => link.add(day, spent);
+      this.forward = (day, spent) => link.add(day, spent);
+      budget.forward = this.forward;
     }
     this.fuse = new Fuse(
       deps.config.fuse,
@@ -217,7 +221,8 @@ export class Incarnation {
   /** Stops sending this incarnation's spending to the fleet and closes its link. */
   private closeBudgetLink(): Promise<void> | undefined {
     const budget = this.deps.observer.budget;
-    if (budget !== undefined) budget.forward = undefined;
+    // A restart's new incarnation may have set its own already: only ours is taken away.
+    if (budget !== undefined && budget.forward === this.forward) budget.forward = undefined;
     return this.budgetLink?.close();
   }
 }
