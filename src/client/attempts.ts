@@ -144,7 +144,11 @@ class FuseReport implements AttemptHandler {
  * What the retry stage reports of each failed attempt: the delay before the next one, or
  * `undefined` when none follows.
  */
-export type OnRetry = (flight: Flight, error: LlmActorsError, delay: number | undefined) => void;
+export type OnAttemptFailed = (
+  flight: Flight,
+  error: LlmActorsError,
+  delay: number | undefined,
+) => void;
 
 /**
  * Tries again as the policy says, never once a delta has reached the caller or the callers
@@ -154,10 +158,10 @@ export function retrying(
   policy: RetryPolicy,
   clock: Clock,
   onFault: Fault,
-  onRetry: OnRetry,
+  onAttemptFailed: OnAttemptFailed,
 ): Stage {
   return (next) => (flight, handler) =>
-    next(flight, new Retrying(next, handler, policy, clock, onFault, onRetry));
+    next(flight, new Retrying(next, handler, policy, clock, onFault, onAttemptFailed));
 }
 
 /** One flight's retries: a class, so a flight costs one object here and no closures. */
@@ -168,7 +172,7 @@ class Retrying implements AttemptHandler {
     private readonly policy: RetryPolicy,
     private readonly clock: Clock,
     private readonly onFault: Fault,
-    private readonly onRetry: OnRetry,
+    private readonly onAttemptFailed: OnAttemptFailed,
   ) {}
 
   onAnswer(flight: Flight, answer: FlightAnswer): void {
@@ -182,11 +186,11 @@ class Retrying implements AttemptHandler {
         ? STOP
         : this.policy.next(error, flight.attempts, flight.deadline - this.clock.now());
     if (delay === STOP) {
-      this.onRetry(flight, error, undefined);
+      this.onAttemptFailed(flight, error, undefined);
       this.handler.onFailure(flight, error);
       return;
     }
-    this.onRetry(flight, error, delay);
+    this.onAttemptFailed(flight, error, delay);
     sleep(this.clock, delay, flight.cancel, () => {
       try {
         this.next(flight, this);

@@ -89,11 +89,17 @@ export class ClientObserver {
 
   /**
    * An upstream attempt failed: another follows after `delay` ms, or none (`undefined`). A
-   * FUSE_OPEN here is the fuse cutting the retries short, not an attempt of its own.
+   * FUSE_OPEN here is the fuse cutting the retries short, not an attempt of its own; an
+   * ABORTED one was given up by its callers. Both stay out of the warnings.
    */
   attemptFailed(flight: ObservedFlight, error: LlmActorsError, delay: number | undefined): void {
     if (delay !== undefined) flight.span?.retryIn(delay);
     if (error.code === 'FUSE_OPEN') return;
+    if (error.code === 'ABORTED') {
+      // The callers left: their choice, not the provider's failure.
+      if (this.debug) this.logger.debug({ req: flight.id, attempt: flight.attempts }, 'aborted');
+      return;
+    }
     this.attemptLog.write(
       'warn',
       // The client is named by the logger (a child per client).
