@@ -36,6 +36,12 @@ async function start(config: Partial<ClientConfig>): Promise<Runtime> {
 }
 
 const hi = [{ role: 'user' as const, content: 'hi' }];
+/** Claude with its prompt-cache rates: $3 input, $0.30 cache read, $3.75 cache write, $15 output. */
+const claude: Partial<ClientConfig> = {
+  provider: 'anthropic',
+  model: 'claude',
+  pricing: { inputPerMTok: 3, cachedInputPerMTok: 0.3, cacheWritePerMTok: 3.75, outputPerMTok: 15 },
+};
 
 describe('the cost of an answer', () => {
   it('charges OpenAI cached input at its own rate: 200 × 2.50 + 800 × 1.25 + 200 × 10 per MTok', async () => {
@@ -54,16 +60,7 @@ describe('the cost of an answer', () => {
   });
 
   it('charges Anthropic cache reads and writes at their rates, added back to input_tokens', async () => {
-    const rt = await start({
-      provider: 'anthropic',
-      model: 'claude',
-      pricing: {
-        inputPerMTok: 3,
-        cachedInputPerMTok: 0.3,
-        cacheWritePerMTok: 3.75,
-        outputPerMTok: 15,
-      },
-    });
+    const rt = await start(claude);
     const usage = {
       promptTokens: 10_000,
       cachedPromptTokens: 6_000,
@@ -83,16 +80,7 @@ describe('the cost of an answer', () => {
   });
 
   it('charges a cut Anthropic stream the input its message_start reported', async () => {
-    const rt = await start({
-      provider: 'anthropic',
-      model: 'claude',
-      pricing: {
-        inputPerMTok: 3,
-        cachedInputPerMTok: 0.3,
-        cacheWritePerMTok: 3.75,
-        outputPerMTok: 15,
-      },
-    });
+    const rt = await start(claude);
     server!.enqueue({
       text: 'a long answer that is cut short',
       usage: { promptTokens: 10_000, cachedPromptTokens: 6_000, cacheWriteTokens: 3_000 },
