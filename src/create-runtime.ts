@@ -3,6 +3,7 @@
  * returns the runtime (or, if any client cannot start, stops the others and throws).
  */
 import { resolveRuntimeConfig } from './config/resolve.js';
+import { loadTracing } from './observe/tracing.js';
 import type { RuntimeConfig } from './config/types.js';
 import { Runtime } from './runtime.js';
 
@@ -20,6 +21,8 @@ import { Runtime } from './runtime.js';
  */
 export async function createRuntime(config: RuntimeConfig = {}): Promise<Runtime> {
   const resolved = resolveRuntimeConfig(config);
+  // Once, here: the request path only reads whether it loaded.
+  await loadTracing();
   const runtime = new Runtime(resolved);
   const inputs = config.clients ?? {};
   const started = await Promise.allSettled(

@@ -178,7 +178,7 @@ export class Runtime {
     const entry = newEntry(
       resolved,
       this.logger.child({ client: name, provider: resolved.provider }),
-      this.clock.now(),
+      this.clock,
     );
     this.registry.add(entry);
     try {

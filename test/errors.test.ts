@@ -23,6 +23,7 @@ const RETRYABLE: Array<[ErrorCode, boolean]> = [
   ['BAD_RESPONSE', false],
   ['CLIENT_FAILED', false],
   ['RUNTIME_STOPPED', false],
+  ['BUDGET_EXCEEDED', false],
 ];
 
 describe('LlmActorsError', () => {
@@ -37,7 +38,7 @@ describe('LlmActorsError', () => {
     expect(e.stack).toContain('LlmActorsError');
   });
 
-  it('exports the thirteen stable codes of DESIGN.md, each equal to its key', () => {
+  it('exports the stable codes of DESIGN.md, each equal to its key', () => {
     expect(Object.keys(ErrorCodes).sort()).toEqual(
       [
         'INVALID_CONFIG',
@@ -53,6 +54,7 @@ describe('LlmActorsError', () => {
         'CLIENT_RESTARTED',
         'CLIENT_FAILED',
         'RUNTIME_STOPPED',
+        'BUDGET_EXCEEDED',
       ].sort(),
     );
     for (const [key, value] of Object.entries(ErrorCodes)) expect(value).toBe(key);

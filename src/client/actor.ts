@@ -90,11 +90,11 @@ export class ClientActor implements AttemptHandler {
     sink?: StreamSink,
   ): Promise<Completion> {
     const { config, observer } = this.own.deps;
-    const id = `${this.id}.${(++this.served).toString(36)}`;
+    const id = options?.requestId ?? `${this.id}.${(++this.served).toString(36)}`;
     const waiter = newWaiter(id, config, messages, options, deadline);
     let promise: Promise<Completion> | undefined;
     try {
-      observer.started(waiter);
+      observer.started(waiter, sink !== undefined);
       if (waiter.signal?.aborted) {
         return Promise.reject(this.reply.fail(waiter, aborted(config.name), true));
       }
@@ -163,7 +163,9 @@ export class ClientActor implements AttemptHandler {
       this.reply.fail(waiter, restarted(this.own.deps.config.name), false);
       return;
     }
-    if (sink !== undefined || !this.flights.join(key, waiter)) this.launch(key, waiter, sink);
+    if (sink === undefined && this.flights.join(key, waiter)) {
+      this.own.deps.observer.joined(waiter, waiter.flight!);
+    } else this.launch(key, waiter, sink);
   }
 
   /** Drops every cached answer of this client (see {@link Incarnation.clearCache}). */

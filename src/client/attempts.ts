@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
+import type { Usage } from '../model/request.js';
 import { fuseOpen } from '../model/failures.js';
 import type { Cancellation } from '../policy/cancellation.js';
 import { classify, fuseOutcome } from '../policy/classify.js';
@@ -40,13 +41,16 @@ export interface ProviderStageDeps {
   secrets: readonly string[];
   /** Where a throw of the path's own code goes (it runs outside the caller's stack). */
   onFault: Fault;
+  /** A streamed attempt failed after its usage was reported: what it billed. */
+  onPaid: (flight: Flight, usage: Usage) => void;
 }
 
 /** Receives a fault of the actor's own code found on the attempt path. */
 export type Fault = (error: unknown) => void;
 
 /** The innermost dispatch: one upstream call, its failure typed. */
-export function providerCall({ client, provider, secrets, onFault }: ProviderStageDeps): Dispatch {
+export function providerCall(deps: ProviderStageDeps): Dispatch {
+  const { client, provider, secrets, onFault, onPaid } = deps;
   return (flight, handler) => {
     const call: ProviderCall = {
       messages: flight.messages,
@@ -62,6 +66,7 @@ export function providerCall({ client, provider, secrets, onFault }: ProviderSta
         sink.onDrain(resume);
         return false;
       };
+      call.onPaid = (usage) => onPaid(flight, usage);
     }
     provider.call(call).then(
       (answer) => settle(handler.onAnswer, handler, flight, answer, onFault),
@@ -135,8 +140,15 @@ class FuseReport implements AttemptHandler {
   }
 }
 
-/** What the retry stage reports about the attempts it schedules. */
-export type OnRetry = (flight: Flight, error: LlmActorsError, delay: number) => void;
+/**
+ * What the retry stage reports of each failed attempt: the delay before the next one, or
+ * `undefined` when none follows.
+ */
+export type OnAttemptFailed = (
+  flight: Flight,
+  error: LlmActorsError,
+  delay: number | undefined,
+) => void;
 
 /**
  * Tries again as the policy says, never once a delta has reached the caller or the callers
@@ -146,10 +158,10 @@ export function retrying(
   policy: RetryPolicy,
   clock: Clock,
   onFault: Fault,
-  onRetry: OnRetry,
+  onAttemptFailed: OnAttemptFailed,
 ): Stage {
   return (next) => (flight, handler) =>
-    next(flight, new Retrying(next, handler, policy, clock, onFault, onRetry));
+    next(flight, new Retrying(next, handler, policy, clock, onFault, onAttemptFailed));
 }
 
 /** One flight's retries: a class, so a flight costs one object here and no closures. */
@@ -160,7 +172,7 @@ class Retrying implements AttemptHandler {
     private readonly policy: RetryPolicy,
     private readonly clock: Clock,
     private readonly onFault: Fault,
-    private readonly onRetry: OnRetry,
+    private readonly onAttemptFailed: OnAttemptFailed,
   ) {}
 
   onAnswer(flight: Flight, answer: FlightAnswer): void {
@@ -174,10 +186,11 @@ class Retrying implements AttemptHandler {
         ? STOP
         : this.policy.next(error, flight.attempts, flight.deadline - this.clock.now());
     if (delay === STOP) {
+      this.onAttemptFailed(flight, error, undefined);
       this.handler.onFailure(flight, error);
       return;
     }
-    this.onRetry(flight, error, delay);
+    this.onAttemptFailed(flight, error, delay);
     sleep(this.clock, delay, flight.cancel, () => {
       try {
         this.next(flight, this);

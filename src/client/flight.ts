@@ -7,6 +7,7 @@ import type { CachedCompletion } from '../model/answer.js';
 import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
 import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
+import type { RequestSpan } from '../observe/tracing.js';
 import type { Cancellation } from '../policy/cancellation.js';
 
 /** One caller of the actor. */
@@ -29,6 +30,8 @@ export interface Waiter {
   onAbort: (() => void) | undefined;
   flight: Flight | undefined;
   settled: boolean;
+  /** Its span, while a tracer is registered. */
+  span: RequestSpan | undefined;
 }
 
 /** Where a flight stands. */
@@ -59,6 +62,8 @@ export interface Flight {
   lock?: string;
   /** The answer came from another process of the fleet (through the shared cache). */
   fromPeer?: true;
+  /** The launching caller's span: its attempts' spans are children of it. */
+  span: RequestSpan | undefined;
 }
 
 /** Receives a streamed request's chunks as they arrive. */

@@ -24,6 +24,7 @@ export function newFlight(
     state: 'queued',
     sink,
     delivered: false,
+    span: waiter.span,
   };
 }
 

@@ -7,12 +7,16 @@ import type { Logger } from 'pino';
 import { ClientCache } from '../cache/client-cache.js';
 import type { CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
+import { BudgetLink } from '../fleet/budget-link.js';
 import { FuseLink } from '../fleet/fuse-link.js';
 import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
 import { cacheNotCleared } from '../model/failures.js';
+import type { ClientHealth } from '../observe/health.js';
+import type { Budget } from '../observe/budget.js';
 import type { ClientObserver } from '../observe/observer.js';
+import { tracing } from '../observe/tracing.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
 import { retryPolicy } from '../policy/retry.js';
 import { createProvider } from '../providers/index.js';
@@ -27,6 +31,8 @@ import {
   type Fault,
   type Stage,
 } from './attempts.js';
+import { attemptSpans } from './attempt-spans.js';
+import { budgetGate } from './budget-gate.js';
 import type { Flight } from './flight.js';
 
 /** What an incarnation is built from; the parts that outlive it belong to its registry entry. */
@@ -50,6 +56,9 @@ export class Incarnation {
   /** Cache writes under way (a persistent store's, off the reply path). */
   pendingWrites = 0;
   private readonly fuseLink: FuseLink | undefined;
+  private readonly budgetLink: BudgetLink | undefined;
+  /** Sends this incarnation's spending to the fleet (set on the budget while it runs). */
+  private readonly forward: Budget['forward'];
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -67,6 +76,14 @@ export class Incarnation {
           () => deps.clock.now(),
         )
       : undefined;
+    const budget = deps.observer.budget;
+    const fleetBudget = budget?.config.shared;
+    if (budget !== undefined && fleetBudget !== undefined) {
+      const link = new BudgetLink(deps.config.name, fleetBudget.url, deps.logger);
+      this.budgetLink = link;
+      this.forward = (day, spent) => link.add(day, spent);
+      budget.forward = this.forward;
+    }
     this.fuse = new Fuse(
       deps.config.fuse,
       deps.clock,
@@ -107,31 +124,42 @@ export class Incarnation {
   attemptPath(onFault: Fault): Dispatch {
     const { config, clock, secrets, observer } = this.deps;
     const stages: Stage[] = [];
+    if (observer.budget !== undefined) {
+      stages.push(budgetGate(observer.budget, this.budgetLink, onFault));
+    }
     const turns = this.cache?.singleFlight;
     if (turns !== undefined) stages.push(fleetLock(turns, onFault));
-    if (config.retry) {
-      const policy = retryPolicy(config.retry, () => clock.random());
-      stages.push(
-        retrying(policy, clock, onFault, (flight, error, delay) =>
-          observer.retrying(flight.id, error, flight.attempts, delay),
-        ),
-      );
-    }
+    // Without retries too: it is where each failed attempt is reported (retry: false stops).
+    const policy = retryPolicy(config.retry, () => clock.random());
+    stages.push(
+      retrying(policy, clock, onFault, (flight, error, delay) =>
+        observer.attemptFailed(flight, error, delay),
+      ),
+    );
+    if (tracing() !== undefined) stages.push(attemptSpans(this.fuse));
     stages.push(fuseGate(config.name, this.fuse, clock));
     return compose(
       stages,
-      providerCall({ client: config.name, provider: this.provider, secrets, onFault }),
+      providerCall({
+        client: config.name,
+        provider: this.provider,
+        secrets,
+        onFault,
+        onPaid: (flight, usage) => observer.paidUnanswered(flight, usage),
+      }),
     );
   }
 
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
-  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
+  fleet(): ClientHealth['fleet'] {
     const cache = this.cache?.redisUp;
     const fuse = this.fuseLink?.up;
-    if (cache === undefined && fuse === undefined) return undefined;
+    const budget = this.budgetLink?.up;
+    if (cache === undefined && fuse === undefined && budget === undefined) return undefined;
     return {
       ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
       ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
+      ...(budget === undefined ? {} : { budget: budget ? 'up' : 'down' }),
     };
   }
 
@@ -183,9 +211,18 @@ export class Incarnation {
           destroy ? this.provider.destroy() : this.provider.close(),
           this.cache?.close(),
           this.fuseLink?.close(),
+          this.closeBudgetLink(),
         ]),
       )
       .then(() => undefined);
     return this.closing;
+  }
+
+  /** Stops sending this incarnation's spending to the fleet and closes its link. */
+  private closeBudgetLink(): Promise<void> | undefined {
+    const budget = this.deps.observer.budget;
+    // A restart's new incarnation may have set its own already: only ours is taken away.
+    if (budget !== undefined && budget.forward === this.forward) budget.forward = undefined;
+    return this.budgetLink?.close();
   }
 }

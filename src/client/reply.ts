@@ -30,6 +30,8 @@ export class Reply {
   ): void {
     const latencyMs = performance.now() - waiter.t0;
     const completion = completionOf(value, this.client, cacheHit, latencyMs, raw);
+    const cost = this.observer.cost(paid ? value.usage : undefined);
+    if (cost !== undefined) completion.costUsd = cost;
     this.settle(waiter);
     waiter.resolve(completion);
     this.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
@@ -59,7 +61,9 @@ export class Reply {
       waiter.reject(error);
       // Refused before any upstream attempt: counted apart from failures of the provider.
       const rejected =
-        error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
+        error.code === 'QUEUE_FULL' ||
+        error.code === 'BUDGET_EXCEEDED' ||
+        (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
       this.observer.failed(waiter, error, this.clock.now(), rejected);
     }
     return error;

@@ -72,6 +72,7 @@ export function newWaiter(
     onAbort: undefined,
     flight: undefined,
     settled: false,
+    span: undefined,
   };
 }
 

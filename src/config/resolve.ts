@@ -109,6 +109,9 @@ export function resolveClientConfig(
       name,
     );
   }
+  if (c.budget?.usdPerDay !== undefined && c.pricing === undefined) {
+    throw invalidConfig(`${prefix}.budget.usdPerDay: needs the client's pricing`, name);
+  }
   const resolved: ResolvedClientConfig = {
     name,
     provider: c.provider,
@@ -127,6 +130,9 @@ export function resolveClientConfig(
     historySize: c.historySize ?? DEFAULTS.historySize,
     maxResponseBytes: c.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     maxEventBytes: c.maxEventBytes ?? DEFAULTS.maxEventBytes,
+    ...(c.pricing && { pricing: c.pricing }),
+    ...(c.budget && { budget: c.budget }),
+    ...(c.trace && { trace: c.trace }),
   };
   if (isDriver) {
     const driver = input as DriverClientConfig;

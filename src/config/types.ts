@@ -3,6 +3,9 @@
  * applied (see resolve.ts).
  */
 import type { Logger, LoggerOptions } from 'pino';
+import type { BudgetConfig } from './budget.js';
+import type { Pricing } from './pricing.js';
+import type { TraceConfig } from './trace.js';
 import type { Clock } from '../model/clock.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
@@ -136,6 +139,12 @@ interface ClientConfigBase {
    * dropped. Default 1 MiB (1 048 576).
    */
   maxEventBytes?: number;
+  /** USD per million tokens: gives `completion.costUsd` and `health.cost` (docs/observability.md). */
+  pricing?: Pricing;
+  /** Daily limits in USD and tokens; past one, requests fail with BUDGET_EXCEEDED. */
+  budget?: BudgetConfig;
+  /** What the client's OpenTelemetry spans record. */
+  trace?: TraceConfig;
 }
 
 /** A client speaking an HTTP wire format. */
@@ -197,6 +206,9 @@ export interface ResolvedClientConfig {
   historySize: number;
   maxResponseBytes: number;
   maxEventBytes: number;
+  pricing?: Pricing;
+  budget?: BudgetConfig;
+  trace?: TraceConfig;
   driver?: Pick<DriverClientConfig, 'request' | 'output'>;
 }
 

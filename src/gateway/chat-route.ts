@@ -16,6 +16,7 @@ import { invalidBody } from './chat-body.js';
 import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import { errorAnswer, type ErrorAnswer } from './wire.js';
+import { requestIdOf } from './request-context.js';
 
 /** What a chat route needs from its gateway. */
 export interface ChatContext {
@@ -73,6 +74,7 @@ export function chatRoute<R extends RouteRequest>(
     const request = dialect.read(body);
     if ('status' in request) return sendError(res, withClient(request, clients, modelOf(body)));
     request.options.signal = callerSignal(res);
+    request.options.requestId = requestIdOf(res);
     keepTokenField(request, clients.get(request.client)?.provider);
     const cacheControl = cacheOption(req.headers['cache-control']);
     if (cacheControl !== undefined) request.options.cache = cacheControl;

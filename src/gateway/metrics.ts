@@ -100,6 +100,12 @@ const PER_CLIENT: readonly PerClient[] = [
     value: (h) => h.usage.completionTokens,
   },
   {
+    kind: 'counter',
+    name: 'llm_actors_cost_usd_total',
+    help: 'USD paid upstream, for clients with a price table (0 without one).',
+    value: (h) => h.cost?.usd ?? 0,
+  },
+  {
     kind: 'gauge',
     name: 'llm_actors_in_flight',
     help: 'Upstream calls under way.',

@@ -22,6 +22,7 @@ const REASON: Record<ErrorCode, string> = {
   CLIENT_RESTARTED: 'the client was restarted',
   CLIENT_FAILED: 'the client failed',
   RUNTIME_STOPPED: 'the runtime stopped',
+  BUDGET_EXCEEDED: 'the daily budget is spent',
 };
 
 /** One client's health without request content. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import { chatHandlers } from './chat.js';
+import { withRequestContext } from './request-context.js';
 import { ClientDirectory } from './clients.js';
 import { DashboardEvents } from './dashboard-events.js';
 import { Drain } from './drain.js';
@@ -144,7 +145,7 @@ export async function createGateway(
     adminToken: options.adminToken === undefined ? undefined : [digest(options.adminToken)],
     draining: () => drain.draining,
   });
-  const dispatch = dispatcher(routes, (options.apiKeys ?? []).map(digest));
+  const dispatch = withRequestContext(dispatcher(routes, (options.apiKeys ?? []).map(digest)));
   const server = createServer(
     { connectionsCheckingInterval: checkingIntervalMs(limits) },
     requestListener(dispatch, drain, logger),

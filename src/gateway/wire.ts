@@ -218,6 +218,7 @@ const STATUS: Record<ErrorCode, number> = {
   CLIENT_RESTARTED: 503,
   CLIENT_FAILED: 503,
   RUNTIME_STOPPED: 503,
+  BUDGET_EXCEEDED: 429,
 };
 
 const TYPE: Partial<Record<number, string>> = {

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   CLIENT_RESTARTED: 'CLIENT_RESTARTED',
   CLIENT_FAILED: 'CLIENT_FAILED',
   RUNTIME_STOPPED: 'RUNTIME_STOPPED',
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
 } as const;
 
 /** One of the stable error codes. */
@@ -30,6 +31,8 @@ export interface LlmActorsErrorDetails {
   retryAt?: number | null;
   /** PROVIDER_ERROR: the upstream HTTP status (null when the backend gave none). */
   status?: number | null;
+  /** BUDGET_EXCEEDED: epoch ms when the budget starts again (the next UTC midnight). */
+  resetAt?: number;
   /** Whether trying the same request again may succeed. */
   retryable?: boolean;
   /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
@@ -79,6 +82,8 @@ export class LlmActorsError extends Error {
   readonly retryAt: number | null | undefined;
   /** PROVIDER_ERROR: the upstream HTTP status, null when the backend gave none. */
   readonly status: number | null | undefined;
+  /** BUDGET_EXCEEDED: epoch ms when the budget starts again (the next UTC midnight). */
+  readonly resetAt: number | undefined;
   /** Whether trying the same request again may succeed. */
   readonly retryable: boolean;
   /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
@@ -96,6 +101,7 @@ export class LlmActorsError extends Error {
     this.client = details.client;
     this.retryAt = details.retryAt;
     this.status = details.status;
+    this.resetAt = details.resetAt;
     this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.body = details.body;
     this.retryAfterMs = details.retryAfterMs;
@@ -112,6 +118,7 @@ export class LlmActorsError extends Error {
       client: this.client,
       retryAt: this.retryAt,
       status: this.status,
+      resetAt: this.resetAt,
       retryable: this.retryable,
       body: this.body,
       retryAfterMs: this.retryAfterMs,

@@ -125,3 +125,22 @@ export function cacheNotCleared(client: string, cause: unknown): LlmActorsError 
     cause,
   });
 }
+
+/**
+ * BUDGET_EXCEEDED: the client has spent its daily `what` (`spent` of `limit`); not retryable
+ * before `resetAt`, the next UTC midnight (`retryAfterMs` counts down to it from `now`).
+ */
+export function budgetExceeded(
+  client: string,
+  what: 'usdPerDay' | 'tokensPerDay',
+  spent: number,
+  limit: number,
+  resetAt: number,
+  now: number,
+): LlmActorsError {
+  return new LlmActorsError(
+    'BUDGET_EXCEEDED',
+    `${client}: the daily budget is spent (${what}: ${spent} of ${limit}) until ${new Date(resetAt).toISOString()}`,
+    { client, resetAt, retryAfterMs: Math.max(0, resetAt - now), retryable: false },
+  );
+}

@@ -14,6 +14,7 @@ import type {
 import { chatOptionProblem, CHAT_OPTION_KEYS } from './chat-options.js';
 import { invalidRequest } from './failures.js';
 import { describe } from './describe.js';
+import { REQUEST_ID_RULE, isRequestId } from './request-id.js';
 
 export type { ChatMessage, Role } from './chat.js';
 export { describe } from './describe.js';
@@ -71,6 +72,8 @@ export interface RequestOptions extends RequestParams {
   signal?: AbortSignal;
   /** One deadline over queueing and every attempt (rejects with TIMEOUT). */
   timeoutMs?: number;
+  /** Its id in logs, history and spans (1-128 of `A-Za-z0-9._:-`); default: the client's own. */
+  requestId?: string;
 }
 
 /** Why generation stopped, normalized across providers. */
@@ -128,6 +131,8 @@ export interface Completion extends AnswerParts {
   latencyMs: number;
   /** Every alternative, present when the provider returned more than one. */
   choices?: Choice[];
+  /** USD this call paid, for a client with `pricing` (0 for a hit or a single-flight join). */
+  costUsd?: number;
   /** The provider's parsed answer, on cache misses only (never cached). */
   raw?: unknown;
 }
@@ -154,6 +159,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'rolloutId',
   'signal',
   'timeoutMs',
+  'requestId',
   'extra',
   ...CHAT_OPTION_KEYS,
 ]);
@@ -177,14 +183,11 @@ export function validateOptions(
   checkNumber(o.temperature, 'options.temperature', 0, 2, false, client);
   checkNumber(o.maxTokens, 'options.maxTokens', 1, Number.MAX_SAFE_INTEGER, true, client);
   checkNumber(o.timeoutMs, 'options.timeoutMs', 1, 2_147_483_647, false, client);
-  checkNumber(
-    o.seed,
-    'options.seed',
-    -Number.MAX_SAFE_INTEGER,
-    Number.MAX_SAFE_INTEGER,
-    true,
-    client,
-  );
+  const { MAX_SAFE_INTEGER } = Number;
+  checkNumber(o.seed, 'options.seed', -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER, true, client);
+  if (o.requestId !== undefined && !isRequestId(o.requestId)) {
+    throw invalid(`options.requestId: ${REQUEST_ID_RULE}, got ${describe(o.requestId)}`, client);
+  }
   if (o.stop !== undefined) {
     const problem = stopProblem(o.stop);
     if (problem !== undefined) throw invalid(`options.stop${problem}`, client);

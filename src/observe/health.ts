@@ -6,6 +6,7 @@ import type { LastError, LatencyPercentiles } from './stats.js';
 import type { CacheStats } from '../cache/counters.js';
 import type { ProviderName } from '../config/types.js';
 import type { Usage } from '../model/request.js';
+import type { BudgetHealth } from './budget.js';
 
 /** A client's lifecycle status. */
 export type ClientStatus = 'running' | 'restarting' | 'failed' | 'stopped';
@@ -37,10 +38,14 @@ export interface ClientHealth {
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
   /**
-   * For a client that shares a Redis cache or fuse with its fleet: whether each connection is
+   * For a client that shares a Redis cache, fuse or budget with its fleet: whether each one is
    * up now. While one is down the client goes on alone (cache misses, a local fuse).
    */
-  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down' };
+  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down'; budget?: 'up' | 'down' };
+  /** USD paid upstream so far, for a client with `pricing`. */
+  cost?: { usd: number };
+  /** Today's spending against the client's `budget`, when it has one. */
+  budget?: BudgetHealth;
 }
 
 /** What health reads of a client's running incarnation. */

@@ -76,17 +76,26 @@ export class ClientStats {
   readonly requests: RequestCounters = { total: 0, succeeded: 0, failed: 0, rejected: 0 };
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   readonly latency = new LatencyHistogram();
+  /** USD paid upstream, for a client with a price table. */
+  costUsd = 0;
   lastError: LastError | null = null;
 
-  /** A request answered; `usage` only when it was paid for upstream (not a cache hit). */
-  succeeded(latencyMs: number, usage: Usage | undefined): void {
+  /**
+   * A request answered; `usage` only when it was paid for upstream (not a cache hit), `costUsd`
+   * when the client has a price table.
+   */
+  succeeded(latencyMs: number, usage: Usage | undefined, costUsd?: number): void {
     this.requests.succeeded++;
     this.latency.record(latencyMs);
-    if (usage) {
-      this.usage.promptTokens += usage.promptTokens;
-      this.usage.completionTokens += usage.completionTokens;
-      this.usage.totalTokens += usage.totalTokens;
-    }
+    if (usage) this.paid(usage, costUsd);
+  }
+
+  /** Usage (and its cost) paid upstream, answered or not. */
+  paid(usage: Usage, costUsd: number | undefined): void {
+    if (costUsd !== undefined) this.costUsd += costUsd;
+    this.usage.promptTokens += usage.promptTokens;
+    this.usage.completionTokens += usage.completionTokens;
+    this.usage.totalTokens += usage.totalTokens;
   }
 
   /** A request failed (`rejected`: refused before any upstream attempt). */

@@ -7,7 +7,7 @@
 import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import type { ReasoningPart } from '../model/chat.js';
-import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
+import type { ChatMessage, EffectiveParams, FinishReason, Usage } from '../model/request.js';
 import { SseParser } from '../transport/sse.js';
 import {
   anthropicMessages,
@@ -99,6 +99,11 @@ class AnthropicStreamReader extends StreamReader {
 
   protected read(text: string): void {
     for (const event of this.sse.push(text)) this.event(event.event, event.data);
+  }
+
+  /** message_start told the input tokens (and cache reads and writes): billed once it is sent. */
+  override paid(): Usage | undefined {
+    return this.usage.input_tokens === undefined ? undefined : anthropicUsage(this.usage);
   }
 
   private event(type: string, data: string): void {

@@ -85,15 +85,22 @@ export abstract class HttpProvider implements Provider {
 
   private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
     const reader = this.reader(onDelta, call.params);
-    const res = await this.transport.post(
-      this.path,
-      JSON.stringify(this.body(call.messages, call.params, true)),
-      this.headers,
-      call.cancel,
-      reader,
-    );
-    if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
-    return { completion: reader.end(), raw: undefined };
+    try {
+      const res = await this.transport.post(
+        this.path,
+        JSON.stringify(this.body(call.messages, call.params, true)),
+        this.headers,
+        call.cancel,
+        reader,
+      );
+      if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
+      return { completion: reader.end(), raw: undefined };
+    } catch (error) {
+      // A stream cut or failed after its usage was reported was billed all the same.
+      const paid = reader.paid();
+      if (paid !== undefined) call.onPaid?.(paid);
+      throw error;
+    }
   }
 
   private httpFailure(res: HttpAnswer) {

@@ -7,7 +7,7 @@
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
 import type { ToolCallDelta } from '../model/chat.js';
-import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
+import type { ChatMessage, EffectiveParams, FinishReason, Usage } from '../model/request.js';
 import { SseParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
 import {
@@ -57,6 +57,11 @@ class OpenAIStreamReader extends StreamReader {
 
   protected read(text: string): void {
     for (const event of this.sse.push(text)) this.event(event.data);
+  }
+
+  /** The usage chunk arrived (it comes last, just before `[DONE]`). */
+  override paid(): Usage | undefined {
+    return this.usage === undefined ? undefined : openaiUsage(this.usage);
   }
 
   private event(data: string): void {

@@ -22,6 +22,8 @@ export interface ProviderCall {
   cancel: Cancellation;
   /** When present the attempt is streamed: each chunk goes here as it arrives. */
   onDelta?: DeltaCallback;
+  /** A streamed attempt that failed after the provider reported usage: what it billed. */
+  onPaid?: (usage: Usage) => void;
 }
 
 /** One attempt's answer. */

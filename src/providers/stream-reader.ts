@@ -118,6 +118,14 @@ export abstract class StreamReader implements TextSink {
     return this.completion;
   }
 
+  /**
+   * The usage the provider reported before the stream went wrong (what it billed for a stream
+   * that never finished), if any; formats that report usage only at the end have none.
+   */
+  paid(): Usage | undefined {
+    return undefined;
+  }
+
   /** The finish reason of choice 0. */
   protected set finishReason(reason: FinishReason) {
     this.answer.finishReason = reason;

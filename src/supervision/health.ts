@@ -2,6 +2,7 @@
  * A client's health snapshot, read from its entry and its running incarnation.
  */
 import { cacheStats } from '../cache/counters.js';
+import { roundUsd } from '../observe/budget.js';
 import type { ClientHealth } from '../observe/health.js';
 import type { FuseSnapshot } from '../policy/fuse.js';
 import type { ClientEntry } from './registry.js';
@@ -33,5 +34,8 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
   };
   const fleet = live?.fleet;
   if (fleet !== undefined) health.fleet = fleet;
+  if (entry.spec.config.pricing !== undefined) health.cost = { usd: roundUsd(s.costUsd) };
+  const budget = entry.observed.observer.budget;
+  if (budget !== undefined) health.budget = budget.health();
   return health;
 }

@@ -9,6 +9,7 @@ import { ClientObserver } from '../observe/observer.js';
 import { ClientStats } from '../observe/stats.js';
 import { newCacheCounters, type CacheCounters } from '../cache/counters.js';
 import type { ResolvedClientConfig } from '../config/types.js';
+import type { Clock } from '../model/clock.js';
 import { unknownClient } from '../model/failures.js';
 import type { ClientStatus } from '../observe/health.js';
 import { secretsOf } from '../model/redact.js';
@@ -53,7 +54,7 @@ export interface ClientEntry {
 }
 
 /** Builds the entry of a newly registered client. */
-export function newEntry(config: ResolvedClientConfig, logger: Logger, now: number): ClientEntry {
+export function newEntry(config: ResolvedClientConfig, logger: Logger, clock: Clock): ClientEntry {
   const stats = new ClientStats();
   const history = new HistoryRing(config.historySize);
   return {
@@ -66,13 +67,13 @@ export function newEntry(config: ResolvedClientConfig, logger: Logger, now: numb
       restarts: 0,
       crashes: [],
       failure: null,
-      startedAt: now,
+      startedAt: clock.now(),
     },
     observed: {
       stats,
       cacheCounters: newCacheCounters(),
       history,
-      observer: new ClientObserver(config.name, stats, history, logger),
+      observer: new ClientObserver(config, stats, history, logger, clock),
     },
   };
 }
