@@ -45,8 +45,13 @@ export interface FailoverbenchScore {
   reason: string;
 }
 
-const describeError = (e: FailoverbenchCall['error']): string =>
-  e === undefined ? 'no error' : [e.status, e.code, e.message].filter(Boolean).join(' ');
+/** `status code: message`, without the status twice (the openai client's messages start with it). */
+function describeError(e: FailoverbenchCall['error']): string {
+  if (e === undefined) return 'no error';
+  const prefix = `${e.status} `;
+  const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  return `${[e.status, e.code].filter(Boolean).join(' ')}: ${message}`;
+}
 
 /** Why a completed call's answer is not the whole answer, if it is not. */
 function answerFault(call: FailoverbenchCall): string | undefined {
