@@ -12,6 +12,8 @@
  * `--scale` multiplies the bench's own durations (first token, stall, outage, spacing, bounds),
  * not the runtime's: a scaled run is quick, but cells 6, 7, 9 and 15 may score differently.
  * `--sdk-retries` sets the openai client's `maxRetries` (default: the SDK's own default, 2).
+ * `--first-token-timeout MS` and `--idle-timeout MS` set the clients' `firstTokenTimeoutMs` and
+ * `idleTimeoutMs` (DESIGN.md "Contract, part 3"); unset by default, as a user who did not know them.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +40,8 @@ const { values: args } = parseArgs({
     cells: { type: 'string', default: '1-16' },
     json: { type: 'boolean', default: false },
     'sdk-retries': { type: 'string' },
+    'first-token-timeout': { type: 'string' },
+    'idle-timeout': { type: 'string' },
   },
 });
 
@@ -60,10 +64,16 @@ const timing = Object.fromEntries(
 /** The name the caller addresses: the group, or the faulty client alone. */
 const TARGET = grouped ? 'bench' : 'primary';
 
+/** The client time limits asked for on the command line. */
+const timeLimits = {
+  ...(args['first-token-timeout'] && { firstTokenTimeoutMs: Number(args['first-token-timeout']) }),
+  ...(args['idle-timeout'] && { idleTimeoutMs: Number(args['idle-timeout']) }),
+};
+
 /**
  * The runtime's config: both clients (no cache, or cell 15's twenty identical requests would be
  * served from it), and in group mode a fallback group in the shape of DESIGN.md "Contract, part
- * 3" with the client time limits that let it fail over from a silent provider.
+ * 3" (a context overflow also goes to the fallback).
  */
 function runtimeConfig(primaryUrl: string, fallbackUrl: string) {
   const client = (baseUrl: string, model: string) => ({
@@ -72,7 +82,7 @@ function runtimeConfig(primaryUrl: string, fallbackUrl: string) {
     model,
     apiKey: 'failoverbench',
     cache: false as const,
-    ...(grouped && { firstTokenTimeoutMs: 10_000, idleTimeoutMs: 10_000 }),
+    ...timeLimits,
   });
   const clients = {
     primary: client(primaryUrl, FAILOVERBENCH_MODELS.primary),
