@@ -75,7 +75,10 @@ export interface FailoverbenchCell {
 }
 
 /** The model names the two servers answer with, so the caller can tell who answered. */
-export const FAILOVERBENCH_MODELS = { primary: 'primary-model', fallback: 'fallback-model' };
+export const FAILOVERBENCH_MODELS = {
+  primary: 'primary-model',
+  fallback: 'fallback-model',
+} as const;
 
 /** The answer every server gives: sixty words, each a token of the testing server. */
 export const FAILOVERBENCH_ANSWER = Array.from(
@@ -112,7 +115,7 @@ const POLICY_VIOLATION = openAiBody(
 
 /** Each cell's description and the primary's rules (the fallback is healthy but in cell 14). */
 function cellRules(n: number, t: FailoverbenchTiming): [string, FailoverbenchRule[]] {
-  const status = (code: number, extra: object = {}): TestFault => ({
+  const status = (code: number, extra: { retryAfter?: number; body?: string } = {}): TestFault => ({
     kind: 'status',
     status: code,
     ...extra,
