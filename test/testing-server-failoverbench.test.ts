@@ -3,6 +3,8 @@
  * the wire: requests counted, sockets reset or closed, streams cut, stalled or reshaped, and the
  * official `openai` client's view of the errors. Durations are parameters: small ones here.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -419,4 +421,27 @@ describe('scoreFailoverbench', () => {
     const errors = served(64_000).map((c, i) => (i < 3 ? failed({ startMs: c.startMs }) : c));
     expect(score(15, errors)).toMatchObject({ score: 'safe', reason: /^3 of 20 calls/ });
   });
+});
+
+describe('scripts/failoverbench.ts', () => {
+  it('scores cells through the gateway with the openai client and prints JSON', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/failoverbench.ts', '--no-group', '--cells', '3-4,13', '--json'],
+      { timeout: 60_000 },
+    );
+    const run = JSON.parse(stdout);
+    expect(run.totals).toEqual({ pass: 2, safe: 1, fail: 0 });
+    expect(run.cells.map((c: { n: number; score: string }) => [c.n, c.score])).toEqual([
+      [3, 'pass'],
+      [4, 'safe'],
+      [13, 'pass'],
+    ]);
+    expect(run.cells[0]).toMatchObject({ primaryRequests: 2, fallbackRequests: 0 });
+    expect(run.cells[0].calls[0]).toMatchObject({ text: FAILOVERBENCH_ANSWER, completed: true });
+    expect(run.cells[2].calls[0].error).toMatchObject({
+      status: 400,
+      code: 'content_policy_violation',
+    });
+  }, 90_000);
 });
