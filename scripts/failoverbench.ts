@@ -90,7 +90,7 @@ function runtimeConfig(primaryUrl: string, fallbackUrl: string) {
   };
   const group = {
     members: ['primary', 'fallback'],
-    strategy: 'fallback',
+    strategy: 'fallback' as const,
     resumeStreams: true,
     onContextOverflow: ['fallback'],
   };

@@ -183,8 +183,9 @@ export interface TestServer {
   setReply(reply: TestServerOptions['reply']): void;
   /**
    * Queues scripted answers, used one per request in order before `script`. An answer is used
-   * up when the server starts answering: a request that a `status`, `reset`, `hang` or
-   * `malformed` fault answers leaves it for the next (a retry); a stream cut does not.
+   * up when the server starts answering: a request that a `status`, `reset`, `hang`,
+   * `malformed` or `refuse_prefill` fault answers leaves it for the next (a retry); a stream cut
+   * does not.
    */
   enqueue(...answers: ScriptedAnswer[]): void;
   /** Replaces the script function; `undefined` removes it. */
