@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { firstDeltaDelayMs, reshapeStream } from './fault-kinds.js';
 import { streamBreak } from './faults.js';
 import { buildChoices, countWords, type Completion, type WireFormat } from './formats/index.js';
 import { send, sendSlowly } from './http.js';
@@ -56,12 +57,13 @@ export function sendAnswer(
   { format, fault, splitBytes, sleep }: Delivery,
 ): Promise<boolean> {
   if (completion.chat.stream) {
-    const events = format.stream(completion);
+    const events = reshapeStream(format.stream(completion), fault, format);
     const plan = {
       contentType: format.streamType,
       events,
       splitBytes,
       delayMs: fault?.kind === 'trickle' ? fault.chunkDelayMs : 0,
+      firstDeltaDelayMs: firstDeltaDelayMs(fault),
       break: streamBreak(fault, format, events.filter((e) => e.phase === 'delta').length),
     };
     return writeStream(res, socket, plan, sleep);

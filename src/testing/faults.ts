@@ -1,14 +1,12 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isCount, statusMessage, type WireFormat } from './formats/index.js';
+import { checkFailoverFault, FAILOVER_KINDS, faultApplies, refusePrefill } from './fault-kinds.js';
 import { isJson, send } from './http.js';
 import type { StreamBreak } from './stream.js';
-import type { FaultRule, TestFault } from './types.js';
+import type { FaultRule, TestChatRequest, TestFault } from './types.js';
 
 /** A fault kind, as counted in `stats.faults`. */
 export type FaultKind = TestFault['kind'];
-
-/** A fault that only acts on a streamed answer. */
-export type StreamFault = Extract<TestFault, { kind: 'stream_error' | 'stream_cut' }>;
 
 /** Every fault kind, in the order `stats.faults` lists them. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -21,11 +19,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'trickle',
   'stream_error',
   'stream_cut',
+  ...FAILOVER_KINDS,
 ];
 
 const MALFORMED = '{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{';
-
-const STREAM_ONLY: ReadonlySet<FaultKind> = new Set(['stream_error', 'stream_cut']);
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -39,23 +36,36 @@ function mulberry32(seed: number): () => number {
 
 /** The ordered fault rules of one server, with their seeded RNG and hit counters. */
 export class FaultRules {
-  #rules: FaultRule[] = [];
+  // `until`: when a `forMs` rule ends, on the `now` clock.
+  #rules: Array<FaultRule & { until?: number }> = [];
   #random = mulberry32(1);
   readonly #hits = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  readonly #now: () => number;
+
+  /** `now`: the clock `forMs` rules are timed on, epoch ms. */
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   /** Validates and appends a rule; throws `RangeError` on invalid options. */
-  add(fault: TestFault, options: { times?: number; probability?: number }): void {
-    const { times, probability } = options;
+  add(fault: TestFault, options: { times?: number; probability?: number; forMs?: number }): void {
+    const { times, probability, forMs } = options;
     if (times !== undefined && !isCount(times, 1)) {
       throw new RangeError(`times must be a positive integer, got ${times}`);
     }
     if (probability !== undefined && !(probability >= 0 && probability <= 1)) {
       throw new RangeError(`probability must be between 0 and 1, got ${probability}`);
     }
-    if (STREAM_ONLY.has(fault.kind) && !isCount((fault as StreamFault).afterDeltas, 0)) {
+    if (forMs !== undefined && !(Number.isFinite(forMs) && forMs > 0)) {
+      throw new RangeError(`forMs must be a positive number, got ${forMs}`);
+    }
+    const cut = fault.kind === 'stream_error' || fault.kind === 'stream_cut';
+    if (cut && !isCount(fault.afterDeltas, 0)) {
       throw new RangeError(`afterDeltas must be a non-negative integer`);
     }
-    this.#rules.push({ fault, times, probability });
+    checkFailoverFault(fault);
+    const until = forMs === undefined ? undefined : this.#now() + forMs;
+    this.#rules.push({ fault, times, probability, forMs, until });
   }
 
   /** Removes every rule. */
@@ -75,13 +85,17 @@ export class FaultRules {
 
   /**
    * Returns the fault of the first rule that applies, counting the hit and using up one of its
-   * `times`. Stream-only rules are skipped for a request that does not stream, without an RNG
-   * draw, so they wait for the next streaming request and seeded sequences stay reproducible.
+   * `times`; rules past their `forMs` are dropped first. Rules that do not apply to `chat` (a
+   * stream-only rule and a request that does not stream, a `refuse_prefill` and a request without
+   * a prefill) are skipped without an RNG draw, so they wait for a request they apply to and
+   * seeded sequences stay reproducible.
    */
-  pick(streaming: boolean): TestFault | undefined {
+  pick(chat: TestChatRequest): TestFault | undefined {
+    const now = this.#now();
+    this.#rules = this.#rules.filter((rule) => rule.until === undefined || rule.until > now);
     const index = this.#rules.findIndex(
       (rule) =>
-        (streaming || !STREAM_ONLY.has(rule.fault.kind)) &&
+        faultApplies(rule.fault, chat) &&
         (rule.probability === undefined || this.#random() < rule.probability),
     );
     const rule = this.#rules[index];
@@ -129,6 +143,9 @@ export async function faultBeforeAnswer(
       return false;
     case 'hang':
       return false;
+    case 'refuse_prefill':
+      refusePrefill(res, format, fault);
+      return false;
     case 'malformed':
       if (!streaming) {
         send(res, 200, MALFORMED);
@@ -151,7 +168,7 @@ export function streamBreak(
   deltas: number,
 ): StreamBreak | undefined {
   if (fault?.kind === 'truncated') return { kind: 'stream_cut', afterDeltas: deltas >> 1 };
-  if (fault?.kind === 'stream_cut') return fault;
+  if (fault?.kind === 'stream_cut' || fault?.kind === 'stream_stall') return fault;
   if (fault?.kind !== 'stream_error') return undefined;
   return { kind: 'stream_error', afterDeltas: fault.afterDeltas, event: format.streamError };
 }

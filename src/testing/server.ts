@@ -42,7 +42,7 @@ class TestServerImpl implements TestServer {
   #streams = 0;
   #connections = 0;
   #ok = 0;
-  readonly #rules = new FaultRules();
+  readonly #rules: FaultRules;
   #reply: (req: TestChatRequest) => string | Promise<string>;
   #last: TestChatRequest | undefined;
   #script: TestScript | undefined;
@@ -57,6 +57,7 @@ class TestServerImpl implements TestServer {
   constructor(server: Server, options: TestServerOptions) {
     this.#server = server;
     this.#options = options;
+    this.#rules = new FaultRules(options.now ?? realNow);
     const { address, port } = server.address() as AddressInfo;
     this.port = port;
     this.origin = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -87,7 +88,10 @@ class TestServerImpl implements TestServer {
     return { requests: this.#requests, ok: this.#ok, faults: this.#rules.hits() };
   }
 
-  inject(fault: TestFault, options: { times?: number; probability?: number } = {}): void {
+  inject(
+    fault: TestFault,
+    options: { times?: number; probability?: number; forMs?: number } = {},
+  ): void {
     this.#rules.add(fault, options);
   }
 
@@ -180,7 +184,7 @@ class TestServerImpl implements TestServer {
     const num = this.#received(chat);
     if (chat.stream) this.#streams++;
 
-    const fault = this.#rules.pick(chat.stream);
+    const fault = this.#rules.pick(chat);
     const sleep = (ms: number): Promise<boolean> => this.#delays.sleep(ms, res);
     if (!(await faultBeforeAnswer(req, res, format, chat.stream, fault, sleep))) return;
     const scripted = this.#queue.shift() ?? (await this.#script?.(chat));

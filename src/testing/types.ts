@@ -1,3 +1,4 @@
+import type { FailoverFault } from './fault-types.js';
 import type { ScriptedAnswer, TestTool, TestToolCall } from './scripted-types.js';
 
 /** The wire format of a chat route: OpenAI chat completions, Anthropic Messages or Ollama chat. */
@@ -31,6 +32,8 @@ export interface TestServerOptions {
    * see {@link ScriptedAnswer}. Answers queued with {@link TestServer.enqueue} come first.
    */
   script?: TestScript;
+  /** The clock of time-bound fault rules (`forMs`), epoch ms; default the real `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -132,12 +135,15 @@ export type TestFault =
    */
   | { kind: 'stream_error'; afterDeltas: number }
   /** Stream-only: after `afterDeltas` content deltas, destroy the socket mid-stream. */
-  | { kind: 'stream_cut'; afterDeltas: number };
+  | { kind: 'stream_cut'; afterDeltas: number }
+  | FailoverFault;
 
 /**
  * An injected fault and when it applies. `times`: the next N requests it applies to, then it is
  * removed. `probability`: each request is hit with that chance, drawn from the server's seeded RNG.
- * Neither: every request until {@link TestServer.clearFaults}. A stream-only fault does not apply
+ * Neither: every request until {@link TestServer.clearFaults}. `forMs`: the rule is removed that
+ * many milliseconds after it is added (an outage that ends), combined with the others. A
+ * stream-only fault does not apply
  * to a request that does not stream: it is skipped (not drawn, counted or used up) and later
  * rules are checked.
  */
@@ -145,6 +151,7 @@ export interface FaultRule {
   fault: TestFault;
   times?: number;
   probability?: number;
+  forMs?: number;
 }
 
 /** A running test server; see {@link startTestServer}. */
@@ -166,15 +173,19 @@ export interface TestServer {
    */
   readonly stats: { requests: number; ok: number; faults: Record<TestFault['kind'], number> };
   /** Adds a fault rule. Rules are checked in the order added; the first that applies wins. */
-  inject(fault: TestFault, options?: { times?: number; probability?: number }): void;
+  inject(
+    fault: TestFault,
+    options?: { times?: number; probability?: number; forMs?: number },
+  ): void;
   /** Removes every fault rule. */
   clearFaults(): void;
   /** Replaces the reply function; `undefined` restores the echo default. */
   setReply(reply: TestServerOptions['reply']): void;
   /**
    * Queues scripted answers, used one per request in order before `script`. An answer is used
-   * up when the server starts answering: a request that a `status`, `reset`, `hang` or
-   * `malformed` fault answers leaves it for the next (a retry); a stream cut does not.
+   * up when the server starts answering: a request that a `status`, `reset`, `hang`,
+   * `malformed` or `refuse_prefill` fault answers leaves it for the next (a retry); a stream cut
+   * does not.
    */
   enqueue(...answers: ScriptedAnswer[]): void;
   /** Replaces the script function; `undefined` removes it. */
