@@ -36,6 +36,11 @@ export interface ChatContext {
   /** The deadline set through Ax, if any (for Ax's timeout error). */
   timeoutMs: number | undefined;
   usageContext: AxAIServiceOptions['usageContext'];
+  /**
+   * False when Ax asked not to see thoughts (`showThoughts: false`): no `thought`, though
+   * signed thought blocks still come back, as Anthropic's function loop needs them.
+   */
+  showThoughts: boolean;
 }
 
 /** The whole answer of a non-streamed call, logged and counted as Ax's providers do. */
@@ -50,7 +55,7 @@ export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
         finishReason: FINISH_REASONS[choice.finishReason],
       };
       if (choice.toolCalls !== undefined) result.functionCalls = choice.toolCalls.map(functionCall);
-      if (choice.reasoning !== undefined) result.thought = choice.reasoning;
+      if (choice.reasoning !== undefined && ctx.showThoughts) result.thought = choice.reasoning;
       const blocks = thoughtBlocks(choice.message.reasoning);
       if (blocks !== undefined) result.thoughtBlocks = blocks;
       return result;

@@ -16,10 +16,12 @@ import type {
   AxSpeechResponse,
   AxTranscriptionResponse,
 } from '@ax-llm/ax';
+import type { ProviderName } from '../../config/types.js';
 import type { Runtime } from '../../runtime.js';
 import { toAxError, unsupported } from './errors.js';
 import { toMessages } from './messages.js';
 import { chatMetrics } from './metrics.js';
+import { outputFeatures, reasoningOf } from './output.js';
 import { checkedProvider, mergeSignals, toRequestOptions } from './request.js';
 import { toResponse, type ChatContext } from './response.js';
 import { streamResponse } from './stream.js';
@@ -46,6 +48,7 @@ export class LlmActorsAxService implements AxAIService {
   private options: Readonly<AxAIServiceOptions>;
   private lastModel: string | undefined;
   private lastModelConfig: AxModelConfig | undefined;
+  private knownProvider: ProviderName | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -71,11 +74,9 @@ export class LlmActorsAxService implements AxAIService {
       functions: true,
       functionEmulation: true,
       streaming: true,
-      // No native JSON schema: Ax falls back to JSON instructions in the prompt (json_object).
-      structuredOutputs: false,
+      ...outputFeatures(this.provider()),
       media: MEDIA,
       caching: { supported: false, types: [] },
-      thinking: false,
       multiTurn: true,
     };
   }
@@ -126,6 +127,7 @@ export class LlmActorsAxService implements AxAIService {
           cache: this.config.cache,
           timeoutMs: ctx.timeoutMs,
           signal: mergeSignals(options?.abortSignal, this.options.abortSignal),
+          reasoning: reasoningOf(ctx.option('thinkingTokenBudget')),
         },
       );
       this.lastModelConfig = { ...modelConfig, stream };
@@ -172,6 +174,17 @@ export class LlmActorsAxService implements AxAIService {
     return this.options;
   }
 
+  /**
+   * The provider of the client, once the runtime has it (undefined for a client it lacks,
+   * which the first `chat()` reports). A client keeps its provider: asked once.
+   */
+  private provider(): ProviderName | undefined {
+    if (this.knownProvider === undefined && this.runtime.clients().includes(this.client)) {
+      this.knownProvider = this.runtime.health(this.client).provider;
+    }
+    return this.knownProvider;
+  }
+
   /** The context of one `chat()`: its options over the service's, and how to log and count. */
   private context(
     options: Readonly<AxAIServiceOptions> | undefined,
@@ -187,6 +200,7 @@ export class LlmActorsAxService implements AxAIService {
       logger: option('logger') ?? this.getLogger(),
       timeoutMs: option('timeout'),
       usageContext: option('usageContext'),
+      showThoughts: option('showThoughts') !== false,
     };
   }
 }

@@ -18,14 +18,21 @@ import {
 /**
  * One chunk as Ax's delta result: text as `content`, reasoning as `thought`, a tool-call
  * fragment as a function call that Ax merges by id (the name only on the first fragment, as
- * Ax appends names too). `ids` keeps each call's id by its index; undefined for a chunk of a
- * choice other than the first, which a streamed Ax call never asks for.
+ * Ax appends names too). `ids` keeps each call's id by its index; undefined for a chunk with
+ * nothing to show (a hidden thought) or of a choice other than the first, which a streamed Ax
+ * call never asks for.
  */
-function deltaResult(chunk: StreamChunk, ids: string[]): AxChatResponseResult | undefined {
+function deltaResult(
+  chunk: StreamChunk,
+  ids: string[],
+  showThoughts: boolean,
+): AxChatResponseResult | undefined {
   if (chunk.choice !== undefined && chunk.choice !== 0) return undefined;
-  const result: AxChatResponseResult = { index: 0, content: chunk.text };
-  if (chunk.reasoning !== undefined && chunk.reasoning !== '') result.thought = chunk.reasoning;
+  const thought = showThoughts ? (chunk.reasoning ?? '') : '';
   const call = chunk.toolCall;
+  if (chunk.text === '' && thought === '' && call === undefined) return undefined;
+  const result: AxChatResponseResult = { index: 0, content: chunk.text };
+  if (thought !== '') result.thought = thought;
   if (call !== undefined) {
     const first = ids[call.index] === undefined;
     const id = (ids[call.index] ??= call.id ?? `call_${call.index}`);
@@ -59,7 +66,7 @@ export function streamResponse(
   const ids: string[] = [];
   return readableAfterFirst<AxChatResponse>(stream, {
     delta: (chunk) => {
-      const result = deltaResult(chunk, ids);
+      const result = deltaResult(chunk, ids, ctx.showThoughts);
       if (result === undefined) return [];
       text += chunk.text;
       return [{ ...session(ctx), results: [result] }];
