@@ -137,3 +137,49 @@ describe('structured output of an AxGen program', () => {
     expect(failure?.message).toContain('age');
   });
 });
+
+const answerer = () => ax('question:string -> answer:string');
+
+const THOUGHT: ScriptedAnswer = { reasoning: 'Born 1815, so 36.', text: 'Answer: 36' };
+
+describe('thinking levels of an AxGen program', () => {
+  it.each<[Format, 'minimal' | 'medium' | 'highest', Record<string, unknown>]>([
+    ['openai', 'minimal', { reasoning_effort: 'low' }],
+    ['openai', 'medium', { reasoning_effort: 'medium' }],
+    ['openai', 'highest', { reasoning_effort: 'high' }],
+    ['anthropic', 'minimal', { thinking: { type: 'enabled', budget_tokens: 1024 } }],
+    ['anthropic', 'highest', { thinking: { type: 'enabled', budget_tokens: 4096 } }],
+  ])('sends %s thinking for level %s and returns the thought', async (format, level, upstream) => {
+    const rt = await start(format, THOUGHT);
+    for (const stream of [false, true]) {
+      const out = await answerer().forward(
+        createAxService(rt, 'm', { cache: false }),
+        { question: 'How old was Ada in 1851?' },
+        { stream, thinkingTokenBudget: level, showThoughts: true },
+      );
+      expect(out).toEqual({ answer: '36', thought: 'Born 1815, so 36.' });
+      expect(server.lastRequest()!.body).toMatchObject(upstream);
+    }
+  });
+
+  it.each<Format>(['openai', 'anthropic'])(
+    'sends no reasoning over %s for level none, and hides thoughts when showThoughts is false',
+    async (format) => {
+      const rt = await start(format, THOUGHT);
+      const llm = createAxService(rt, 'm', { cache: false });
+      const question = { question: 'How old was Ada in 1851?' };
+      await answerer().forward(llm, question, { thinkingTokenBudget: 'none' });
+      const body = server.lastRequest()!.body;
+      expect(body.reasoning_effort).toBeUndefined();
+      expect(body.thinking).toBeUndefined();
+      for (const stream of [false, true]) {
+        const out = await answerer().forward(llm, question, {
+          stream,
+          thinkingTokenBudget: 'low',
+          showThoughts: false,
+        });
+        expect(out).toEqual({ answer: '36' });
+      }
+    },
+  );
+});
