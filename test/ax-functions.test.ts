@@ -22,8 +22,8 @@ async function start(format: Format = 'openai', script?: ScriptedAnswer): Promis
     req.messages.at(-1)?.role === 'tool'
       ? { text: `Answer: It is ${req.messages.at(-1)!.content} in Oslo.` }
       : {
-          ...script,
           toolCalls: [{ id: 'call_w', name: 'getWeather', arguments: { city: 'Oslo' } }],
+          ...script,
         },
   );
   const config: ClientConfig =
@@ -77,6 +77,25 @@ describe.each<Format>(['openai', 'anthropic'])('an AxGen function over %s', (for
       ]);
     },
   );
+});
+
+describe('function calls without an id', () => {
+  it('answer the call under an id made from the prompt, the same plain and streamed', async () => {
+    const rt = await start('openai', {
+      toolCalls: [{ id: '', name: 'getWeather', arguments: { city: 'Oslo' } }],
+    });
+    const llm = createAxService(rt, 'm', { cache: false });
+    const ids: string[] = [];
+    for (const stream of [false, true]) {
+      const out = await forecaster().forward(llm, { question: 'Weather in Oslo?' }, { stream });
+      expect(out.answer).toBe('It is sunny in Oslo.');
+      const [call, result] = server.lastRequest()!.messages.slice(-2);
+      expect(result!.toolCallId).toBe(call!.toolCalls?.[0]?.id);
+      ids.push(result!.toolCallId!);
+    }
+    expect(ids[0]).toMatch(/^call_[0-9a-f]{16}_0$/);
+    expect(ids[1]).toBe(ids[0]);
+  });
 });
 
 describe('function calls through chat()', () => {

@@ -18,6 +18,7 @@ import type {
 } from '@ax-llm/ax';
 import type { ProviderName } from '../../config/types.js';
 import type { Runtime } from '../../runtime.js';
+import { inventedToolCallIds } from '../shared/tool-ids.js';
 import { toAxError, unsupported } from './errors.js';
 import { toMessages } from './messages.js';
 import { chatMetrics } from './metrics.js';
@@ -114,6 +115,7 @@ export class LlmActorsAxService implements AxAIService {
     const ctx = this.context(options);
     try {
       const messages = toMessages(req, this.client, this.name);
+      const inventId = inventedToolCallIds(messages);
       const modelConfig: AxServiceModelConfig = { ...this.config.modelConfig, ...req.modelConfig };
       const stream = ctx.option('stream') ?? modelConfig.stream ?? false;
       const provider = checkedProvider(this.runtime, this.client, req.model);
@@ -139,11 +141,11 @@ export class LlmActorsAxService implements AxAIService {
       }
       if (stream) {
         const s = this.runtime.stream(this.client, messages, requestOptions);
-        return await streamResponse(s, ctx, (c) => (this.lastModel = c.model));
+        return await streamResponse(s, ctx, inventId, (c) => (this.lastModel = c.model));
       }
       const completion = await this.runtime.request(this.client, messages, requestOptions);
       this.lastModel = completion.model;
-      return toResponse(completion, ctx);
+      return toResponse(completion, ctx, inventId);
     } catch (e) {
       throw toAxError(e, this.client, ctx.timeoutMs);
     }
