@@ -176,6 +176,18 @@ describe('streamText', () => {
     expect(server.requests).toBe(1);
   });
 
+  it('streams the first of several answers (extra n: 2) to its end, past the others', async () => {
+    server.setReply(() => 'one two three');
+    const rt = await start();
+    const result = streamText({
+      model: createLanguageModel(rt, 'gpt'),
+      prompt: 'count',
+      providerOptions: { 'llm-actors': { extra: { n: 2 } } },
+    });
+    expect(await result.text).toBe('one two three');
+    expect(server.lastRequest()!.n).toBe(2);
+  });
+
   it('works the same with ai 7', async () => {
     server.setReply(() => 'a b c');
     const rt = await start();

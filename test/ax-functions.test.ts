@@ -1,9 +1,9 @@
 /**
  * Native function calling through the Ax adapter: AxGen programs whose functions Ax runs
- * between two calls of the model, plain and streamed, against the testing server; images and
- * thoughts in both directions.
+ * between two calls of the model, plain and streamed, against the testing server; an AxAgent
+ * whose code calls a function; images and thoughts in both directions.
  */
-import { ax, type AxChatResponse, type AxFunction } from '@ax-llm/ax';
+import { agent, ax, type AxChatResponse, type AxFunction } from '@ax-llm/ax';
 import { describe, expect, it } from 'vitest';
 import { createAxService } from '../src/adapters/ax/index.js';
 import type { ClientConfig, Runtime } from '../src/index.js';
@@ -22,8 +22,8 @@ async function start(format: Format = 'openai', script?: ScriptedAnswer): Promis
     req.messages.at(-1)?.role === 'tool'
       ? { text: `Answer: It is ${req.messages.at(-1)!.content} in Oslo.` }
       : {
-          ...script,
           toolCalls: [{ id: 'call_w', name: 'getWeather', arguments: { city: 'Oslo' } }],
+          ...script,
         },
   );
   const config: ClientConfig =
@@ -77,6 +77,25 @@ describe.each<Format>(['openai', 'anthropic'])('an AxGen function over %s', (for
       ]);
     },
   );
+});
+
+describe('function calls without an id', () => {
+  it('answer the call under an id made from the prompt, the same plain and streamed', async () => {
+    const rt = await start('openai', {
+      toolCalls: [{ id: '', name: 'getWeather', arguments: { city: 'Oslo' } }],
+    });
+    const llm = createAxService(rt, 'm', { cache: false });
+    const ids: string[] = [];
+    for (const stream of [false, true]) {
+      const out = await forecaster().forward(llm, { question: 'Weather in Oslo?' }, { stream });
+      expect(out.answer).toBe('It is sunny in Oslo.');
+      const [call, result] = server.lastRequest()!.messages.slice(-2);
+      expect(result!.toolCallId).toBe(call!.toolCalls?.[0]?.id);
+      ids.push(result!.toolCallId!);
+    }
+    expect(ids[0]).toMatch(/^call_[0-9a-f]{16}_0$/);
+    expect(ids[1]).toBe(ids[0]);
+  });
 });
 
 describe('function calls through chat()', () => {
@@ -163,5 +182,47 @@ describe('function calls through chat()', () => {
         { type: 'tool_use', id: 'call_w', name: 'getWeather', input: { city: 'Oslo' } },
       ],
     });
+  });
+});
+
+describe('an AxAgent', () => {
+  it('runs its stages through the client, and its code calls the function', async () => {
+    server = await startTestServer();
+    // Each stage's model writes JavaScript that Ax runs; the responder writes the answer.
+    const formats: unknown[] = [];
+    server.setScript((req) => {
+      formats.push((req.responseFormat as { type?: unknown } | undefined)?.type);
+      const system = req.messages[0]?.content ?? '';
+      if (system.includes('## Distiller')) {
+        return { json: { javascriptCode: 'await final("Get the weather", { city: "Oslo" })' } };
+      }
+      if (system.includes('## Executor')) {
+        return {
+          json: {
+            javascriptCode:
+              'const w = await utils.getWeather({ city: "Oslo" }); await final("Tell it", { w })',
+          },
+        };
+      }
+      return { text: 'Answer: It is sunny in Oslo.' };
+    });
+    const rt = await runtimes.start({
+      clients: {
+        m: { provider: 'openai', baseUrl: server.url, model: 'test-model', retry: false },
+      },
+    });
+    cities.length = 0;
+    const llm = createAxService(rt, 'm');
+    // AxAgent's constructor reads its options unguarded: `agent()` (or `new AxAgent(init, {})`).
+    const forecaster = agent('question:string -> answer:string', {
+      ai: llm,
+      functions: [getWeather],
+    });
+    const out = await forecaster.forward(llm, { question: 'Weather in Oslo?' });
+    expect(out.answer).toBe('It is sunny in Oslo.');
+    expect(cities).toEqual(['Oslo']);
+    expect(server.requests).toBe(3);
+    // The actor stages ask for their code as JSON with a schema, the responder for text.
+    expect(formats).toEqual(['json_schema', 'json_schema', undefined]);
   });
 });

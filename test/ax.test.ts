@@ -298,7 +298,7 @@ describe('request mapping', () => {
     expect(llm.getFeatures()).toMatchObject({
       functions: true,
       streaming: true,
-      structuredOutputs: false,
+      structuredOutputs: true,
       media: { images: { supported: true }, audio: { supported: false } },
     });
     expect(llm.getName()).toBe('mine');

@@ -13,6 +13,7 @@ import { prepare } from './call.js';
 import { apiCallError } from './errors.js';
 import { content, finishReason, providerMetadata, usage } from './result.js';
 import { streamParts } from './stream.js';
+import { inventedToolCallIds } from '../shared/tool-ids.js';
 import { PROVIDER_OPTIONS_KEY, type LanguageModelOptions } from './types.js';
 
 const HTTPS_IMAGES: Record<string, RegExp[]> = { 'image/*': [/^https:\/\//i] };
@@ -67,7 +68,7 @@ export function createLanguageModel(
         throw apiCallError(error, client);
       }
       return {
-        content: content(completion),
+        content: content(completion, inventedToolCallIds(messages)),
         finishReason: finishReason(completion.finishReason),
         usage: usage(completion),
         providerMetadata: providerMetadata(completion),
@@ -80,7 +81,9 @@ export function createLanguageModel(
       const { messages, requestOptions, warnings } = prepare(call);
       const stream = runtime.stream(client, messages, requestOptions);
       try {
-        return { stream: await streamParts(stream, warnings, client) };
+        return {
+          stream: await streamParts(stream, warnings, client, inventedToolCallIds(messages)),
+        };
       } catch (error) {
         throw apiCallError(error, client);
       }

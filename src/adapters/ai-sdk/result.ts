@@ -27,8 +27,14 @@ export function finishReason(reason: FinishReason): LanguageModelV3FinishReason 
   return { unified: FINISH[reason], raw: reason };
 }
 
-/** The content of an answer in order: its reasoning, its text, its tool calls. */
-export function content(completion: Completion): LanguageModelV3Content[] {
+/**
+ * The content of an answer in order: its reasoning, its text, its tool calls (`inventId`
+ * names one that came without an id).
+ */
+export function content(
+  completion: Completion,
+  inventId: (index: number) => string,
+): LanguageModelV3Content[] {
   const parts: LanguageModelV3Content[] = [];
   const reasoning = completion.reasoning ?? '';
   const metadata = reasoningMetadata(completion);
@@ -40,15 +46,17 @@ export function content(completion: Completion): LanguageModelV3Content[] {
     });
   }
   if (completion.text !== '') parts.push({ type: 'text', text: completion.text });
-  for (const call of completion.toolCalls ?? []) parts.push(toolCall(call));
+  (completion.toolCalls ?? []).forEach((call, i) =>
+    parts.push(toolCall(call, call.id || inventId(i))),
+  );
   return parts;
 }
 
-/** A tool call as the AI SDK takes it: its input JSON text, `{}` when the model sent none. */
-export function toolCall(call: ToolCall): LanguageModelV3Content {
+/** A tool call as the AI SDK takes it, under `id`: its input JSON text, `{}` when the model sent none. */
+export function toolCall(call: ToolCall, id: string): LanguageModelV3Content {
   return {
     type: 'tool-call',
-    toolCallId: call.id,
+    toolCallId: id,
     toolName: call.name,
     input: call.arguments.trim() === '' ? '{}' : call.arguments,
   };

@@ -17,13 +17,17 @@ type Part = LanguageModelV3StreamPart;
 /**
  * Turns chunks into parts: a text and a reasoning block, each opened on its first delta and
  * closed at the end (where the reasoning's signatures are known); a tool-input block per tool
- * call, opened by its first fragment, closed at the end and followed by the whole call.
+ * call, opened by its first fragment, closed at the end and followed by the whole call under
+ * the same id (the AI SDK ties them by id): the provider's id when the first fragment has it,
+ * else an invented one, even if a later fragment brings the provider's.
  */
 class PartWriter {
   private text = false;
   private reasoning = false;
   /** The tool-input id of each call, by its index. */
   private readonly inputs: string[] = [];
+
+  constructor(private readonly inventId: (index: number) => string) {}
 
   delta(chunk: StreamChunk): Part[] {
     // Several answers per call (`extra: { n }`) have no place in the AI SDK: the first is it.
@@ -43,7 +47,7 @@ class PartWriter {
     if (call !== undefined) {
       let id = this.inputs[call.index];
       if (id === undefined) {
-        id = call.id ?? `tool-${call.index}`;
+        id = call.id || this.inventId(call.index);
         this.inputs[call.index] = id;
         parts.push({ type: 'tool-input-start', id, toolName: call.name ?? '' });
       }
@@ -68,8 +72,12 @@ class PartWriter {
       });
     }
     if (this.text) parts.push({ type: 'text-end', id: TEXT_ID });
-    for (const id of this.inputs) if (id !== undefined) parts.push({ type: 'tool-input-end', id });
-    for (const call of completion.toolCalls ?? []) parts.push(toolCall(call) as Part);
+    // The completion lists the calls in index order, without the indexes that had no fragment.
+    const started = this.inputs.filter((id) => id !== undefined);
+    for (const id of started) parts.push({ type: 'tool-input-end', id });
+    (completion.toolCalls ?? []).forEach((call, i) => {
+      parts.push(toolCall(call, started[i] ?? (call.id || this.inventId(i))) as Part);
+    });
     return parts;
   }
 }
@@ -77,7 +85,7 @@ class PartWriter {
 /**
  * The V3 stream parts of `stream`: `stream-start`, the reasoning, text and tool-input parts,
  * the tool calls, `response-metadata` and `finish`; a failure after the first delta ends it
- * with an `error` part.
+ * with an `error` part. `inventId` names a tool call that came without an id.
  *
  * @throws the runtime's error, as-is, when the stream fails before its first delta.
  */
@@ -85,8 +93,9 @@ export function streamParts(
   stream: CompletionStream,
   warnings: SharedV3Warning[],
   client: string,
+  inventId: (index: number) => string,
 ): Promise<ReadableStream<Part>> {
-  const writer = new PartWriter();
+  const writer = new PartWriter(inventId);
   return readableAfterFirst<Part>(stream, {
     start: [{ type: 'stream-start', warnings }],
     delta: (chunk) => writer.delta(chunk),

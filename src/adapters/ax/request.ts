@@ -9,6 +9,7 @@ import type { RequestOptions } from '../../model/request.js';
 import type { Runtime } from '../../runtime.js';
 import { defined } from '../shared/request-options.js';
 import { invalid } from './errors.js';
+import { responseFormatOf } from './output.js';
 import type { AxServiceModelConfig } from './types.js';
 
 // Sampling fields with a wire name per provider; any other pairing is ignored, as Ax's own
@@ -31,8 +32,14 @@ const SAMPLING: Record<ProviderName, Partial<Record<SamplingField, string>>> = {
   driver: {},
 };
 
-/** What of one chat call is not in its model config: the service's own request options. */
-export type CallOptions = Pick<RequestOptions, 'rolloutId' | 'cache' | 'timeoutMs' | 'signal'>;
+/**
+ * What of one chat call is not in its model config: the service's own request options, and
+ * the reasoning of Ax's thinking level.
+ */
+export type CallOptions = Pick<
+  RequestOptions,
+  'rolloutId' | 'cache' | 'timeoutMs' | 'signal' | 'reasoning'
+>;
 
 /**
  * The provider of `client`, checking that Ax asks for the model the client serves. One client
@@ -54,10 +61,11 @@ export function checkedProvider(runtime: Runtime, client: string, model: unknown
 /**
  * The request options of one chat request to `client` on `provider`.
  *
- * Ax's functions are the tools and its `functionCall` the tool choice.
+ * Ax's functions are the tools, its `functionCall` the tool choice, its `responseFormat` the
+ * JSON asked for.
  *
  * @throws LlmActorsError INVALID_REQUEST on several answers per call where only a non-streamed
- *   openai request gives them, or on a JSON schema, which llm-actors does not send.
+ *   openai request gives them, or on a response format schema that is not an object.
  */
 export function toRequestOptions(
   client: string,
@@ -73,18 +81,13 @@ export function toRequestOptions(
       `modelConfig.n = ${n} (Ax sampleCount): several answers per call need a non-streamed request to an openai client`,
     );
   }
-  if (req.responseFormat?.type === 'json_schema') {
-    throw invalid(
-      client,
-      'responseFormat json_schema: llm-actors sends no JSON schema (structuredOutputs is false)',
-    );
-  }
   return defined({
     temperature: modelConfig.temperature,
     maxTokens: modelConfig.maxTokens,
     stop: modelConfig.stopSequences?.length ? modelConfig.stopSequences : undefined,
     seed: modelConfig.seed,
-    extra: providerExtra(provider, modelConfig, req.responseFormat?.type),
+    extra: providerExtra(provider, modelConfig),
+    responseFormat: responseFormatOf(client, req.responseFormat),
     tools: req.functions?.length ? req.functions.map(toolOf) : undefined,
     toolChoice: req.functionCall === undefined ? undefined : toolChoiceOf(req.functionCall),
     ...call,
@@ -120,7 +123,6 @@ export function mergeSignals(
 function providerExtra(
   provider: ProviderName,
   mc: AxServiceModelConfig,
-  responseFormat: 'json_object' | 'json_schema' | undefined,
 ): Record<string, unknown> | undefined {
   const sampling: Record<string, unknown> = {};
   for (const [field, wire] of Object.entries(SAMPLING[provider])) {
@@ -130,9 +132,5 @@ function providerExtra(
   const extra: Record<string, unknown> =
     provider === 'ollama' && Object.keys(sampling).length > 0 ? { options: sampling } : sampling;
   if (provider === 'openai' && (mc.n ?? 1) > 1) extra.n = mc.n;
-  if (responseFormat === 'json_object') {
-    if (provider === 'openai') extra.response_format = { type: 'json_object' };
-    if (provider === 'ollama') extra.format = 'json';
-  }
   return Object.keys(extra).length > 0 ? extra : undefined;
 }

@@ -36,10 +36,22 @@ export interface ChatContext {
   /** The deadline set through Ax, if any (for Ax's timeout error). */
   timeoutMs: number | undefined;
   usageContext: AxAIServiceOptions['usageContext'];
+  /**
+   * False when Ax asked not to see thoughts (`showThoughts: false`): no `thought`, though
+   * signed thought blocks still come back, as Anthropic's function loop needs them.
+   */
+  showThoughts: boolean;
 }
 
-/** The whole answer of a non-streamed call, logged and counted as Ax's providers do. */
-export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
+/**
+ * The whole answer of a non-streamed call, logged and counted as Ax's providers do;
+ * `inventId` names a tool call that came without an id.
+ */
+export function toResponse(
+  c: Completion,
+  ctx: ChatContext,
+  inventId: (index: number) => string,
+): AxChatResponse {
   const choices: Choice[] = c.choices ?? [c];
   const res: AxChatResponse = {
     ...session(ctx),
@@ -49,8 +61,12 @@ export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
         content: choice.text,
         finishReason: FINISH_REASONS[choice.finishReason],
       };
-      if (choice.toolCalls !== undefined) result.functionCalls = choice.toolCalls.map(functionCall);
-      if (choice.reasoning !== undefined) result.thought = choice.reasoning;
+      if (choice.toolCalls !== undefined) {
+        result.functionCalls = choice.toolCalls.map((call, i) =>
+          functionCall(call, call.id || inventId(i)),
+        );
+      }
+      if (choice.reasoning !== undefined && ctx.showThoughts) result.thought = choice.reasoning;
       const blocks = thoughtBlocks(choice.message.reasoning);
       if (blocks !== undefined) result.thoughtBlocks = blocks;
       return result;
@@ -64,9 +80,12 @@ export function toResponse(c: Completion, ctx: ChatContext): AxChatResponse {
   return res;
 }
 
-/** A tool call as Ax's function call; its params the model's JSON text, parsed by Ax. */
-function functionCall(call: ToolCall): NonNullable<AxChatResponseResult['functionCalls']>[number] {
-  return { id: call.id, type: 'function', function: { name: call.name, params: call.arguments } };
+/** A tool call as Ax's function call under `id`; its params the model's JSON text, parsed by Ax. */
+function functionCall(
+  call: ToolCall,
+  id: string,
+): NonNullable<AxChatResponseResult['functionCalls']>[number] {
+  return { id, type: 'function', function: { name: call.name, params: call.arguments } };
 }
 
 /**

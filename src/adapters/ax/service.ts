@@ -16,10 +16,13 @@ import type {
   AxSpeechResponse,
   AxTranscriptionResponse,
 } from '@ax-llm/ax';
+import type { ProviderName } from '../../config/types.js';
 import type { Runtime } from '../../runtime.js';
+import { inventedToolCallIds } from '../shared/tool-ids.js';
 import { toAxError, unsupported } from './errors.js';
 import { toMessages } from './messages.js';
 import { chatMetrics } from './metrics.js';
+import { outputFeatures, reasoningOf } from './output.js';
 import { checkedProvider, mergeSignals, toRequestOptions } from './request.js';
 import { toResponse, type ChatContext } from './response.js';
 import { streamResponse } from './stream.js';
@@ -46,6 +49,7 @@ export class LlmActorsAxService implements AxAIService {
   private options: Readonly<AxAIServiceOptions>;
   private lastModel: string | undefined;
   private lastModelConfig: AxModelConfig | undefined;
+  private knownProvider: ProviderName | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -71,11 +75,9 @@ export class LlmActorsAxService implements AxAIService {
       functions: true,
       functionEmulation: true,
       streaming: true,
-      // No native JSON schema: Ax falls back to JSON instructions in the prompt (json_object).
-      structuredOutputs: false,
+      ...outputFeatures(this.provider()),
       media: MEDIA,
       caching: { supported: false, types: [] },
-      thinking: false,
       multiTurn: true,
     };
   }
@@ -113,6 +115,7 @@ export class LlmActorsAxService implements AxAIService {
     const ctx = this.context(options);
     try {
       const messages = toMessages(req, this.client, this.name);
+      const inventId = inventedToolCallIds(messages);
       const modelConfig: AxServiceModelConfig = { ...this.config.modelConfig, ...req.modelConfig };
       const stream = ctx.option('stream') ?? modelConfig.stream ?? false;
       const provider = checkedProvider(this.runtime, this.client, req.model);
@@ -126,6 +129,7 @@ export class LlmActorsAxService implements AxAIService {
           cache: this.config.cache,
           timeoutMs: ctx.timeoutMs,
           signal: mergeSignals(options?.abortSignal, this.options.abortSignal),
+          reasoning: reasoningOf(ctx.option('thinkingTokenBudget')),
         },
       );
       this.lastModelConfig = { ...modelConfig, stream };
@@ -137,11 +141,11 @@ export class LlmActorsAxService implements AxAIService {
       }
       if (stream) {
         const s = this.runtime.stream(this.client, messages, requestOptions);
-        return await streamResponse(s, ctx, (c) => (this.lastModel = c.model));
+        return await streamResponse(s, ctx, inventId, (c) => (this.lastModel = c.model));
       }
       const completion = await this.runtime.request(this.client, messages, requestOptions);
       this.lastModel = completion.model;
-      return toResponse(completion, ctx);
+      return toResponse(completion, ctx, inventId);
     } catch (e) {
       throw toAxError(e, this.client, ctx.timeoutMs);
     }
@@ -172,6 +176,17 @@ export class LlmActorsAxService implements AxAIService {
     return this.options;
   }
 
+  /**
+   * The provider of the client, once the runtime has it (undefined for a client it lacks,
+   * which the first `chat()` reports). A client keeps its provider: asked once.
+   */
+  private provider(): ProviderName | undefined {
+    if (this.knownProvider === undefined && this.runtime.clients().includes(this.client)) {
+      this.knownProvider = this.runtime.health(this.client).provider;
+    }
+    return this.knownProvider;
+  }
+
   /** The context of one `chat()`: its options over the service's, and how to log and count. */
   private context(
     options: Readonly<AxAIServiceOptions> | undefined,
@@ -187,6 +202,7 @@ export class LlmActorsAxService implements AxAIService {
       logger: option('logger') ?? this.getLogger(),
       timeoutMs: option('timeout'),
       usageContext: option('usageContext'),
+      showThoughts: option('showThoughts') !== false,
     };
   }
 }

@@ -18,17 +18,25 @@ import {
 /**
  * One chunk as Ax's delta result: text as `content`, reasoning as `thought`, a tool-call
  * fragment as a function call that Ax merges by id (the name only on the first fragment, as
- * Ax appends names too). `ids` keeps each call's id by its index; undefined for a chunk of a
- * choice other than the first, which a streamed Ax call never asks for.
+ * Ax appends names too). `ids` keeps each call's id by its index: the first fragment's, or
+ * one `inventId` makes when it has none. Undefined for a chunk with nothing to show (a hidden
+ * thought) or of a choice other than the first, which a streamed Ax call never asks for.
  */
-function deltaResult(chunk: StreamChunk, ids: string[]): AxChatResponseResult | undefined {
+function deltaResult(
+  chunk: StreamChunk,
+  ids: string[],
+  inventId: (index: number) => string,
+  showThoughts: boolean,
+): AxChatResponseResult | undefined {
   if (chunk.choice !== undefined && chunk.choice !== 0) return undefined;
-  const result: AxChatResponseResult = { index: 0, content: chunk.text };
-  if (chunk.reasoning !== undefined && chunk.reasoning !== '') result.thought = chunk.reasoning;
+  const thought = showThoughts ? (chunk.reasoning ?? '') : '';
   const call = chunk.toolCall;
+  if (chunk.text === '' && thought === '' && call === undefined) return undefined;
+  const result: AxChatResponseResult = { index: 0, content: chunk.text };
+  if (thought !== '') result.thought = thought;
   if (call !== undefined) {
     const first = ids[call.index] === undefined;
-    const id = (ids[call.index] ??= call.id ?? `call_${call.index}`);
+    const id = (ids[call.index] ??= call.id || inventId(call.index));
     result.functionCalls = [
       {
         id,
@@ -46,20 +54,22 @@ function deltaResult(chunk: StreamChunk, ids: string[]): AxChatResponseResult | 
  * last `modelUsage` it saw). The first delta is awaited here, so a
  * failure before any text (FUSE_OPEN, a 5xx after retries) rejects `chat()` itself, as an
  * HTTP error does for Ax's own providers; a later one errors the stream with an Ax error.
- * `onEnd` sees the completion before the last chunk is sent.
+ * `onEnd` sees the completion before the last chunk is sent; `inventId` names a tool call that
+ * came without an id.
  *
  * @throws the runtime's error, as-is, when the stream fails before its first delta.
  */
 export function streamResponse(
   stream: CompletionStream,
   ctx: ChatContext,
+  inventId: (index: number) => string,
   onEnd: (c: Completion) => void,
 ): Promise<ReadableStream<AxChatResponse>> {
   let text = '';
   const ids: string[] = [];
   return readableAfterFirst<AxChatResponse>(stream, {
     delta: (chunk) => {
-      const result = deltaResult(chunk, ids);
+      const result = deltaResult(chunk, ids, inventId, ctx.showThoughts);
       if (result === undefined) return [];
       text += chunk.text;
       return [{ ...session(ctx), results: [result] }];

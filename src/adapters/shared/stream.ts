@@ -37,11 +37,14 @@ export async function readableAfterFirst<T>(
     },
     async pull(controller) {
       try {
-        const result = first ?? (await iterator.next());
+        // A pull that enqueues nothing is never called again: read on past deltas without parts.
+        let result = first ?? (await iterator.next());
         first = undefined;
-        if (!result.done) {
-          for (const part of mapping.delta(result.value)) controller.enqueue(part);
-          return;
+        while (!result.done) {
+          const parts = mapping.delta(result.value);
+          for (const part of parts) controller.enqueue(part);
+          if (parts.length > 0) return;
+          result = await iterator.next();
         }
         for (const part of mapping.end(await stream.completion)) controller.enqueue(part);
         controller.close();
