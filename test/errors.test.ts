@@ -15,6 +15,7 @@ const RETRYABLE: Array<[ErrorCode, boolean]> = [
   ['TIMEOUT', true],
   ['NETWORK_ERROR', true],
   ['CLIENT_RESTARTED', true],
+  ['RATE_LIMITED', true],
   ['INVALID_CONFIG', false],
   ['INVALID_REQUEST', false],
   ['UNKNOWN_CLIENT', false],
@@ -37,7 +38,7 @@ describe('LlmActorsError', () => {
     expect(e.stack).toContain('LlmActorsError');
   });
 
-  it('exports the thirteen stable codes of DESIGN.md, each equal to its key', () => {
+  it('exports the stable codes of DESIGN.md, each equal to its key', () => {
     expect(Object.keys(ErrorCodes).sort()).toEqual(
       [
         'INVALID_CONFIG',
@@ -53,6 +54,7 @@ describe('LlmActorsError', () => {
         'CLIENT_RESTARTED',
         'CLIENT_FAILED',
         'RUNTIME_STOPPED',
+        'RATE_LIMITED',
       ].sort(),
     );
     for (const [key, value] of Object.entries(ErrorCodes)) expect(value).toBe(key);

@@ -59,6 +59,10 @@ export interface Flight {
   lock?: string;
   /** The answer came from another process of the fleet (through the shared cache). */
   fromPeer?: true;
+  /** Waiting in the rate gate (parked client, or no rate budget yet). */
+  held?: boolean;
+  /** The tokens the rate budget was charged for it, settled with the real usage after. */
+  rateTokens?: number;
 }
 
 /** Receives a streamed request's chunks as they arrive. */

@@ -11,10 +11,14 @@ import { FuseLink } from '../fleet/fuse-link.js';
 import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
-import { cacheNotCleared } from '../model/failures.js';
+import { cacheNotCleared, fuseOpen } from '../model/failures.js';
 import type { ClientObserver } from '../observe/observer.js';
+import { attemptLimits } from '../policy/attempt-watch.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
-import { retryPolicy } from '../policy/retry.js';
+import { Park } from '../policy/park.js';
+import { LocalBudget } from '../policy/rate-budget.js';
+import { honouringPark, retryPolicy } from '../policy/retry.js';
+import { rateKey, SharedBudget } from '../fleet/rate-link.js';
 import { createProvider } from '../providers/index.js';
 import type { Provider } from '../providers/provider.js';
 import {
@@ -28,6 +32,7 @@ import {
   type Stage,
 } from './attempts.js';
 import type { Flight } from './flight.js';
+import { RateGate } from './rate-gate.js';
 
 /** What an incarnation is built from; the parts that outlive it belong to its registry entry. */
 export interface IncarnationDeps {
@@ -43,6 +48,11 @@ export interface IncarnationDeps {
 /** The resources of one incarnation. */
 export class Incarnation {
   readonly fuse: Fuse;
+  /** Parked by a provider's 429 that named a time. */
+  readonly park: Park;
+  /** What holds flights back before the slots: the park and the `rateLimit` budget. */
+  readonly gate: RateGate;
+  private readonly budget: LocalBudget | SharedBudget | undefined;
   /** Where the incarnation's own faults go (set by the actor that owns it). */
   onFault: Fault = () => undefined;
   /** Called when the last pending cache write has landed. */
@@ -57,6 +67,22 @@ export class Incarnation {
     readonly cache: ClientCache | null,
     private readonly provider: Provider,
   ) {
+    const { config, clock } = deps;
+    this.park = new Park(clock);
+    const rate = config.rateLimit;
+    this.budget =
+      rate === undefined
+        ? undefined
+        : rate.shared === undefined
+          ? new LocalBudget(rate, clock)
+          : new SharedBudget(
+              rateKey(config.name, config.baseUrl, config.model),
+              { ...rate, shared: rate.shared },
+              clock,
+              deps.logger,
+            );
+    const counts = rate?.tokensPerMinute !== undefined;
+    this.gate = new RateGate(config.name, this.park, this.budget, counts, clock);
     const shared = deps.config.fuse.shared;
     this.fuseLink = shared
       ? new FuseLink(
@@ -110,29 +136,55 @@ export class Incarnation {
     const turns = this.cache?.singleFlight;
     if (turns !== undefined) stages.push(fleetLock(turns, onFault));
     if (config.retry) {
-      const policy = retryPolicy(config.retry, () => clock.random());
+      const park = this.park;
+      const policy = honouringPark(
+        retryPolicy(config.retry, () => clock.random()),
+        () => park.parkedUntil(),
+        () => clock.now(),
+      );
       stages.push(
-        retrying(policy, clock, onFault, (flight, error, delay) =>
-          observer.retrying(flight.id, error, flight.attempts, delay),
-        ),
+        retrying(policy, clock, onFault, (flight, error, delay) => {
+          // Each attempt is one more request to the provider's rate limit.
+          this.budget?.adjust(1, 0);
+          observer.retrying(flight.id, error, flight.attempts, delay);
+        }),
       );
     }
     stages.push(fuseGate(config.name, this.fuse, clock));
     return compose(
       stages,
-      providerCall({ client: config.name, provider: this.provider, secrets, onFault }),
+      providerCall({
+        client: config.name,
+        provider: this.provider,
+        secrets,
+        onFault,
+        clock,
+        limits: attemptLimits(config),
+        park: this.park,
+        onSkipped: observer.skippedEvent,
+      }),
     );
   }
 
+  /** FUSE_OPEN when the fuse would not let a request through now (takes no probe). */
+  fuseRefusal(): LlmActorsError | undefined {
+    const ticket = this.fuse.peek();
+    if (ticket.ok) return undefined;
+    return fuseOpen(this.deps.config.name, ticket.retryAt, this.deps.clock.now());
+  }
+
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
-  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down' } | undefined {
-    const cache = this.cache?.redisUp;
-    const fuse = this.fuseLink?.up;
-    if (cache === undefined && fuse === undefined) return undefined;
-    return {
-      ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
-      ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
+  fleet(): { cache?: 'up' | 'down'; fuse?: 'up' | 'down'; rate?: 'up' | 'down' } | undefined {
+    const links = {
+      cache: this.cache?.redisUp,
+      fuse: this.fuseLink?.up,
+      rate: this.budget instanceof SharedBudget ? this.budget.up : undefined,
     };
+    let fleet: Record<string, 'up' | 'down'> | undefined;
+    for (const [name, up] of Object.entries(links)) {
+      if (up !== undefined) (fleet ??= {})[name] = up ? 'up' : 'down';
+    }
+    return fleet;
   }
 
   /**
@@ -183,6 +235,7 @@ export class Incarnation {
           destroy ? this.provider.destroy() : this.provider.close(),
           this.cache?.close(),
           this.fuseLink?.close(),
+          this.budget instanceof SharedBudget ? this.budget.close() : undefined,
         ]),
       )
       .then(() => undefined);

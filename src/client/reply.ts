@@ -59,7 +59,9 @@ export class Reply {
       waiter.reject(error);
       // Refused before any upstream attempt: counted apart from failures of the provider.
       const rejected =
-        error.code === 'QUEUE_FULL' || (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
+        error.code === 'QUEUE_FULL' ||
+        error.code === 'RATE_LIMITED' ||
+        (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
       this.observer.failed(waiter, error, this.clock.now(), rejected);
     }
     return error;

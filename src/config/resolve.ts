@@ -127,6 +127,9 @@ export function resolveClientConfig(
     historySize: c.historySize ?? DEFAULTS.historySize,
     maxResponseBytes: c.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     maxEventBytes: c.maxEventBytes ?? DEFAULTS.maxEventBytes,
+    firstTokenTimeoutMs: c.firstTokenTimeoutMs,
+    idleTimeoutMs: c.idleTimeoutMs,
+    rateLimit: c.rateLimit,
   };
   if (isDriver) {
     const driver = input as DriverClientConfig;

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { Clock } from '../model/clock.js';
 import { extraProblem } from '../model/request.js';
 import { chatOptionProblem } from '../model/chat-options.js';
+import { rateLimitSchema } from './rate-limit.js';
+import { timeLimitFields } from './time-limits.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
 /** Names that would reach into an object's prototype. */
@@ -166,6 +168,8 @@ export const clientSchema = z.strictObject({
   historySize: z.number().int().min(0).max(100_000).optional(),
   maxResponseBytes: bytes().optional(),
   maxEventBytes: bytes().optional(),
+  ...timeLimitFields,
+  rateLimit: rateLimitSchema.optional(),
   request: fn('the driver request function').optional(),
   output: fn('the driver output function').optional(),
 });

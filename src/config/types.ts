@@ -6,6 +6,8 @@ import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
+import type { RateLimitConfig } from './rate-limit.js';
+import type { ClientTimeLimits } from './time-limits.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';
@@ -98,7 +100,7 @@ export interface RetryConfig {
   maxDelayMs: number;
 }
 
-interface ClientConfigBase {
+interface ClientConfigBase extends ClientTimeLimits {
   /** The model name sent to the provider. */
   model: string;
   /** The provider's base URL. */
@@ -136,6 +138,8 @@ interface ClientConfigBase {
    * dropped. Default 1 MiB (1 048 576).
    */
   maxEventBytes?: number;
+  /** Admission budget per minute; see {@link RateLimitConfig}. Default: none. */
+  rateLimit?: RateLimitConfig;
 }
 
 /** A client speaking an HTTP wire format. */
@@ -197,6 +201,9 @@ export interface ResolvedClientConfig {
   historySize: number;
   maxResponseBytes: number;
   maxEventBytes: number;
+  firstTokenTimeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
+  rateLimit: RateLimitConfig | undefined;
   driver?: Pick<DriverClientConfig, 'request' | 'output'>;
 }
 

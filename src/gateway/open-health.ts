@@ -22,6 +22,7 @@ const REASON: Record<ErrorCode, string> = {
   CLIENT_RESTARTED: 'the client was restarted',
   CLIENT_FAILED: 'the client failed',
   RUNTIME_STOPPED: 'the runtime stopped',
+  RATE_LIMITED: 'a request was held back by a rate limit',
 };
 
 /** One client's health without request content. */

@@ -211,6 +211,7 @@ const STATUS: Record<ErrorCode, number> = {
   CLIENT_RESTARTED: 503,
   CLIENT_FAILED: 503,
   RUNTIME_STOPPED: 503,
+  RATE_LIMITED: 429,
 };
 
 const TYPE: Partial<Record<number, string>> = {

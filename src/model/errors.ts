@@ -17,6 +17,7 @@ export const ErrorCodes = {
   CLIENT_RESTARTED: 'CLIENT_RESTARTED',
   CLIENT_FAILED: 'CLIENT_FAILED',
   RUNTIME_STOPPED: 'RUNTIME_STOPPED',
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 /** One of the stable error codes. */
@@ -34,7 +35,7 @@ export interface LlmActorsErrorDetails {
   retryable?: boolean;
   /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
   body?: string;
-  /** Delay the upstream asked for (Retry-After), in ms. */
+  /** Delay the upstream asked for (Retry-After), or RATE_LIMITED's wait, in ms. */
   retryAfterMs?: number;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   providerError?: ProviderErrorFields;
@@ -59,6 +60,7 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TIMEOUT',
   'NETWORK_ERROR',
   'CLIENT_RESTARTED',
+  'RATE_LIMITED',
 ]);
 
 /**

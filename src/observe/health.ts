@@ -37,10 +37,17 @@ export interface ClientHealth {
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
   /**
+   * Until when (epoch ms) a provider's 429 that named a time keeps the client's requests back,
+   * or null when it is not parked.
+   */
+  parkedUntil: number | null;
+  /** Stream events skipped because they were not JSON. */
+  stream: { skippedEvents: number };
+  /**
    * For a client that shares a Redis cache or fuse with its fleet: whether each connection is
    * up now. While one is down the client goes on alone (cache misses, a local fuse).
    */
-  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down' };
+  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down'; rate?: 'up' | 'down' };
 }
 
 /** What health reads of a client's running incarnation. */
@@ -48,8 +55,10 @@ export interface LiveHealth {
   fuse: FuseSnapshot;
   /** Upstream calls under way. */
   inFlight: number;
-  /** Upstream calls waiting for a concurrency slot. */
+  /** Upstream calls waiting for a concurrency slot or for the rate limit. */
   queued: number;
+  /** Until when the client is parked (epoch ms), or null. */
+  parkedUntil: number | null;
   /** Whether the Redis connections shared with the fleet are up, when there are any. */
   fleet: ClientHealth['fleet'];
 }

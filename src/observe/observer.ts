@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { LlmActorsError } from '../model/errors.js';
+import { RepeatLimiter } from '../model/log-limit.js';
 import type { ChatMessage, Completion, EffectiveParams, Usage } from '../model/request.js';
 import type { HistoryEntry, HistoryRing } from './history.js';
 import type { ClientStats } from './stats.js';
@@ -21,6 +22,13 @@ export interface ObservedRequest {
 /** Receives the events of one client's request path. */
 export class ClientObserver {
   private readonly debug: boolean;
+  /** Lines a misbehaving upstream would otherwise repeat per event. */
+  private readonly limited: RepeatLimiter;
+  /** Counts (and logs) a skipped stream event; bound once, handed to every streamed call. */
+  readonly skippedEvent = (why: string): void => {
+    this.stats.stream.skippedEvents++;
+    this.limited.write('warn', { why }, 'skipped a stream event that is not JSON');
+  };
 
   constructor(
     private readonly client: string,
@@ -30,6 +38,7 @@ export class ClientObserver {
   ) {
     // Read once: asking pino per event costs more than the events themselves.
     this.debug = logger.isLevelEnabled('debug');
+    this.limited = new RepeatLimiter(logger);
   }
 
   /** A request reached the client (counted before anything can refuse it). */

@@ -76,6 +76,8 @@ export class ClientStats {
   readonly requests: RequestCounters = { total: 0, succeeded: 0, failed: 0, rejected: 0 };
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   readonly latency = new LatencyHistogram();
+  /** Stream events skipped because they were not JSON (the stream went on without them). */
+  readonly stream = { skippedEvents: 0 };
   lastError: LastError | null = null;
 
   /** A request answered; `usage` only when it was paid for upstream (not a cache hit). */

@@ -3,6 +3,7 @@
  * streamed when the caller asks for deltas.
  */
 import type { Cancellation } from '../policy/cancellation.js';
+import type { BodyWatch } from '../transport/http.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
@@ -22,6 +23,10 @@ export interface ProviderCall {
   cancel: Cancellation;
   /** When present the attempt is streamed: each chunk goes here as it arrives. */
   onDelta?: DeltaCallback;
+  /** Told how the answer arrives (the client's time limits), when the client sets any. */
+  watch?: BodyWatch;
+  /** Called for each stream event that is not JSON (it is skipped). */
+  onSkipped?: (why: string) => void;
 }
 
 /** One attempt's answer. */

@@ -1,0 +1,51 @@
+/**
+ * A client parked by its provider: a 429 that named a time (Retry-After, `retry-after-ms`, a
+ * rate-limit reset header) or a spent quota keeps every request of the client back until then,
+ * without melting its fuse (the provider is well, it is only busy with us).
+ */
+import type { Clock } from '../model/clock.js';
+import type { LlmActorsError } from '../model/errors.js';
+import { parkMs } from './classify.js';
+
+/** One client's park. Cheap to ask: a number compared with the clock. */
+export class Park {
+  /** Epoch ms on the runtime's clock; in the past when not parked. */
+  private until = 0;
+
+  constructor(private readonly clock: Pick<Clock, 'now'>) {}
+
+  /**
+   * Until when the client is parked (epoch ms), or null when it is not parked now. What a group
+   * asks before it sends a member anything.
+   *
+   * @example
+   * const until = park.parkedUntil();
+   * if (until !== null) skipMember(until - Date.now());
+   */
+  parkedUntil(): number | null {
+    // Never parked (the common case): no clock read.
+    if (this.until === 0) return null;
+    return this.until > this.clock.now() ? this.until : null;
+  }
+
+  /** Parks the client for what `error` names (a 429 with a time, a quota 429); true if so. */
+  observe(error: LlmActorsError): boolean {
+    const ms = parkMs(error);
+    if (ms === undefined || ms <= 0) return false;
+    this.until = Math.max(this.until, this.clock.now() + ms);
+    return true;
+  }
+}
+
+/**
+ * Until when a client is parked (epoch ms), or null when it is not parked now — or has no
+ * running incarnation. Synchronous and cheap: what a group asks of each member before it sends
+ * it a request.
+ *
+ * @example
+ * const until = parkedUntil(entry.supervision.actor);
+ * if (until !== null) tryNextMember();
+ */
+export function parkedUntil(holder: { readonly park: Park } | null | undefined): number | null {
+  return holder?.park.parkedUntil() ?? null;
+}
