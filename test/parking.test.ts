@@ -10,55 +10,41 @@ import type { ClientConfig, Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { hi } from './support/driver.js';
 import { failure } from './support/failure.js';
-import { ManualClock, settle, until } from './support/manual-clock.js';
+import { clockedPerTest, settle, until } from './support/manual-clock.js';
 import { openaiAnswer, rawUpstream, type RawUpstream } from './support/raw-upstream.js';
-import { runtimePerTest } from './support/runtime.js';
 
 let server: TestServer | undefined;
 let raw: RawUpstream | undefined;
-const runtimes = runtimePerTest(async () => {
-  await server?.close();
-  await raw?.close();
-  server = raw = undefined;
-});
+const clocked = clockedPerTest();
 
-let clock: ManualClock;
-
-async function start(baseUrl: string, config: Partial<ClientConfig> = {}): Promise<Runtime> {
-  clock = new ManualClock();
-  return runtimes.start({
-    clients: {
-      c: { provider: 'openai', baseUrl, model: 'gpt', cache: false, ...config } as ClientConfig,
-    },
-    clock,
-  });
-}
+const start = (baseUrl: string, config: Partial<ClientConfig> = {}): Promise<Runtime> =>
+  clocked.start({ baseUrl, ...config });
 
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 
 describe('a 429 that names a time', () => {
   it('parks the client without melting its fuse, and the request retries after the park', async () => {
-    server = await startTestServer({ reply: () => 'after the pause' });
+    server = clocked.own(await startTestServer({ reply: () => 'after the pause' }));
     server.inject({ kind: 'status', status: 429, retryAfter: 2 }, { times: 1 });
     const rt = await start(server.url, { fuse: { maxFailures: 1 } });
-    const t0 = clock.now();
+    const t0 = clocked.clock.now();
     const pending = rt.request('c', hi);
     await until(() => rt.health('c').parkedUntil !== null);
     expect(rt.health('c')).toMatchObject({
       parkedUntil: t0 + 2_000,
       fuse: { state: 'closed', failures: 0 },
     });
-    clock.advance(1_999);
+    clocked.clock.advance(1_999);
     await settle();
     expect(server.requests).toBe(1);
-    clock.advance(1);
+    clocked.clock.advance(1);
     await expect(pending).resolves.toMatchObject({ text: 'after the pause' });
     expect(server.requests).toBe(2);
     expect(rt.health('c')).toMatchObject({ parkedUntil: null, fuse: { state: 'closed' } });
   });
 
   it('holds the requests that come while parked, and sends them when the park ends', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'status', status: 429, retryAfterMs: 5_000 }, { times: 1 });
     const rt = await start(server.url, { retry: false });
     const first = await failure(rt.request('c', ask('first')));
@@ -66,20 +52,20 @@ describe('a 429 that names a time', () => {
     const second = rt.request('c', ask('second'));
     await settle();
     expect(rt.health('c').requests.queued).toBe(1);
-    clock.advance(4_000);
+    clocked.clock.advance(4_000);
     await settle();
     expect(server.requests).toBe(1);
-    clock.advance(1_000);
+    clocked.clock.advance(1_000);
     await expect(second).resolves.toMatchObject({ text: 'echo: second' });
     expect(server.requests).toBe(2);
   });
 
   it('fails a request at once with RATE_LIMITED when the park ends after its deadline', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'status', status: 429, retryAfter: 30 }, { times: 1 });
     const rt = await start(server.url, { retry: false });
     await failure(rt.request('c', ask('first')));
-    clock.advance(10_000);
+    clocked.clock.advance(10_000);
     const error = await failure(rt.request('c', ask('second'), { timeoutMs: 5_000 }));
     expect(error).toMatchObject({ code: 'RATE_LIMITED', retryable: true, retryAfterMs: 20_000 });
     expect(server.requests).toBe(1);
@@ -87,7 +73,7 @@ describe('a 429 that names a time', () => {
   });
 
   it('waits out the park in a retry, and gives up when it ends past the deadline', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'status', status: 429, retryAfter: 60 }, { times: 1 });
     const rt = await start(server.url, { timeoutMs: 30_000 });
     const error = await failure(rt.request('c', hi));
@@ -127,28 +113,30 @@ describe('a 429 that names a time', () => {
       42_000,
     ],
   ])('reads the time from %s', async (_name, headers, ms) => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(429, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit_error' } }));
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(429, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit_error' } }));
+      }),
+    );
     const rt = await start(raw.url, { retry: false });
-    const t0 = clock.now();
+    const t0 = clocked.clock.now();
     const error = await failure(rt.request('c', hi));
     expect(error).toMatchObject({ status: 429, retryAfterMs: ms });
     expect(rt.health('c')).toMatchObject({ parkedUntil: t0 + ms, fuse: { failures: 0 } });
   });
 
   it('releases a half-open probe that meets it, and the fuse closes on the next probe', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'status', status: 500 }, { times: 1 });
     server.inject({ kind: 'status', status: 429, retryAfter: 1 }, { times: 1 });
     const rt = await start(server.url, { retry: false, fuse: { maxFailures: 1, resetMs: 1_000 } });
     await failure(rt.request('c', ask('melts')));
     expect(rt.health('c').fuse.state).toBe('open');
-    clock.advance(1_000);
+    clocked.clock.advance(1_000);
     expect((await failure(rt.request('c', ask('probe')))).status).toBe(429);
     expect(rt.health('c').fuse).toMatchObject({ state: 'half_open' });
-    clock.advance(1_000);
+    clocked.clock.advance(1_000);
     await expect(rt.request('c', ask('next probe'))).resolves.toMatchObject({ cacheHit: false });
     expect(rt.health('c').fuse.state).toBe('closed');
   });
@@ -156,7 +144,7 @@ describe('a 429 that names a time', () => {
 
 describe('a 429 without a time', () => {
   it('counts against the fuse and parks nothing', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'status', status: 429 }, { times: 1 });
     const rt = await start(server.url, { retry: false });
     await failure(rt.request('c', hi));
@@ -174,12 +162,14 @@ describe('a quota 429 (insufficient_quota)', () => {
   });
 
   it('is not retried, parks the client a minute and leaves the fuse alone', async () => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(429, { 'content-type': 'application/json' });
-      res.end(quota);
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(429, { 'content-type': 'application/json' });
+        res.end(quota);
+      }),
+    );
     const rt = await start(raw.url);
-    const t0 = clock.now();
+    const t0 = clocked.clock.now();
     const error = await failure(rt.request('c', hi));
     expect(error).toMatchObject({ code: 'PROVIDER_ERROR', status: 429, retryable: false });
     expect(raw.calls).toBe(1);
@@ -190,12 +180,14 @@ describe('a quota 429 (insufficient_quota)', () => {
   });
 
   it('parks longer when the provider names a later time', async () => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '600' });
-      res.end(quota);
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '600' });
+        res.end(quota);
+      }),
+    );
     const rt = await start(raw.url);
-    const t0 = clock.now();
+    const t0 = clocked.clock.now();
     await failure(rt.request('c', hi));
     expect(rt.health('c').parkedUntil).toBe(t0 + 600_000);
   });
@@ -203,10 +195,12 @@ describe('a quota 429 (insufficient_quota)', () => {
 
 describe('a parked client in health', () => {
   it('is never parked before any 429', async () => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(openaiAnswer('fine'));
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(openaiAnswer('fine'));
+      }),
+    );
     const rt = await start(raw.url);
     await rt.request('c', hi);
     expect(rt.health('c').parkedUntil).toBeNull();

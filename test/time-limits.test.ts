@@ -9,7 +9,7 @@ import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js'
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { hang, hi, testDriver } from './support/driver.js';
 import { failure } from './support/failure.js';
-import { ManualClock, until } from './support/manual-clock.js';
+import { clockedPerTest, until } from './support/manual-clock.js';
 import {
   openaiAnswer,
   openaiChunk,
@@ -17,25 +17,12 @@ import {
   rawUpstream,
   type RawUpstream,
 } from './support/raw-upstream.js';
-import { runtimePerTest } from './support/runtime.js';
 
 let server: TestServer | undefined;
 let raw: RawUpstream | undefined;
-const runtimes = runtimePerTest(async () => {
-  await server?.close();
-  await raw?.close();
-  server = raw = undefined;
-});
+const clocked = clockedPerTest();
 
-let clock: ManualClock;
-
-async function start(config: Partial<ClientConfig> & { baseUrl?: string }): Promise<Runtime> {
-  clock = new ManualClock();
-  return runtimes.start({
-    clients: { c: { provider: 'openai', model: 'gpt', cache: false, ...config } as ClientConfig },
-    clock,
-  });
-}
+const start = (config: Partial<ClientConfig>): Promise<Runtime> => clocked.start(config);
 
 async function collect(s: AsyncIterable<{ text: string }>): Promise<string[]> {
   const out: string[] = [];
@@ -45,29 +32,29 @@ async function collect(s: AsyncIterable<{ text: string }>): Promise<string[]> {
 
 describe('firstTokenTimeoutMs', () => {
   it('ends an attempt without headers in time with TIMEOUT, counts it on the fuse and retries', async () => {
-    server = await startTestServer({ reply: () => 'second try' });
+    server = clocked.own(await startTestServer({ reply: () => 'second try' }));
     server.inject({ kind: 'hang' }, { times: 1 });
     const rt = await start({ baseUrl: server.url, firstTokenTimeoutMs: 1_000 });
     const pending = rt.request('c', hi);
     await server.waitForRequests(1);
-    clock.advance(999);
+    clocked.clock.advance(999);
     expect(server.requests).toBe(1);
-    clock.advance(1);
-    // The retry waits its backoff (half of 250 ms) on the same clock.
-    await until(() => clock.pending > 1);
-    clock.advance(125);
+    clocked.clock.advance(1);
+    // The retry waits its backoff (half of 250 ms) on the same clocked.clock.
+    await until(() => clocked.clock.pending > 1);
+    clocked.clock.advance(125);
     await expect(pending).resolves.toMatchObject({ text: 'second try' });
     expect(server.requests).toBe(2);
     expect(rt.health('c').fuse.failures).toBe(1);
   });
 
   it('fails with TIMEOUT naming the limit once no attempt is left', async () => {
-    server = await startTestServer();
+    server = clocked.own(await startTestServer());
     server.inject({ kind: 'hang' });
     const rt = await start({ baseUrl: server.url, firstTokenTimeoutMs: 500, retry: false });
     const pending = failure(rt.request('c', hi));
     await server.waitForRequests(1);
-    clock.advance(500);
+    clocked.clock.advance(500);
     const error = await pending;
     expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true, client: 'c' });
     expect(error.message).toContain('firstTokenTimeoutMs');
@@ -76,16 +63,16 @@ describe('firstTokenTimeoutMs', () => {
   });
 
   it('waits for the first delta of a stream, not only its headers, then retries', async () => {
-    server = await startTestServer({ reply: () => 'all of it' });
+    server = clocked.own(await startTestServer({ reply: () => 'all of it' }));
     // Headers and the role event at once, the first word a minute later.
     server.inject({ kind: 'trickle', chunkDelayMs: 60_000 }, { times: 1 });
     const rt = await start({ baseUrl: server.url, firstTokenTimeoutMs: 1_000 });
     const s = rt.stream('c', hi);
     const chunks = collect(s);
     await server.waitForRequests(1);
-    clock.advance(1_000);
-    await until(() => server!.requests === 2 || clock.pending > 1);
-    clock.advance(125);
+    clocked.clock.advance(1_000);
+    await until(() => server!.requests === 2 || clocked.clock.pending > 1);
+    clocked.clock.advance(125);
     expect((await chunks).join('')).toBe('all of it');
     await expect(s.completion).resolves.toMatchObject({ text: 'all of it', finishReason: 'stop' });
     expect(server.requests).toBe(2);
@@ -93,19 +80,23 @@ describe('firstTokenTimeoutMs', () => {
   });
 
   it('lets a stream whose first delta came in time run past the limit', async () => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(openaiChunk({ content: 'one' }));
-      // The rest comes once the test has moved the clock past the limit.
-      setTimeout(() => {
-        res.end(openaiChunk({ content: ' two' }, 'stop') + openaiUsage(1, 2) + 'data: [DONE]\n\n');
-      }, 50);
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiChunk({ content: 'one' }));
+        // The rest comes once the test has moved the clock past the limit.
+        setTimeout(() => {
+          res.end(
+            openaiChunk({ content: ' two' }, 'stop') + openaiUsage(1, 2) + 'data: [DONE]\n\n',
+          );
+        }, 50);
+      }),
+    );
     const rt = await start({ baseUrl: raw.url, firstTokenTimeoutMs: 100 });
     const s = rt.stream('c', hi);
     const it = s[Symbol.asyncIterator]();
     expect((await it.next()).value).toMatchObject({ text: 'one' });
-    clock.advance(10_000);
+    clocked.clock.advance(10_000);
     expect((await it.next()).value).toMatchObject({ text: ' two' });
     await expect(s.completion).resolves.toMatchObject({ text: 'one two' });
   });
@@ -115,9 +106,9 @@ describe('firstTokenTimeoutMs', () => {
     const rt = await start({ ...d.config, firstTokenTimeoutMs: 2_000 });
     const pending = rt.request('c', hi);
     await until(() => d.calls.length === 1);
-    clock.advance(2_000);
-    await until(() => clock.pending > 1);
-    clock.advance(125);
+    clocked.clock.advance(2_000);
+    await until(() => clocked.clock.pending > 1);
+    clocked.clock.advance(125);
     await expect(pending).resolves.toMatchObject({ text: 'late but fine' });
     expect(d.calls[0]!.signal.aborted).toBe(true);
   });
@@ -125,32 +116,36 @@ describe('firstTokenTimeoutMs', () => {
 
 describe('idleTimeoutMs', () => {
   it('retries a body that falls silent mid-way with NETWORK_ERROR counted on the fuse', async () => {
-    raw = await rawUpstream((res, _body, n) => {
-      const body = openaiAnswer('whole');
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-      if (n === 1) res.write(body.slice(0, 10));
-      else res.end(body);
-    });
+    raw = clocked.own(
+      await rawUpstream((res, _body, n) => {
+        const body = openaiAnswer('whole');
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        if (n === 1) res.write(body.slice(0, 10));
+        else res.end(body);
+      }),
+    );
     const rt = await start({ baseUrl: raw.url, idleTimeoutMs: 3_000 });
     const pending = rt.request('c', hi);
     await until(() => raw!.calls === 1);
     // The first ten bytes arrived: the silence counts from them.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    clock.advance(2_999);
+    clocked.clock.advance(2_999);
     expect(raw.calls).toBe(1);
-    clock.advance(1);
-    await until(() => clock.pending > 1);
-    clock.advance(125);
+    clocked.clock.advance(1);
+    await until(() => clocked.clock.pending > 1);
+    clocked.clock.advance(125);
     await expect(pending).resolves.toMatchObject({ text: 'whole' });
     expect(raw.calls).toBe(2);
     expect(rt.health('c').fuse.failures).toBe(1);
   });
 
   it('ends a stream silent after its first delta with NETWORK_ERROR, without a retry', async () => {
-    raw = await rawUpstream((res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(openaiChunk({ content: 'half' }));
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiChunk({ content: 'half' }));
+      }),
+    );
     const rt = await start({ baseUrl: raw.url, idleTimeoutMs: 5_000 });
     const s = rt.stream('c', hi);
     const seen: string[] = [];
@@ -158,7 +153,7 @@ describe('idleTimeoutMs', () => {
       (async () => {
         for await (const chunk of s) {
           seen.push(chunk.text);
-          clock.advance(5_000);
+          clocked.clock.advance(5_000);
         }
       })(),
     );
@@ -172,14 +167,16 @@ describe('idleTimeoutMs', () => {
 
   it('does not count the time a slow reader leaves the stream unread', async () => {
     const words = Array.from({ length: 200 }, (_, i) => `w${i} `);
-    raw = await rawUpstream((res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(
-        words.map((w) => openaiChunk({ content: w })).join('') +
-          openaiChunk({}, 'stop') +
-          'data: [DONE]\n\n',
-      );
-    });
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          words.map((w) => openaiChunk({ content: w })).join('') +
+            openaiChunk({}, 'stop') +
+            'data: [DONE]\n\n',
+        );
+      }),
+    );
     const rt = await start({ baseUrl: raw.url, idleTimeoutMs: 1_000, timeoutMs: 120_000 });
     const s = rt.stream('c', hi);
     const it = s[Symbol.asyncIterator]();
@@ -187,7 +184,7 @@ describe('idleTimeoutMs', () => {
     // The reader falls far behind: the transport pauses, and that silence is not the provider's.
     await until(() => rt.health('c').requests.inFlight === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
-    clock.advance(60_000);
+    clocked.clock.advance(60_000);
     const rest: string[] = [first.value.text];
     for (let next = await it.next(); !next.done; next = await it.next()) rest.push(next.value.text);
     expect(rest.join('')).toBe(words.join(''));

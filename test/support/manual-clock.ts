@@ -3,7 +3,8 @@
  * the real event loop while every timer of the runtime (deadlines, retry sleeps, time limits,
  * rate waits, parks) fires only when the test advances this clock.
  */
-import type { Clock } from '../../src/index.js';
+import type { ClientConfig, Clock, Runtime } from '../../src/index.js';
+import { runtimePerTest } from './runtime.js';
 
 interface Timer {
   at: number;
@@ -79,4 +80,35 @@ export async function until(done: () => boolean, tries = 2_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error('the condition did not come true');
+}
+
+/** Runtimes on a hand-moved clock, each with one client `c`; see {@link clockedPerTest}. */
+export interface Clocked {
+  /** Starts a runtime on a new clock; `c` is an openai client `gpt` without cache unless `config` says. */
+  start(config: Partial<ClientConfig>): Promise<Runtime>;
+  /** The clock of the runtime started last. */
+  readonly clock: ManualClock;
+  /** Closes `upstream` after the test (after the runtimes stop); returns it. */
+  own<T extends { close(): Promise<unknown> }>(upstream: T): T;
+}
+
+/** Registers the cleanup (runtimes stopped, then the upstreams closed) and returns the starter. */
+export function clockedPerTest(): Clocked {
+  const owned: Array<{ close(): Promise<unknown> }> = [];
+  const runtimes = runtimePerTest(() => Promise.all(owned.splice(0).map((u) => u.close())));
+  let clock = new ManualClock();
+  return {
+    start(config) {
+      clock = new ManualClock();
+      const c = { provider: 'openai', model: 'gpt', cache: false, ...config } as ClientConfig;
+      return runtimes.start({ clients: { c }, clock });
+    },
+    get clock() {
+      return clock;
+    },
+    own(upstream) {
+      owned.push(upstream);
+      return upstream;
+    },
+  };
 }
