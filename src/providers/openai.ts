@@ -46,7 +46,7 @@ class OpenAIStreamReader extends StreamReader {
   private usage: unknown = undefined;
   /** Choices seen, and of them those whose finish_reason came. */
   private readonly seen = new Set<number>();
-  private finished = 0;
+  private readonly finished = new Set<number>();
 
   constructor(
     config: ResolvedClientConfig,
@@ -89,7 +89,7 @@ class OpenAIStreamReader extends StreamReader {
 
   /** Every choice that came has its finish reason: no [DONE] is needed to know it is whole. */
   protected finishedWithout() {
-    return this.finished > 0 && this.finished === this.seen.size
+    return this.finished.size > 0 && this.finished.size === this.seen.size
       ? openaiUsage(this.usage)
       : undefined;
   }
@@ -116,7 +116,7 @@ class OpenAIStreamReader extends StreamReader {
       }
     }
     if (choice.finish_reason != null) {
-      this.finished++;
+      this.finished.add(index);
       this.answer.finish(index, openaiFinishReason(choice.finish_reason));
     }
   }
