@@ -32,6 +32,7 @@ export class RateGate {
   private exits: GateExits | undefined;
   private readonly wake = () => {
     this.timer = undefined;
+    this.park.hold(0);
     this.guarded();
   };
 
@@ -60,12 +61,12 @@ export class RateGate {
     const now = this.clock.now();
     if (this.queue.length > 0) {
       // Behind others: refused at once when even the head waits past this deadline.
-      const parked = this.park.parkedUntil();
+      const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
       if (until > flight.deadline) return rateLimited(this.client, until - now, parked !== null);
       return this.hold(flight);
     }
-    const parked = this.park.parkedUntil();
+    const parked = this.park.pausedUntil();
     if (parked !== null) {
       if (parked > flight.deadline) return rateLimited(this.client, parked - now, true);
       this.hold(flight);
@@ -78,7 +79,7 @@ export class RateGate {
     if (typeof taken === 'number') {
       if (now + taken > flight.deadline) return rateLimited(this.client, taken, false);
       this.hold(flight);
-      this.sleep(now + taken);
+      this.sleep(now + taken, true);
       return 'held';
     }
     this.hold(flight);
@@ -121,6 +122,7 @@ export class RateGate {
   clear(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.park.hold(0);
     this.queue.length = 0;
     this.held = 0;
   }
@@ -140,7 +142,9 @@ export class RateGate {
     return 'held';
   }
 
-  private sleep(until: number): void {
+  /** Sets the head's timer; `budget`: it waits for the rate budget (which parks the client). */
+  private sleep(until: number, budget = false): void {
+    if (budget) this.park.hold(until);
     this.wakeAt = until;
     this.timer = this.clock.setTimeout(this.wake, Math.max(0, until - this.clock.now()));
   }
@@ -163,7 +167,7 @@ export class RateGate {
         continue;
       }
       const now = this.clock.now();
-      const parked = this.park.parkedUntil();
+      const parked = this.park.pausedUntil();
       if (parked !== null) {
         if (parked > flight.deadline)
           this.out(flight, rateLimited(this.client, parked - now, true));
@@ -175,7 +179,7 @@ export class RateGate {
       else if (taken === 0) this.out(flight, undefined);
       else if (now + taken > flight.deadline) {
         this.out(flight, rateLimited(this.client, taken, false));
-      } else this.sleep(now + taken);
+      } else this.sleep(now + taken, true);
     }
   }
 
@@ -211,7 +215,7 @@ export class RateGate {
     } else if (this.clock.now() + wait > flight.deadline) {
       this.out(flight, rateLimited(this.client, wait, false));
     } else {
-      this.sleep(this.clock.now() + wait);
+      this.sleep(this.clock.now() + wait, true);
     }
     this.pump();
   }

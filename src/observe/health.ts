@@ -37,8 +37,8 @@ export interface ClientHealth {
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
   /**
-   * Until when (epoch ms) a provider's 429 that named a time keeps the client's requests back,
-   * or null when it is not parked.
+   * Until when (epoch ms) the client is parked — a provider's 429 that named a time, or its own
+   * `rateLimit` while requests wait for its budget — or null when it is not parked.
    */
   parkedUntil: number | null;
   /** Stream events skipped because they were not JSON. */

@@ -1,7 +1,8 @@
 /**
- * A client parked by its provider: a 429 that named a time (Retry-After, `retry-after-ms`, a
+ * A client parked: by its provider — a 429 that named a time (Retry-After, `retry-after-ms`, a
  * rate-limit reset header) or a spent quota keeps every request of the client back until then,
- * without melting its fuse (the provider is well, it is only busy with us).
+ * without melting its fuse (the provider is well, it is only busy with us) — or by its own
+ * `rateLimit`, while the requests waiting for its budget wait.
  */
 import type { Clock } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
@@ -11,6 +12,8 @@ import { parkMs } from './classify.js';
 export class Park {
   /** Epoch ms on the runtime's clock; in the past when not parked. */
   private until = 0;
+  /** Until when the rate budget keeps the waiting requests back; 0 when none wait for it. */
+  private held = 0;
 
   constructor(private readonly clock: Pick<Clock, 'now'>) {}
 
@@ -23,9 +26,20 @@ export class Park {
    * if (until !== null) skipMember(until - Date.now());
    */
   parkedUntil(): number | null {
+    const until = Math.max(this.until, this.held);
     // Never parked (the common case): no clock read.
-    if (this.until === 0) return null;
-    return this.until > this.clock.now() ? this.until : null;
+    if (until === 0) return null;
+    return until > this.clock.now() ? until : null;
+  }
+
+  /** Until when a provider's 429 parks the client (its rate budget aside), or null. */
+  pausedUntil(): number | null {
+    return this.until > 0 && this.until > this.clock.now() ? this.until : null;
+  }
+
+  /** The rate budget keeps requests back until `at` (0: no request waits for it any more). */
+  hold(at: number): void {
+    this.held = at;
   }
 
   /** Parks the client for what `error` names (a 429 with a time, a quota 429); true if so. */
