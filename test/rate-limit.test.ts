@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
 import { httpFailure, testDriver, type TestDriver } from './support/driver.js';
 import { failure } from './support/failure.js';
+import { gatewayPerTest } from './support/gateway.js';
 import { ManualClock, settle } from './support/manual-clock.js';
 import { runtimePerTest } from './support/runtime.js';
 
@@ -173,6 +174,28 @@ describe('tokensPerMinute', () => {
     await expect(rt.request('c', ask('w'.repeat(400)))).resolves.toMatchObject({
       text: `echo: ${'w'.repeat(400)}`,
     });
+  });
+});
+
+describe('through the gateway', () => {
+  const gw = gatewayPerTest();
+
+  it('answers RATE_LIMITED as a 429 with Retry-After', async () => {
+    const d = testDriver();
+    const gateway = await gw.start({ c: { ...d.config, rateLimit: { requestsPerMinute: 1 } } });
+    const post = (content: string) =>
+      fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'c', messages: [{ role: 'user', content }] }),
+      });
+    expect((await post('first')).status).toBe(200);
+    const res = await post('second');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(30);
+    expect(res.headers.get('x-should-retry')).toBe('true');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+    expect(d.calls).toHaveLength(1);
   });
 });
 
