@@ -139,7 +139,7 @@ export class Incarnation {
       const park = this.park;
       const policy = honouringPark(
         retryPolicy(config.retry, () => clock.random()),
-        () => park.parkedUntil(),
+        () => park.pausedUntil(),
         () => clock.now(),
       );
       stages.push(
