@@ -58,25 +58,28 @@ export class RateGate {
    * through the exits. An error: RATE_LIMITED, it would wait past its deadline.
    */
   enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
-    const now = this.clock.now();
     if (this.queue.length > 0) {
       // Behind others: refused at once when even the head waits past this deadline.
       const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
-      if (until > flight.deadline) return rateLimited(this.client, until - now, parked !== null);
-      return this.hold(flight);
+      if (until <= flight.deadline) return this.hold(flight);
+      return rateLimited(this.client, until - this.clock.now(), parked !== null);
     }
     const parked = this.park.pausedUntil();
     if (parked !== null) {
-      if (parked > flight.deadline) return rateLimited(this.client, parked - now, true);
+      if (parked > flight.deadline) {
+        return rateLimited(this.client, parked - this.clock.now(), true);
+      }
       this.hold(flight);
       this.sleep(parked);
       return 'held';
     }
+    // Neither parked nor limited (the common case): no clock read.
     if (this.budget === undefined) return 'pass';
     const taken = this.budget.take(this.charge(flight));
     if (taken === 0) return 'pass';
     if (typeof taken === 'number') {
+      const now = this.clock.now();
       if (now + taken > flight.deadline) return rateLimited(this.client, taken, false);
       this.hold(flight);
       this.sleep(now + taken, true);
