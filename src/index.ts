@@ -19,6 +19,8 @@ export type {
   RuntimeConfig,
   SupervisorConfig,
 } from './config/types.js';
+export type { RateLimitConfig } from './config/rate-limit.js';
+export type { ClientTimeLimits } from './config/time-limits.js';
 export type {
   AssistantMessage,
   ImagePart,

@@ -15,6 +15,7 @@ const RETRYABLE: Array<[ErrorCode, boolean]> = [
   ['TIMEOUT', true],
   ['NETWORK_ERROR', true],
   ['CLIENT_RESTARTED', true],
+  ['RATE_LIMITED', true],
   ['INVALID_CONFIG', false],
   ['INVALID_REQUEST', false],
   ['UNKNOWN_CLIENT', false],
@@ -55,6 +56,7 @@ describe('LlmActorsError', () => {
         'CLIENT_FAILED',
         'RUNTIME_STOPPED',
         'BUDGET_EXCEEDED',
+        'RATE_LIMITED',
       ].sort(),
     );
     for (const [key, value] of Object.entries(ErrorCodes)) expect(value).toBe(key);

@@ -11,7 +11,8 @@ import { nanoid } from 'nanoid';
 import type { KeyWriter } from '../cache/key.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
-import { aborted, fuseOpen, queueFull, restarted, timedOut } from '../model/failures.js';
+import { aborted, restarted, timedOut } from '../model/failures.js';
+import type { Park } from '../policy/park.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { LiveHealth } from '../observe/health.js';
 import { Admission } from './admission.js';
@@ -37,6 +38,8 @@ export class ClientActor implements AttemptHandler {
   readonly id = nanoid();
   /** When this incarnation started, epoch ms. */
   readonly startedAt: number;
+  /** Where a provider's 429 parks the client: `parkedUntil(actor)` (policy/park) asks it. */
+  readonly park: Park;
   private readonly flights: Flights;
   private readonly admission: Admission;
   private readonly dispatch: Dispatch;
@@ -52,12 +55,17 @@ export class ClientActor implements AttemptHandler {
     private readonly onCrash: ActorDeps['onCrash'],
   ) {
     this.startedAt = own.deps.clock.now();
+    this.park = own.park;
     const config = own.deps.config;
-    this.admission = new Admission(config.maxConcurrency, config.maxQueue);
+    const fault = (error: unknown) => this.fault(error);
+    this.admission = new Admission(config, own.gate, {
+      run: (flight) => this.run(flight),
+      refuse: (flight, error) => this.ended(flight, error, false), // it held no slot
+      fault,
+    });
     this.flights = new Flights(() => own.pendingWrites);
     this.keys = keyWriter(config);
     this.reply = new Reply(config.name, own.deps.clock, own.deps.observer);
-    const fault = (error: unknown) => this.fault(error);
     this.dispatch = own.attemptPath(fault);
     own.onFault = fault;
     own.onWritten = () => this.flights.notifyIdle();
@@ -74,6 +82,7 @@ export class ClientActor implements AttemptHandler {
       fuse: this.own.fuse.snapshot(),
       inFlight: this.admission.running,
       queued: this.admission.queued,
+      parkedUntil: this.park.parkedUntil(),
       fleet: this.own.fleet(),
     };
   }
@@ -212,15 +221,9 @@ export class ClientActor implements AttemptHandler {
   private launch(key: string | undefined, waiter: Waiter, sink: StreamSink | undefined): void {
     const flight = newFlight(waiter, key, sink);
     waiter.flight = flight;
-    const { fuse, deps } = this.own;
-    const ticket = fuse.peek();
-    if (!ticket.ok) {
-      this.finish(flight, fuseOpen(deps.config.name, ticket.retryAt, deps.clock.now()));
-      return;
-    }
-    const admitted = this.admission.admit(flight);
-    if (admitted === 'full') {
-      this.finish(flight, queueFull(deps.config.name, this.admission.queued));
+    const admitted = this.own.fuseRefusal() ?? this.admission.admit(flight);
+    if (admitted instanceof LlmActorsError) {
+      this.finish(flight, admitted);
       return;
     }
     this.flights.track(flight);
@@ -242,11 +245,11 @@ export class ClientActor implements AttemptHandler {
     this.ended(flight, error);
   }
 
-  private ended(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
+  private ended(flight: Flight, outcome: FlightAnswer | LlmActorsError, ran = true): void {
     if (this.dead) return;
     try {
       this.finish(flight, outcome);
-      const next = this.admission.release();
+      const next = ran ? this.admission.release(flight, outcome) : undefined;
       if (next !== undefined) this.run(next);
       this.flights.notifyIdle();
     } catch (error) {
@@ -286,7 +289,7 @@ export class ClientActor implements AttemptHandler {
     if (flight.state === 'queued') {
       flight.state = 'done';
       this.flights.forget(flight);
-      this.admission.left();
+      this.admission.left(flight);
       this.flights.notifyIdle();
     } else {
       flight.cancel.abort(error);

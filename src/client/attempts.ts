@@ -8,9 +8,11 @@ import type { Clock } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
 import type { Usage } from '../model/request.js';
 import { fuseOpen } from '../model/failures.js';
+import { AttemptWatch, type AttemptLimits } from '../policy/attempt-watch.js';
 import type { Cancellation } from '../policy/cancellation.js';
 import { classify, fuseOutcome } from '../policy/classify.js';
 import type { Fuse } from '../policy/fuse.js';
+import type { Park } from '../policy/park.js';
 import { STOP, type RetryPolicy } from '../policy/retry.js';
 import type { Provider, ProviderCall } from '../providers/provider.js';
 import type { Flight, FlightAnswer } from './flight.js';
@@ -43,24 +45,40 @@ export interface ProviderStageDeps {
   onFault: Fault;
   /** A streamed attempt failed after its usage was reported: what it billed. */
   onPaid: (flight: Flight, usage: Usage) => void;
+  clock: Clock;
+  /** The client's attempt time limits, when it sets any (each attempt is then watched). */
+  limits: AttemptLimits | undefined;
+  /** Parked by a 429 that names a time. */
+  park: Park;
+  /** Counts a stream event skipped because it was not JSON. */
+  onSkipped: (why: string) => void;
 }
 
 /** Receives a fault of the actor's own code found on the attempt path. */
 export type Fault = (error: unknown) => void;
 
-/** The innermost dispatch: one upstream call, its failure typed. */
+/**
+ * The innermost dispatch: one upstream call, its failure typed (a 429 that names a time parks
+ * the client). With time limits, the attempt runs under a watch of its own.
+ */
 export function providerCall(deps: ProviderStageDeps): Dispatch {
-  const { client, provider, secrets, onFault, onPaid } = deps;
+  const { client, provider, secrets, onFault, clock, limits, park, onSkipped, onPaid } = deps;
   return (flight, handler) => {
-    const call: ProviderCall = {
-      messages: flight.messages,
-      params: flight.params,
-      cancel: flight.cancel,
-    };
     const sink = flight.sink;
+    const watch =
+      limits === undefined
+        ? undefined
+        : new AttemptWatch(limits, clock, flight.cancel, sink !== undefined);
+    const cancel = watch === undefined ? flight.cancel : watch.cancel;
+    const call: ProviderCall = { messages: flight.messages, params: flight.params, cancel };
+    if (watch !== undefined) call.watch = watch;
     if (sink !== undefined) {
+      call.onSkipped = onSkipped;
       call.onDelta = (chunk, resume) => {
-        flight.delivered = true;
+        if (!flight.delivered) {
+          flight.delivered = true;
+          watch?.token();
+        }
         if (sink.delta(chunk)) return true;
         // The consumer is behind: the transport pauses until it has read its buffer down.
         sink.onDrain(resume);
@@ -69,15 +87,16 @@ export function providerCall(deps: ProviderStageDeps): Dispatch {
       call.onPaid = (usage) => onPaid(flight, usage);
     }
     provider.call(call).then(
-      (answer) => settle(handler.onAnswer, handler, flight, answer, onFault),
-      (thrown: unknown) =>
-        settle(
-          handler.onFailure,
-          handler,
-          flight,
-          classify(thrown, flight.cancel, client, secrets),
-          onFault,
-        ),
+      (answer) => {
+        watch?.end();
+        settle(handler.onAnswer, handler, flight, answer, onFault);
+      },
+      (thrown: unknown) => {
+        watch?.end();
+        const error = classify(thrown, cancel, client, secrets);
+        park.observe(error);
+        settle(handler.onFailure, handler, flight, error, onFault);
+      },
     );
   };
 }

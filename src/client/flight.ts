@@ -64,6 +64,10 @@ export interface Flight {
   fromPeer?: true;
   /** The launching caller's span: its attempts' spans are children of it. */
   span: RequestSpan | undefined;
+  /** Waiting in the rate gate (parked client, or no rate budget yet). */
+  held?: boolean;
+  /** The tokens the rate budget was charged for it, settled with the real usage after. */
+  rateTokens?: number;
 }
 
 /** Receives a streamed request's chunks as they arrive. */

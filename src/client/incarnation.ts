@@ -12,13 +12,17 @@ import { FuseLink } from '../fleet/fuse-link.js';
 import { quotesSecret, type CachedCompletion } from '../model/answer.js';
 import type { Clock } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
-import { cacheNotCleared } from '../model/failures.js';
+import { cacheNotCleared, fuseOpen } from '../model/failures.js';
 import type { ClientHealth } from '../observe/health.js';
 import type { Budget } from '../observe/budget.js';
 import type { ClientObserver } from '../observe/observer.js';
 import { tracing } from '../observe/tracing.js';
+import { attemptLimits } from '../policy/attempt-watch.js';
 import { Fuse, type FuseListener } from '../policy/fuse.js';
-import { retryPolicy } from '../policy/retry.js';
+import { Park } from '../policy/park.js';
+import { LocalBudget } from '../policy/rate-budget.js';
+import { honouringPark, retryPolicy } from '../policy/retry.js';
+import { rateKey, SharedBudget } from '../fleet/rate-link.js';
 import { createProvider } from '../providers/index.js';
 import type { Provider } from '../providers/provider.js';
 import {
@@ -34,6 +38,7 @@ import {
 import { attemptSpans } from './attempt-spans.js';
 import { budgetGate } from './budget-gate.js';
 import type { Flight } from './flight.js';
+import { RateGate } from './rate-gate.js';
 
 /** What an incarnation is built from; the parts that outlive it belong to its registry entry. */
 export interface IncarnationDeps {
@@ -49,6 +54,11 @@ export interface IncarnationDeps {
 /** The resources of one incarnation. */
 export class Incarnation {
   readonly fuse: Fuse;
+  /** Parked by a provider's 429 that named a time. */
+  readonly park: Park;
+  /** What holds flights back before the slots: the park and the `rateLimit` budget. */
+  readonly gate: RateGate;
+  private readonly rateBudget: LocalBudget | SharedBudget | undefined;
   /** Where the incarnation's own faults go (set by the actor that owns it). */
   onFault: Fault = () => undefined;
   /** Called when the last pending cache write has landed. */
@@ -66,6 +76,22 @@ export class Incarnation {
     readonly cache: ClientCache | null,
     private readonly provider: Provider,
   ) {
+    const { config, clock } = deps;
+    this.park = new Park(clock);
+    const rate = config.rateLimit;
+    this.rateBudget =
+      rate === undefined
+        ? undefined
+        : rate.shared === undefined
+          ? new LocalBudget(rate, clock)
+          : new SharedBudget(
+              rateKey(config.name, config.baseUrl, config.model),
+              { ...rate, shared: rate.shared },
+              clock,
+              deps.logger,
+            );
+    const counts = rate?.tokensPerMinute !== undefined;
+    this.gate = new RateGate(config.name, this.park, this.rateBudget, counts, clock);
     const shared = deps.config.fuse.shared;
     this.fuseLink = shared
       ? new FuseLink(
@@ -130,11 +156,18 @@ export class Incarnation {
     const turns = this.cache?.singleFlight;
     if (turns !== undefined) stages.push(fleetLock(turns, onFault));
     // Without retries too: it is where each failed attempt is reported (retry: false stops).
-    const policy = retryPolicy(config.retry, () => clock.random());
+    const park = this.park;
+    const policy = honouringPark(
+      retryPolicy(config.retry, () => clock.random()),
+      () => park.pausedUntil(),
+      () => clock.now(),
+    );
     stages.push(
-      retrying(policy, clock, onFault, (flight, error, delay) =>
-        observer.attemptFailed(flight, error, delay),
-      ),
+      retrying(policy, clock, onFault, (flight, error, delay) => {
+        // Each attempt is one more request to the provider's rate limit.
+        if (delay !== undefined) this.rateBudget?.adjust(1, 0);
+        observer.attemptFailed(flight, error, delay);
+      }),
     );
     if (tracing() !== undefined) stages.push(attemptSpans(this.fuse));
     stages.push(fuseGate(config.name, this.fuse, clock));
@@ -146,21 +179,34 @@ export class Incarnation {
         secrets,
         onFault,
         onPaid: (flight, usage) => observer.paidUnanswered(flight, usage),
+        clock,
+        limits: attemptLimits(config),
+        park: this.park,
+        onSkipped: observer.skippedEvent,
       }),
     );
   }
 
+  /** FUSE_OPEN when the fuse would not let a request through now (takes no probe). */
+  fuseRefusal(): LlmActorsError | undefined {
+    const ticket = this.fuse.peek();
+    if (ticket.ok) return undefined;
+    return fuseOpen(this.deps.config.name, ticket.retryAt, this.deps.clock.now());
+  }
+
   /** Whether the Redis connections this client shares with its fleet are up, when it has any. */
   fleet(): ClientHealth['fleet'] {
-    const cache = this.cache?.redisUp;
-    const fuse = this.fuseLink?.up;
-    const budget = this.budgetLink?.up;
-    if (cache === undefined && fuse === undefined && budget === undefined) return undefined;
-    return {
-      ...(cache === undefined ? {} : { cache: cache ? 'up' : 'down' }),
-      ...(fuse === undefined ? {} : { fuse: fuse ? 'up' : 'down' }),
-      ...(budget === undefined ? {} : { budget: budget ? 'up' : 'down' }),
+    const links = {
+      cache: this.cache?.redisUp,
+      fuse: this.fuseLink?.up,
+      budget: this.budgetLink?.up,
+      rate: this.rateBudget instanceof SharedBudget ? this.rateBudget.up : undefined,
     };
+    let fleet: Record<string, 'up' | 'down'> | undefined;
+    for (const [name, up] of Object.entries(links)) {
+      if (up !== undefined) (fleet ??= {})[name] = up ? 'up' : 'down';
+    }
+    return fleet;
   }
 
   /**
@@ -212,6 +258,7 @@ export class Incarnation {
           this.cache?.close(),
           this.fuseLink?.close(),
           this.closeBudgetLink(),
+          this.rateBudget instanceof SharedBudget ? this.rateBudget.close() : undefined,
         ]),
       )
       .then(() => undefined);

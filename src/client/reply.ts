@@ -63,6 +63,7 @@ export class Reply {
       const rejected =
         error.code === 'QUEUE_FULL' ||
         error.code === 'BUDGET_EXCEEDED' ||
+        error.code === 'RATE_LIMITED' ||
         (error.code === 'FUSE_OPEN' && beforeAnyAttempt);
       this.observer.failed(waiter, error, this.clock.now(), rejected);
     }

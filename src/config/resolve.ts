@@ -133,6 +133,9 @@ export function resolveClientConfig(
     ...(c.pricing && { pricing: c.pricing }),
     ...(c.budget && { budget: c.budget }),
     ...(c.trace && { trace: c.trace }),
+    firstTokenTimeoutMs: c.firstTokenTimeoutMs,
+    idleTimeoutMs: c.idleTimeoutMs,
+    rateLimit: c.rateLimit,
   };
   if (isDriver) {
     const driver = input as DriverClientConfig;

@@ -10,6 +10,8 @@ import { chatOptionProblem } from '../model/chat-options.js';
 import { budgetSchema } from './budget.js';
 import { pricingSchema } from './pricing.js';
 import { traceSchema } from './trace.js';
+import { rateLimitSchema } from './rate-limit.js';
+import { timeLimitFields } from './time-limits.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
 /** Names that would reach into an object's prototype. */
@@ -172,6 +174,8 @@ export const clientSchema = z.strictObject({
   pricing: pricingSchema.optional(),
   budget: budgetSchema.optional(),
   trace: traceSchema.optional(),
+  ...timeLimitFields,
+  rateLimit: rateLimitSchema.optional(),
   request: fn('the driver request function').optional(),
   output: fn('the driver output function').optional(),
 });

@@ -9,6 +9,8 @@ import type { TraceConfig } from './trace.js';
 import type { Clock } from '../model/clock.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
+import type { RateLimitConfig } from './rate-limit.js';
+import type { ClientTimeLimits } from './time-limits.js';
 
 /** Which wire format a client speaks. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'driver';
@@ -101,7 +103,7 @@ export interface RetryConfig {
   maxDelayMs: number;
 }
 
-interface ClientConfigBase {
+interface ClientConfigBase extends ClientTimeLimits {
   /** The model name sent to the provider. */
   model: string;
   /** The provider's base URL. */
@@ -145,6 +147,8 @@ interface ClientConfigBase {
   budget?: BudgetConfig;
   /** What the client's OpenTelemetry spans record. */
   trace?: TraceConfig;
+  /** Admission budget per minute; see {@link RateLimitConfig}. Default: none. */
+  rateLimit?: RateLimitConfig;
 }
 
 /** A client speaking an HTTP wire format. */
@@ -209,6 +213,9 @@ export interface ResolvedClientConfig {
   pricing?: Pricing;
   budget?: BudgetConfig;
   trace?: TraceConfig;
+  firstTokenTimeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
+  rateLimit: RateLimitConfig | undefined;
   driver?: Pick<DriverClientConfig, 'request' | 'output'>;
 }
 

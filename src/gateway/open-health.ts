@@ -23,6 +23,7 @@ const REASON: Record<ErrorCode, string> = {
   CLIENT_FAILED: 'the client failed',
   RUNTIME_STOPPED: 'the runtime stopped',
   BUDGET_EXCEEDED: 'the daily budget is spent',
+  RATE_LIMITED: 'a request was held back by a rate limit',
 };
 
 /** One client's health without request content. */

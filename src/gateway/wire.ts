@@ -219,6 +219,7 @@ const STATUS: Record<ErrorCode, number> = {
   CLIENT_FAILED: 503,
   RUNTIME_STOPPED: 503,
   BUDGET_EXCEEDED: 429,
+  RATE_LIMITED: 429,
 };
 
 const TYPE: Partial<Record<number, string>> = {

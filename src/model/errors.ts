@@ -18,6 +18,7 @@ export const ErrorCodes = {
   CLIENT_FAILED: 'CLIENT_FAILED',
   RUNTIME_STOPPED: 'RUNTIME_STOPPED',
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 /** One of the stable error codes. */
@@ -37,7 +38,7 @@ export interface LlmActorsErrorDetails {
   retryable?: boolean;
   /** PROVIDER_ERROR: a short excerpt of the upstream body, secrets removed. */
   body?: string;
-  /** Delay the upstream asked for (Retry-After), in ms. */
+  /** Delay the upstream asked for (Retry-After), or RATE_LIMITED's wait, in ms. */
   retryAfterMs?: number;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   providerError?: ProviderErrorFields;
@@ -62,6 +63,7 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TIMEOUT',
   'NETWORK_ERROR',
   'CLIENT_RESTARTED',
+  'RATE_LIMITED',
 ]);
 
 /**

@@ -144,3 +144,37 @@ export function budgetExceeded(
     { client, resetAt, retryAfterMs: Math.max(0, resetAt - now), retryable: false },
   );
 }
+
+/**
+ * RATE_LIMITED: the client's budget (`rateLimit`) or a provider's 429 that named a time (the
+ * client is parked) keeps the request back for `waitMs`, past its deadline. Retryable then.
+ */
+export function rateLimited(client: string, waitMs: number, parked: boolean): LlmActorsError {
+  const why = parked
+    ? 'the provider asked for a pause (429) that ends'
+    : 'the rateLimit budget frees up';
+  return new LlmActorsError(
+    'RATE_LIMITED',
+    `${client}: ${why} in ${Math.ceil(waitMs)} ms, after the request's deadline`,
+    { client, retryAfterMs: Math.ceil(waitMs) },
+  );
+}
+
+/** TIMEOUT of one attempt: no headers (a stream: no first delta) within firstTokenTimeoutMs. */
+export function firstTokenTimeout(client: string, ms: number, stream: boolean): LlmActorsError {
+  const what = stream ? 'first delta' : 'response headers';
+  return new LlmActorsError(
+    'TIMEOUT',
+    `${client}: no ${what} within ${ms} ms of the attempt's start (firstTokenTimeoutMs)`,
+    { client },
+  );
+}
+
+/** NETWORK_ERROR of one attempt: the body fell silent for idleTimeoutMs. */
+export function idleTimeout(client: string, ms: number): LlmActorsError {
+  return new LlmActorsError(
+    'NETWORK_ERROR',
+    `${client}: the answer fell silent for ${ms} ms mid-way (idleTimeoutMs)`,
+    { client, retryable: true },
+  );
+}

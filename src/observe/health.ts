@@ -38,10 +38,22 @@ export interface ClientHealth {
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
   /**
-   * For a client that shares a Redis cache, fuse or budget with its fleet: whether each one is
-   * up now. While one is down the client goes on alone (cache misses, a local fuse).
+   * Until when (epoch ms) the client is parked — a provider's 429 that named a time, or its own
+   * `rateLimit` while requests wait for its budget — or null when it is not parked.
    */
-  fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down'; budget?: 'up' | 'down' };
+  parkedUntil: number | null;
+  /** Stream events skipped because they were not JSON. */
+  stream: { skippedEvents: number };
+  /**
+   * For a client that shares a Redis cache, fuse, budget or rate limit with its fleet: whether
+   * each one is up now. While one is down the client goes on alone (cache misses, a local fuse).
+   */
+  fleet?: {
+    cache?: 'up' | 'down';
+    fuse?: 'up' | 'down';
+    budget?: 'up' | 'down';
+    rate?: 'up' | 'down';
+  };
   /** USD paid upstream so far, for a client with `pricing`. */
   cost?: { usd: number };
   /** Today's spending against the client's `budget`, when it has one. */
@@ -53,8 +65,10 @@ export interface LiveHealth {
   fuse: FuseSnapshot;
   /** Upstream calls under way. */
   inFlight: number;
-  /** Upstream calls waiting for a concurrency slot. */
+  /** Upstream calls waiting for a concurrency slot or for the rate limit. */
   queued: number;
+  /** Until when the client is parked (epoch ms), or null. */
+  parkedUntil: number | null;
   /** Whether the Redis connections shared with the fleet are up, when there are any. */
   fleet: ClientHealth['fleet'];
 }

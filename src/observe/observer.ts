@@ -50,6 +50,13 @@ export class ClientObserver {
   private readonly debug: boolean;
   private readonly client: string;
   private readonly attemptLog: RepeatLimiter;
+  /** Lines a misbehaving upstream would otherwise repeat per event. */
+  private readonly limited: RepeatLimiter;
+  /** Counts (and logs) a skipped stream event; bound once, handed to every streamed call. */
+  readonly skippedEvent = (why: string): void => {
+    this.stats.stream.skippedEvents++;
+    this.limited.write('warn', { why }, 'skipped a stream event that is not JSON');
+  };
 
   constructor(
     private readonly config: ResolvedClientConfig,
@@ -63,6 +70,7 @@ export class ClientObserver {
     this.debug = logger.isLevelEnabled('debug');
     this.budget = config.budget && new Budget(config.name, config.budget, clock);
     this.attemptLog = new RepeatLimiter(logger, ATTEMPT_LOG_WINDOW_MS, clock);
+    this.limited = new RepeatLimiter(logger, undefined, clock);
   }
 
   /** A request reached the client (counted before anything can refuse it). */

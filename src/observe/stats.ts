@@ -78,6 +78,8 @@ export class ClientStats {
   readonly latency = new LatencyHistogram();
   /** USD paid upstream, for a client with a price table. */
   costUsd = 0;
+  /** Stream events skipped because they were not JSON (the stream went on without them). */
+  readonly stream = { skippedEvents: 0 };
   lastError: LastError | null = null;
 
   /**

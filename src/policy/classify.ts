@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { LlmActorsError, isLlmActorsError, type ProviderErrorFields } from '../model/errors.js';
 import type { FuseOutcome } from './fuse.js';
 import { containsSecret, scrub } from '../model/redact.js';
+import { QUOTA_CODE, rateLimitResetMs } from './rate-limit-headers.js';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -94,9 +95,18 @@ export function httpError(
   // Scrub before cutting: a key straddling the cut would otherwise leak its first half.
   const excerpt = scrub(body, secrets).slice(0, BODY_EXCERPT);
   const shouldRetry = first(headers['x-should-retry']);
-  const retryable =
-    shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(status);
   const fields = providerFields(body, secrets);
+  // A spent quota does not come back by waiting a few seconds (it parks the client instead).
+  const quota = status === 429 && (fields?.code === QUOTA_CODE || fields?.type === QUOTA_CODE);
+  const retryable = quota
+    ? false
+    : shouldRetry === 'true'
+      ? true
+      : shouldRetry === 'false'
+        ? false
+        : isRetryableStatus(status);
+  const wait =
+    retryAfterMs(headers, now) ?? (status === 429 ? rateLimitResetMs(headers, now) : undefined);
   return new LlmActorsError(
     'PROVIDER_ERROR',
     `${client}: ${provider} answered HTTP ${status}${fields?.message ? `: ${fields.message}` : ''}`,
@@ -105,7 +115,7 @@ export function httpError(
       status,
       retryable,
       body: excerpt,
-      retryAfterMs: retryAfterMs(headers, now),
+      retryAfterMs: wait,
       ...(fields === undefined ? {} : { providerError: fields }),
     },
   );
@@ -227,8 +237,30 @@ export function fuseOutcome(error: LlmActorsError): FuseOutcome {
     case 'BAD_RESPONSE':
       return 'failure';
     case 'PROVIDER_ERROR':
+      // A 429 that says when to come back (or that the quota is spent) parks the client: the
+      // provider is well, only busy with us.
+      if (parkMs(error) !== undefined) return 'neutral';
       return error.status == null || isFailureStatus(error.status) ? 'failure' : 'success';
     default:
       return 'neutral';
   }
+}
+
+/** How long a spent quota parks a client at least, ms. */
+export const QUOTA_PARK_MS = 60_000;
+
+/** A 429 for a spent quota (OpenAI `insufficient_quota`): not retried, parks the client. */
+export function isQuotaError(error: LlmActorsError): boolean {
+  const fields = error.providerError;
+  return error.status === 429 && (fields?.code === QUOTA_CODE || fields?.type === QUOTA_CODE);
+}
+
+/**
+ * How long a failure parks its client, ms: a 429 that names a time, that time; a quota 429,
+ * {@link QUOTA_PARK_MS} or the named time if longer; anything else, undefined (no park).
+ */
+export function parkMs(error: LlmActorsError): number | undefined {
+  if (error.code !== 'PROVIDER_ERROR' || error.status !== 429) return undefined;
+  if (isQuotaError(error)) return Math.max(QUOTA_PARK_MS, error.retryAfterMs ?? 0);
+  return error.retryAfterMs;
 }

@@ -54,3 +54,24 @@ export function retryDelay(
 function isBusy(error: LlmActorsError): boolean {
   return error.code === 'PROVIDER_ERROR' && (error.status === 429 || error.status === 503);
 }
+
+/**
+ * `policy`, waiting out a park: a retry never goes while its client is parked (it would only
+ * meet another 429), and stops when the park ends past the time left.
+ */
+export function honouringPark(
+  policy: RetryPolicy,
+  parkedUntil: () => number | null,
+  now: () => number,
+): RetryPolicy {
+  return {
+    next(error, attempts, timeLeft) {
+      const delay = policy.next(error, attempts, timeLeft);
+      const until = delay === STOP ? null : parkedUntil();
+      if (until === null) return delay;
+      const wait = until - now();
+      if (wait <= delay) return delay;
+      return wait >= timeLeft ? STOP : wait;
+    },
+  };
+}

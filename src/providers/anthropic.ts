@@ -20,7 +20,7 @@ import {
 } from './anthropic-wire.js';
 import { HttpProvider } from './http-provider.js';
 import type { DeltaCallback, ProviderAnswer, ProviderCall } from './provider.js';
-import { midStreamError, parseJson, StreamReader } from './stream-reader.js';
+import { midStreamError, StreamReader } from './stream-reader.js';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicUsage } from './anthropic-wire.js';
 
@@ -86,6 +86,8 @@ class AnthropicStreamReader extends StreamReader {
   private readonly parts: ReasoningPart[] = [];
   private calls = 0;
   private jsonAnswered = false;
+  /** message_delta brought the stop reason: the answer is whole, message_stop or not. */
+  private stopped = false;
 
   constructor(
     config: ResolvedClientConfig,
@@ -108,7 +110,8 @@ class AnthropicStreamReader extends StreamReader {
 
   private event(type: string, data: string): void {
     if (this.done || type === 'ping') return;
-    const event = parseJson(this.client, data);
+    const event = this.object(data);
+    if (event === undefined) return;
     switch (event.type ?? type) {
       case 'message_start': {
         const message = (event.message ?? {}) as Json;
@@ -128,6 +131,7 @@ class AnthropicStreamReader extends StreamReader {
       case 'message_delta': {
         const delta = event.delta as { stop_reason?: unknown } | undefined;
         if (delta?.stop_reason != null) {
+          this.stopped = true;
           const reason = anthropicFinishReason(delta.stop_reason);
           this.finishReason = reason === 'tool_calls' && this.jsonOnly() ? 'stop' : reason;
         }
@@ -135,8 +139,7 @@ class AnthropicStreamReader extends StreamReader {
         return;
       }
       case 'message_stop':
-        if (this.parts.length > 0) this.answer.reasoningParts(0, this.parts);
-        this.finish(anthropicUsage(this.usage));
+        this.finish(this.whole());
         return;
       case 'error': {
         const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
@@ -147,6 +150,16 @@ class AnthropicStreamReader extends StreamReader {
       default:
         return;
     }
+  }
+
+  protected finishedWithout() {
+    return this.stopped ? this.whole() : undefined;
+  }
+
+  /** The reasoning parts set on the answer, and the usage to finish it with. */
+  private whole() {
+    if (this.parts.length > 0) this.answer.reasoningParts(0, this.parts);
+    return anthropicUsage(this.usage);
   }
 
   /** The forced JSON tool was the only call: the answer is text, not a tool call. */

@@ -60,7 +60,9 @@ export abstract class HttpProvider implements Provider {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.transport.post(this.path, body, this.headers, call.cancel).then(this.answer);
+    return this.transport
+      .post(this.path, body, this.headers, call.cancel, undefined, call.watch)
+      .then(this.answer);
   }
 
   close(): Promise<void> {
@@ -85,6 +87,7 @@ export abstract class HttpProvider implements Provider {
 
   private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
     const reader = this.reader(onDelta, call.params);
+    if (call.onSkipped !== undefined) reader.onSkipped = call.onSkipped;
     try {
       const res = await this.transport.post(
         this.path,
@@ -92,6 +95,7 @@ export abstract class HttpProvider implements Provider {
         this.headers,
         call.cancel,
         reader,
+        call.watch,
       );
       if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
       return { completion: reader.end(), raw: undefined };

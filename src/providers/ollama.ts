@@ -6,10 +6,9 @@
  */
 import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
-import { badResponse } from '../model/failures.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, FinishReason } from '../model/request.js';
-import { EventTooLongError, NdjsonParser } from '../transport/sse.js';
+import { NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
 import { ollamaMessages, writeOllamaOptions } from './ollama-wire.js';
 import { makeUsage, type DeltaCallback } from './provider.js';
@@ -56,34 +55,24 @@ class OllamaStreamReader extends StreamReader {
   protected readonly terminator = 'a line with done: true';
   /** Tool calls seen so far: Ollama sends each whole, in one line. */
   private calls = 0;
-  private readonly ndjson = new NdjsonParser(this.limits.maxEventBytes);
+  private readonly ndjson = new NdjsonParser(this.limits.maxEventBytes, () =>
+    this.skip('a stream line is not JSON'),
+  );
 
   protected read(text: string): void {
-    let lines: unknown[];
-    try {
-      lines = this.ndjson.push(text);
-    } catch (cause) {
-      // A line past the limit is typed as such by the base reader.
-      if (cause instanceof EventTooLongError) throw cause;
-      throw this.notJson(cause);
-    }
-    for (const line of lines) this.line(line);
+    for (const line of this.ndjson.push(text)) this.line(line);
   }
 
   protected readRest(): void {
-    let last: unknown;
-    try {
-      last = this.ndjson.end();
-    } catch (cause) {
-      throw this.notJson(cause);
-    }
+    const last = this.ndjson.end();
     if (last !== undefined) this.line(last);
   }
 
   private line(value: unknown): void {
     if (this.done) return;
     if (typeof value !== 'object' || value === null) {
-      throw badResponse(this.client, 'a stream line is not a JSON object');
+      this.skip('a stream line is not a JSON object');
+      return;
     }
     const line = value as Record<string, unknown>;
     if (line.error !== undefined) {
@@ -107,10 +96,6 @@ class OllamaStreamReader extends StreamReader {
       this.finishReason = this.calls > 0 ? 'tool_calls' : ollamaFinishReason(line.done_reason);
       this.finish(makeUsage(line.prompt_eval_count, line.eval_count));
     }
-  }
-
-  private notJson(cause: unknown) {
-    return badResponse(this.client, 'a stream line is not JSON', cause);
   }
 }
 

@@ -22,7 +22,7 @@ import {
   writeChatOptions,
 } from './openai-wire.js';
 import type { DeltaCallback } from './provider.js';
-import { midStreamError, parseJson, StreamReader } from './stream-reader.js';
+import { midStreamError, StreamReader } from './stream-reader.js';
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -44,6 +44,9 @@ class OpenAIStreamReader extends StreamReader {
   protected readonly terminator = 'data: [DONE]';
   private readonly sse = new SseParser(this.limits.maxEventBytes);
   private usage: unknown = undefined;
+  /** Choices seen, and of them those whose finish_reason came. */
+  private readonly seen = new Set<number>();
+  private readonly finished = new Set<number>();
 
   constructor(
     config: ResolvedClientConfig,
@@ -70,7 +73,8 @@ class OpenAIStreamReader extends StreamReader {
       this.finish(openaiUsage(this.usage));
       return;
     }
-    const chunk = parseJson(this.client, data);
+    const chunk = this.object(data);
+    if (chunk === undefined) return;
     const error = chunk.error as Json | undefined;
     if (error) {
       const message = String(error.message ?? 'unknown');
@@ -88,7 +92,15 @@ class OpenAIStreamReader extends StreamReader {
     }
   }
 
+  /** Every choice that came has its finish reason: no [DONE] is needed to know it is whole. */
+  protected finishedWithout() {
+    return this.finished.size > 0 && this.finished.size === this.seen.size
+      ? openaiUsage(this.usage)
+      : undefined;
+  }
+
   private choice(choice: Json, index: number, tag: boolean): void {
+    this.seen.add(index);
     const delta = choice.delta as Json | undefined;
     const reasoning = reasoningText(delta);
     if (reasoning !== undefined) this.reasoningDelta(reasoning, index, tag);
@@ -111,6 +123,7 @@ class OpenAIStreamReader extends StreamReader {
     const logprobs = logprobsOf(choice.logprobs);
     if (logprobs !== undefined) this.answer.logprobs(index, logprobs);
     if (choice.finish_reason != null) {
+      this.finished.add(index);
       this.answer.finish(index, openaiFinishReason(choice.finish_reason));
     }
   }

@@ -3,6 +3,7 @@
  * streamed when the caller asks for deltas.
  */
 import type { Cancellation } from '../policy/cancellation.js';
+import type { BodyWatch } from '../transport/http.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
@@ -24,6 +25,10 @@ export interface ProviderCall {
   onDelta?: DeltaCallback;
   /** A streamed attempt that failed after the provider reported usage: what it billed. */
   onPaid?: (usage: Usage) => void;
+  /** Told how the answer arrives (the client's time limits), when the client sets any. */
+  watch?: BodyWatch;
+  /** Called for each stream event that is not JSON (it is skipped). */
+  onSkipped?: (why: string) => void;
 }
 
 /** One attempt's answer. */

@@ -31,17 +31,6 @@ export function midStreamError(
   });
 }
 
-/** A stream event's JSON object; BAD_RESPONSE when it is not one. */
-export function parseJson(client: string, data: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(data);
-    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
-  } catch (cause) {
-    throw badResponse(client, 'a stream event is not JSON', cause);
-  }
-  throw badResponse(client, 'a stream event is not a JSON object');
-}
-
 function noop(): void {}
 
 /** What bounds a stream reader's memory. */
@@ -67,6 +56,10 @@ export abstract class StreamReader implements TextSink {
   /** The terminator was read: the answer is whole and later events are ignored. */
   protected done = false;
   private completion: CachedCompletion | undefined;
+  /** Events skipped because they were not JSON objects. */
+  private skipped = 0;
+  /** Told of each skipped event (the client counts them and logs, rate limited). */
+  onSkipped: (why: string) => void = noop;
   private keepUp = true;
   private resume: () => void = noop;
 
@@ -85,12 +78,41 @@ export abstract class StreamReader implements TextSink {
 
   /**
    * Parses a piece of decoded text, calling {@link delta} and {@link finish} as it goes; events
-   * after the terminator are parsed (a malformed one is still BAD_RESPONSE) but ignored.
+   * after the terminator are ignored.
    */
   protected abstract read(text: string): void;
 
   /** The stream ended: parses what is left, for a format whose last line may lack its break. */
   protected readRest(): void {}
+
+  /**
+   * The body ended cleanly without the terminator: the usage to finish with when the format's
+   * finish reason came (the answer is whole), else undefined.
+   */
+  protected finishedWithout(): Usage | undefined {
+    return undefined;
+  }
+
+  /**
+   * An event's JSON object, or undefined when it is not one: such an event is skipped and
+   * counted (a provider's stray keep-alive or a garbled line must not cost a whole answer).
+   */
+  protected object(data: string): Record<string, unknown> | undefined {
+    try {
+      const value: unknown = JSON.parse(data);
+      if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+    } catch {
+      // Counted as skipped below.
+    }
+    this.skip('a stream event is not a JSON object');
+    return undefined;
+  }
+
+  /** Skips an event that could not be read. */
+  protected skip(why: string): void {
+    this.skipped++;
+    this.onSkipped(why);
+  }
 
   /** Feeds decoded text; false when the consumer is behind (see {@link DeltaCallback}). */
   push(text: string, resume: () => void): boolean {
@@ -105,17 +127,29 @@ export abstract class StreamReader implements TextSink {
     return this.keepUp;
   }
 
-  /** The stream ended: the whole answer, or NETWORK_ERROR if it ended before its terminator. */
+  /**
+   * The body ended cleanly: the whole answer — also without the terminator when the finish
+   * reason came. Without either: BAD_RESPONSE when events were skipped (what they held is
+   * lost), else NETWORK_ERROR (the stream stopped short).
+   */
   end(): CachedCompletion {
     this.readRest();
     if (this.completion === undefined) {
-      throw new LlmActorsError(
-        'NETWORK_ERROR',
-        `${this.client}: the stream ended before ${this.terminator}`,
-        { client: this.client, retryable: true },
+      const usage = this.finishedWithout();
+      if (usage !== undefined) this.finish(usage);
+    }
+    if (this.completion !== undefined) return this.completion;
+    if (this.skipped > 0) {
+      throw badResponse(
+        this.client,
+        `${this.skipped} stream event(s) were not JSON and the stream ended without a finish`,
       );
     }
-    return this.completion;
+    throw new LlmActorsError(
+      'NETWORK_ERROR',
+      `${this.client}: the stream ended before ${this.terminator}`,
+      { client: this.client, retryable: true },
+    );
   }
 
   /**

@@ -31,6 +31,8 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
     restarts: entry.supervision.restarts,
     lastError: s.lastError ? { ...s.lastError } : null,
     startedAt: entry.supervision.startedAt,
+    parkedUntil: live ? live.parkedUntil : null,
+    stream: { ...s.stream },
   };
   const fleet = live?.fleet;
   if (fleet !== undefined) health.fleet = fleet;

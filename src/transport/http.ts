@@ -25,6 +25,16 @@ export interface TextSink {
   push(text: string, resume: () => void): boolean;
 }
 
+/**
+ * Told how an answer arrives, for time limits on it: its headers, each piece of its body, and
+ * when reading pauses for a consumer that is behind (true) or resumes (false).
+ */
+export interface BodyWatch {
+  headers(): void;
+  data(): void;
+  hold(held: boolean): void;
+}
+
 /** What bounds the answers of one client's transport. */
 export interface TransportLimits {
   /** The client, for the errors. */
@@ -71,7 +81,7 @@ export class HttpTransport {
    * the dispatch directly).
    *
    * With `sink`, a 2xx body is not collected but decoded as it arrives and pushed to `sink`;
-   * other answers are read whole.
+   * other answers are read whole. With `watch`, the answer's arrival is reported to it.
    */
   post(
     path: string,
@@ -79,12 +89,13 @@ export class HttpTransport {
     headers: Record<string, string>,
     cancel: Cancellation,
     sink?: TextSink,
+    watch?: BodyWatch,
   ): Promise<HttpAnswer> {
     if (cancel.aborted) return Promise.reject(cancel.reason);
     return new Promise((resolve, reject) => {
       this.pool.dispatch(
         { method: 'POST', path: this.basePath + path, headers, body },
-        new PostHandler(resolve, reject, cancel, sink, this.limits),
+        new PostHandler(resolve, reject, cancel, sink, this.limits, watch),
       );
     });
   }
@@ -151,6 +162,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
     private readonly cancel: Cancellation,
     private readonly sink: TextSink | undefined,
     private readonly limits: TransportLimits,
+    private readonly watch: BodyWatch | undefined,
   ) {
     cancel.onAbort(this.onCancel);
   }
@@ -168,6 +180,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   ): void {
     this.status = statusCode;
     this.headers = headers;
+    this.watch?.headers();
     if (this.sink !== undefined && statusCode >= 200 && statusCode < 300) {
       this.decoder = new Utf8Stream();
       this.resume = () => this.resumeReading();
@@ -179,6 +192,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.watch?.data();
     if (this.decoder === undefined) {
       this.collect(chunk);
       return;
@@ -192,6 +206,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.held = true;
+    this.watch?.hold(true);
     controller.pause();
   }
 
@@ -256,6 +271,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.resumed = true;
     if (!this.held) return;
     this.held = false;
+    this.watch?.hold(false);
     this.controller!.resume();
   }
 }

@@ -96,12 +96,18 @@ export class SseParser {
   }
 }
 
-/** Splits newline-delimited JSON pushed in arbitrary pieces into its lines' values. */
+/**
+ * Splits newline-delimited JSON pushed in arbitrary pieces into its lines' values. A line that
+ * is not JSON throws its SyntaxError, or — given `onBadLine` — is skipped and reported there.
+ */
 export class NdjsonParser {
   private buffer = '';
 
   /** `maxLineChars`: the longest line. */
-  constructor(private readonly maxLineChars: number = DEFAULTS.maxEventBytes) {}
+  constructor(
+    private readonly maxLineChars: number = DEFAULTS.maxEventBytes,
+    private readonly onBadLine?: (cause: unknown) => void,
+  ) {}
 
   /** Feeds decoded text; returns the values of the lines it completed. */
   push(text: string): unknown[] {
@@ -113,7 +119,7 @@ export class NdjsonParser {
     while (newline !== -1) {
       if (newline - start > this.maxLineChars) throw new EventTooLongError(this.maxLineChars);
       const line = this.buffer.slice(start, newline).trim();
-      if (line !== '') values.push(JSON.parse(line));
+      if (line !== '') this.parse(line, values);
       start = newline + 1;
       newline = this.buffer.indexOf('\n', start);
     }
@@ -126,6 +132,20 @@ export class NdjsonParser {
   end(): unknown {
     const line = this.buffer.trim();
     this.buffer = '';
-    return line === '' ? undefined : JSON.parse(line);
+    const values: unknown[] = [];
+    if (line !== '') this.parse(line, values);
+    return values[0];
+  }
+
+  private parse(line: string, values: unknown[]): void {
+    if (this.onBadLine === undefined) {
+      values.push(JSON.parse(line));
+      return;
+    }
+    try {
+      values.push(JSON.parse(line));
+    } catch (cause) {
+      this.onBadLine(cause);
+    }
   }
 }

@@ -1,0 +1,225 @@
+/**
+ * The gate before the concurrency slots: a flight goes on only while its client is not parked
+ * (a provider's 429 that named a time) and its rate budget has room. Flights that must wait
+ * wait here, first come first served, each as long as its deadline allows: one that would
+ * still be waiting at its deadline is refused at once with RATE_LIMITED.
+ */
+import type { Clock, TimerHandle } from '../model/clock.js';
+import { LlmActorsError } from '../model/errors.js';
+import { rateLimited } from '../model/failures.js';
+import type { Park } from '../policy/park.js';
+import { estimateTokens, type RateBudget } from '../policy/rate-budget.js';
+import type { Flight, FlightAnswer } from './flight.js';
+
+/** Where the gate sends the flights it held once they may go on, or must not. */
+export interface GateExits {
+  pass(flight: Flight): void;
+  refuse(flight: Flight, error: LlmActorsError): void;
+  /** A throw of the path's own code while the gate moved a flight on (from a timer). */
+  fault(error: unknown): void;
+}
+
+/** One incarnation's gate. */
+export class RateGate {
+  /** Flights waiting here and not left. */
+  held = 0;
+  private readonly queue: Flight[] = [];
+  private timer: TimerHandle | undefined;
+  /** When the head's timer fires (epoch ms), while it is set. */
+  private wakeAt = 0;
+  /** A fleet budget is being asked for the head. */
+  private asking = false;
+  private exits: GateExits | undefined;
+  private readonly wake = () => {
+    this.timer = undefined;
+    this.park.hold(0);
+    this.guarded();
+  };
+
+  /**
+   * @param budget - the client's rate budget, if it has a `rateLimit`
+   * @param countTokens - the budget counts tokens: each flight is charged an estimate
+   */
+  constructor(
+    private readonly client: string,
+    private readonly park: Park,
+    private readonly budget: RateBudget | undefined,
+    private readonly countTokens: boolean,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Where held flights go (set once by the admission that owns the gate). */
+  open(exits: GateExits): void {
+    this.exits = exits;
+  }
+
+  /**
+   * `'pass'`: go on now (the budget is taken). `'held'`: the flight waits here and leaves
+   * through the exits. An error: RATE_LIMITED, it would wait past its deadline.
+   */
+  enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
+    if (this.queue.length > 0) {
+      // Behind others: refused at once when even the head waits past this deadline.
+      const parked = this.park.pausedUntil();
+      const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
+      if (until <= flight.deadline) return this.hold(flight);
+      return rateLimited(this.client, until - this.clock.now(), parked !== null);
+    }
+    const parked = this.park.pausedUntil();
+    if (parked !== null) {
+      if (parked > flight.deadline) {
+        return rateLimited(this.client, parked - this.clock.now(), true);
+      }
+      this.hold(flight);
+      this.sleep(parked);
+      return 'held';
+    }
+    // Neither parked nor limited (the common case): no clock read.
+    if (this.budget === undefined) return 'pass';
+    const taken = this.budget.take(this.charge(flight));
+    if (taken === 0) return 'pass';
+    if (typeof taken === 'number') {
+      const now = this.clock.now();
+      if (now + taken > flight.deadline) return rateLimited(this.client, taken, false);
+      this.hold(flight);
+      this.sleep(now + taken, true);
+      return 'held';
+    }
+    this.hold(flight);
+    this.answer(taken);
+    return 'held';
+  }
+
+  /**
+   * Settles what a flight that ran was charged: its real usage instead of the estimate, nothing
+   * for a failure that sent the caller nothing (a stream that had delivered keeps its charge),
+   * and not even the request for an answer another process of the fleet paid for.
+   */
+  settle(flight: Flight, outcome: FlightAnswer | LlmActorsError): void {
+    const charged = flight.rateTokens;
+    if (this.budget === undefined || charged === undefined) return;
+    if (outcome instanceof LlmActorsError) {
+      if (!flight.delivered && charged > 0) this.budget.adjust(0, -charged);
+    } else if (flight.fromPeer) {
+      this.refund(flight);
+    } else if (this.countTokens) {
+      const used = outcome.completion.usage.totalTokens;
+      if (used > 0 && used !== charged) this.budget.adjust(0, used - charged);
+    }
+  }
+
+  /** Gives back a charge whose flight never ran. */
+  refund(flight: Flight): void {
+    if (this.budget !== undefined && flight.rateTokens !== undefined) {
+      this.budget.adjust(-1, -flight.rateTokens);
+    }
+  }
+
+  /** A held flight's callers have all gone: it is skipped when its turn comes. */
+  left(flight: Flight): void {
+    flight.held = false;
+    this.held--;
+  }
+
+  /** Forgets every held flight and stops the timer (the incarnation is gone). */
+  clear(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.park.hold(0);
+    this.queue.length = 0;
+    this.held = 0;
+  }
+
+  /** The tokens `flight` is charged (estimated once, when it first asks). */
+  private charge(flight: Flight): number {
+    flight.rateTokens ??= this.countTokens
+      ? estimateTokens(flight.messages, flight.params.maxTokens)
+      : 0;
+    return flight.rateTokens;
+  }
+
+  private hold(flight: Flight): 'held' {
+    flight.held = true;
+    this.held++;
+    this.queue.push(flight);
+    return 'held';
+  }
+
+  /** Sets the head's timer; `budget`: it waits for the rate budget (which parks the client). */
+  private sleep(until: number, budget = false): void {
+    if (budget) this.park.hold(until);
+    this.wakeAt = until;
+    this.timer = this.clock.setTimeout(this.wake, Math.max(0, until - this.clock.now()));
+  }
+
+  /** {@link pump} from a timer or a promise, where a throw would escape: it is a fault. */
+  private guarded(): void {
+    try {
+      this.pump();
+    } catch (error) {
+      this.exits!.fault(error);
+    }
+  }
+
+  /** Lets the flights at the head go on while they may; the first that must wait sets a timer. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.timer === undefined && !this.asking) {
+      const flight = this.queue[0]!;
+      if (!flight.held) {
+        this.queue.shift();
+        continue;
+      }
+      const now = this.clock.now();
+      const parked = this.park.pausedUntil();
+      if (parked !== null) {
+        if (parked > flight.deadline)
+          this.out(flight, rateLimited(this.client, parked - now, true));
+        else this.sleep(parked);
+        continue;
+      }
+      const taken = this.budget === undefined ? 0 : this.budget.take(this.charge(flight));
+      if (typeof taken !== 'number') this.answer(taken);
+      else if (taken === 0) this.out(flight, undefined);
+      else if (now + taken > flight.deadline) {
+        this.out(flight, rateLimited(this.client, taken, false));
+      } else this.sleep(now + taken, true);
+    }
+  }
+
+  /** The head leaves: on through `pass`, or refused with `error`. */
+  private out(flight: Flight, error: LlmActorsError | undefined): void {
+    this.queue.shift();
+    this.left(flight);
+    if (error === undefined) this.exits!.pass(flight);
+    else this.exits!.refuse(flight, error);
+  }
+
+  /** A fleet budget's answer for the head. */
+  private answer(taken: Promise<number>): void {
+    this.asking = true;
+    void taken.then((wait) => {
+      this.asking = false;
+      try {
+        this.answered(wait);
+      } catch (error) {
+        this.exits!.fault(error);
+      }
+    });
+  }
+
+  private answered(wait: number): void {
+    const flight = this.queue[0];
+    if (flight === undefined) return;
+    if (!flight.held) {
+      // Its callers went while Redis answered: what it took goes back.
+      if (wait === 0) this.refund(flight);
+    } else if (wait === 0) {
+      this.out(flight, undefined);
+    } else if (this.clock.now() + wait > flight.deadline) {
+      this.out(flight, rateLimited(this.client, wait, false));
+    } else {
+      this.sleep(this.clock.now() + wait, true);
+    }
+    this.pump();
+  }
+}
