@@ -29,6 +29,8 @@ export interface Waiter {
   onAbort: (() => void) | undefined;
   flight: Flight | undefined;
   settled: boolean;
+  /** One attempt, no retries: a group's call, which fails over to another member instead. */
+  once: boolean;
 }
 
 /** Where a flight stands. */
@@ -53,6 +55,8 @@ export interface Flight {
   sink: StreamSink | undefined;
   /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
   delivered: boolean;
+  /** Its caller wants one attempt (see {@link Waiter.once}); such a flight is never shared. */
+  once: boolean;
   /** The last attempt's failure (the cause of a FUSE_OPEN that cuts retries short). */
   last?: LlmActorsError;
   /** The token of the fleet lock this flight holds on its key (redis `singleFlight`). */

@@ -24,6 +24,7 @@ export function newFlight(
     state: 'queued',
     sink,
     delivered: false,
+    once: waiter.once,
   };
 }
 
@@ -46,7 +47,8 @@ export class Flights {
    * deadline stretches to the latest of its waiters.
    */
   join(key: string | undefined, waiter: Waiter): boolean {
-    if (key === undefined) return false;
+    // A group's one-attempt caller must not wait out another caller's retries.
+    if (key === undefined || waiter.once) return false;
     const flight = this.shared.get(key);
     if (flight === undefined) return false;
     flight.waiters.push(waiter);
@@ -58,7 +60,9 @@ export class Flights {
   /** Starts tracking a flight (and sharing it, when it can be shared). */
   track(flight: Flight): void {
     this.live.add(flight);
-    if (flight.key !== undefined && flight.sink === undefined) this.shared.set(flight.key, flight);
+    if (flight.key !== undefined && flight.sink === undefined && !flight.once) {
+      this.shared.set(flight.key, flight);
+    }
   }
 
   /** Newcomers stop joining `flight` (it has ended, or nobody waits on it any more). */

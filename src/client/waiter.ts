@@ -54,6 +54,7 @@ export function newWaiter(
   messages: ChatMessage[],
   options: RequestOptions | undefined,
   deadline: number,
+  once = false,
 ): Waiter {
   const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
   return {
@@ -72,6 +73,7 @@ export function newWaiter(
     onAbort: undefined,
     flight: undefined,
     settled: false,
+    once,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Logger, LoggerOptions } from 'pino';
 import type { Clock } from '../model/clock.js';
+import type { GroupConfig, ResolvedGroupConfig } from './group.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
 
@@ -169,6 +170,8 @@ export interface SupervisorConfig {
 export interface RuntimeConfig {
   /** The clients to start, by name. */
   clients?: Record<string, ClientConfig>;
+  /** Groups of those clients, addressed by name like a client (see docs/groups.md). */
+  groups?: Record<string, GroupConfig>;
   /** The default cache of every client. Default `{ store: 'memory' }`. */
   cache?: CacheConfig | false;
   /** Supervisor settings (partial). */
@@ -203,6 +206,7 @@ export interface ResolvedClientConfig {
 /** The runtime config with every default applied. */
 export interface ResolvedRuntimeConfig {
   clients: ResolvedClientConfig[];
+  groups: ResolvedGroupConfig[];
   cache: CacheConfig | false;
   supervisor: SupervisorConfig;
   logger: Logger | LoggerOptions | false | undefined;
