@@ -78,9 +78,8 @@ export class ClientActor implements AttemptHandler {
   }
 
   /**
-   * Runs one request, validated, with its absolute `deadline` (runtime clock); `once`: no retries
-   * (a group fails over instead). Not async: a turn saved here is saved on every request. It
-   * only ever rejects with typed errors; an untyped throw on the way is a crash.
+   * Runs one validated request by its absolute `deadline`; `once`: no retries (groups fail over).
+   * Not async (a turn saved here is saved on every request); rejects only with typed errors.
    */
   request(
     messages: ChatMessage[],
@@ -170,7 +169,6 @@ export class ClientActor implements AttemptHandler {
   capFuse(ms: number): void {
     this.own.fuse.cap(ms);
   }
-
   /** Drops every cached answer of this client (see {@link Incarnation.clearCache}). */
   clearCache(): Promise<void> {
     return this.own.clearCache();

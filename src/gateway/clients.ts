@@ -3,6 +3,7 @@
  * and metric instruments, kept rather than asked of the runtime on every request (a health
  * snapshot is far dearer than a map lookup), and refreshed when clients come and go.
  */
+import { isClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 import type { ClientMetrics, GatewayMetrics } from './metrics.js';
 
@@ -40,7 +41,9 @@ export class ClientDirectory {
   /** Reads the registered clients again. A client that stays keeps its instruments. */
   refresh(): void {
     const next = new Map<string, GatewayClient>();
-    for (const { name, model, provider } of Object.values(this.runtime.health())) {
+    for (const { name, model, provider } of Object.values(this.runtime.health()).filter(
+      isClientHealth,
+    )) {
       const known = this.byName.get(name);
       next.set(
         name,

@@ -1,3 +1,5 @@
+import type { Route } from './route.js';
+
 /**
  * Every error the runtime throws is an {@link LlmActorsError} with a stable {@link ErrorCode}.
  */
@@ -38,6 +40,8 @@ export interface LlmActorsErrorDetails {
   retryAfterMs?: number;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   providerError?: ProviderErrorFields;
+  /** A group call's error: the members it tried (see docs/groups.md). */
+  route?: Route;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -87,6 +91,8 @@ export class LlmActorsError extends Error {
   readonly retryAfterMs: number | undefined;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   readonly providerError: ProviderErrorFields | undefined;
+  /** A group call's error: the members it tried. */
+  readonly route: Route | undefined;
   declare readonly [BRAND]: true;
 
   constructor(code: ErrorCode, message: string, details: LlmActorsErrorDetails = {}) {
@@ -100,6 +106,7 @@ export class LlmActorsError extends Error {
     this.body = details.body;
     this.retryAfterMs = details.retryAfterMs;
     this.providerError = details.providerError;
+    this.route = details.route;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -116,6 +123,7 @@ export class LlmActorsError extends Error {
       body: this.body,
       retryAfterMs: this.retryAfterMs,
       providerError: this.providerError,
+      route: this.route,
     };
   }
 }

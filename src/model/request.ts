@@ -14,6 +14,7 @@ import type {
 import { chatOptionProblem, CHAT_OPTION_KEYS } from './chat-options.js';
 import { invalidRequest } from './failures.js';
 import { describe } from './describe.js';
+import type { Route } from './route.js';
 
 export type { ChatMessage, Role } from './chat.js';
 export { describe } from './describe.js';
@@ -130,6 +131,8 @@ export interface Completion extends AnswerParts {
   choices?: Choice[];
   /** The provider's parsed answer, on cache misses only (never cached). */
   raw?: unknown;
+  /** Answered by a group: the members it tried (`client` and `model` are the answering one's). */
+  route?: Route;
 }
 
 /** Every finish reason, for checking answers that come from outside (drivers, caches). */

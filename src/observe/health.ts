@@ -12,6 +12,8 @@ export type ClientStatus = 'running' | 'restarting' | 'failed' | 'stopped';
 
 /** One client's health. */
 export interface ClientHealth {
+  /** Tells a client's health from a group's in `runtime.health()`. */
+  kind: 'client';
   name: string;
   provider: ProviderName;
   model: string;
@@ -41,6 +43,11 @@ export interface ClientHealth {
    * up now. While one is down the client goes on alone (cache misses, a local fuse).
    */
   fleet?: { cache?: 'up' | 'down'; fuse?: 'up' | 'down' };
+}
+
+/** True for a client's health among `runtime.health()`'s, which lists groups too. */
+export function isClientHealth(health: { kind: string }): health is ClientHealth {
+  return health.kind === 'client';
 }
 
 /** What health reads of a client's running incarnation. */
