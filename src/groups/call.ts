@@ -17,6 +17,7 @@ import { failoverAction } from './failover.js';
 import { hastenProbe, memberReady, unreadyError } from './ready.js';
 import { resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
+import type { ClientEntry } from '../supervision/registry.js';
 import { orderMembers } from './strategies.js';
 
 /** One member's attempt within a group call. */
@@ -106,15 +107,17 @@ export class GroupCall {
     }
     const ready: string[] = [];
     for (const e of entries) {
-      if (memberReady(e, now)) {
-        ready.push(e.name);
-        continue;
-      }
-      const error = unreadyError(e, now);
-      this.route.add(e.name, error.code, 0);
-      this.firstSkip ??= error;
+      if (memberReady(e, now)) ready.push(e.name);
+      else this.skip(e, now);
     }
     return ready;
+  }
+
+  /** A member that cannot answer now: in the route with its code, and no request. */
+  private skip(entry: ClientEntry, now: number): void {
+    const error = unreadyError(entry, now);
+    this.route.add(entry.name, error.code, 0);
+    this.firstSkip ??= error;
   }
 
   /** Starts members until `wanted` run; ends the call when none runs and none is left. */
@@ -125,9 +128,13 @@ export class GroupCall {
       this.running.length < this.wanted &&
       this.queue.length > 0
     ) {
-      const left = this.deadline - this.ctx.clock.now();
-      if (left <= 0) break;
-      this.start(this.queue.shift()!, left);
+      const now = this.ctx.clock.now();
+      if (this.deadline <= now) break;
+      const client = this.queue.shift()!;
+      const entry = this.ctx.entry(client);
+      // Checked again: it may have melted or crashed since the call began.
+      if (memberReady(entry, now)) this.start(client, this.deadline - now);
+      else this.skip(entry, now);
     }
     if (this.ended) return;
     if (this.running.length === 0) return this.fail(this.finalError());
