@@ -79,6 +79,8 @@ export interface StreamSink {
   onDrain(drain: () => void): void;
   /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
   onCancel(cancel: () => void): void;
+  /** A group's stream: the member whose deltas the consumer now gets. */
+  answeredBy?(client: string): void;
 }
 
 /** The answer of a flight: the normalized completion and, from a fresh upstream call, `raw`. */

@@ -161,10 +161,10 @@ async function streamChat(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
-    'x-llm-actors-client': request.client,
+    'x-llm-actors-client': stream.client ?? request.client,
     'x-llm-actors-cache': (await servedFromCache(stream.completion)) ? 'hit' : 'miss',
   });
-  const model = clients.get(request.client)?.model ?? request.client;
+  const model = clients.get(stream.client ?? request.client)?.model ?? request.client;
   // As OpenAI does: the role in a first chunk of its own, sent even when no text follows
   // (an empty answer), since clients build the message from it.
   res.write(chunkEvent(id, model, { role: 'assistant', content: '' }));

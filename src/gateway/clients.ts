@@ -20,6 +20,7 @@ export interface GatewayClient {
 /** The registered clients by name; {@link ClientDirectory.refresh} after one comes or goes. */
 export class ClientDirectory {
   private byName = new Map<string, GatewayClient>();
+  private readonly groups = new Map<string, GatewayClient>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -28,14 +29,24 @@ export class ClientDirectory {
     this.refresh();
   }
 
-  /** The registered client named `name`, if there is one. */
+  /**
+   * The registered client named `name`, if there is one; or the group, read from the runtime
+   * each time (groups come and go without an event), its model being its own name.
+   */
   get(name: string): GatewayClient | undefined {
-    return this.byName.get(name);
+    const client = this.byName.get(name);
+    if (client !== undefined || !this.runtime.groups().includes(name)) return client;
+    let group = this.groups.get(name);
+    if (group === undefined) {
+      group = { name, model: name, provider: 'group', metrics: this.metrics.client(name) };
+      this.groups.set(name, group);
+    }
+    return group;
   }
 
   /** The instruments of `name`: its own, or the `(unknown)` ones when no client has it. */
   metricsOf(name: string): ClientMetrics {
-    return this.byName.get(name)?.metrics ?? this.metrics.unknown;
+    return this.get(name)?.metrics ?? this.metrics.unknown;
   }
 
   /** Reads the registered clients again. A client that stays keeps its instruments. */

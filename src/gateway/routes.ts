@@ -76,9 +76,12 @@ export function gatewayRoutes(context: RouteContext): Route[] {
       handle: (_req, res) =>
         sendJson(res, 200, {
           object: 'list',
-          data: runtime
-            .clients()
-            .map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-actors' })),
+          data: [...runtime.clients(), ...runtime.groups()].map((id) => ({
+            id,
+            object: 'model',
+            created: 0,
+            owned_by: 'llm-actors',
+          })),
         }),
     },
     {

@@ -199,6 +199,7 @@ export class GroupCall {
 
   private commit(attempt: Attempt): void {
     this.committed = attempt;
+    this.delivery!.answeredBy(attempt.client);
     this.clearHedge();
     const now = this.ctx.clock.now();
     this.ctx.stats.sample(attempt.client, 'firstToken', now - attempt.startedAt);

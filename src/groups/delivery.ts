@@ -30,6 +30,11 @@ export class Delivery {
     return this.sink.delta(chunk);
   }
 
+  /** Tells the caller which member streams from now on. */
+  answeredBy(client: string): void {
+    this.sink.answeredBy?.(client);
+  }
+
   /** Passes the sender's resume function on to the caller's buffer. */
   onDrain(drain: () => void): void {
     this.sink.onDrain(drain);

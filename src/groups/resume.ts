@@ -95,6 +95,7 @@ async function attempt(
     return true;
   };
   const deliver = (chunk: StreamChunk) => {
+    if (!outcome.delivered) delivery.answeredBy(client);
     outcome.delivered ||= chunk.text !== '';
     return delivery.forward(chunk);
   };
