@@ -7,31 +7,22 @@
  */
 import type { StreamSink } from '../client/flight.js';
 import type { TimerHandle } from '../model/clock.js';
-import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
+import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { childController, type GroupContext } from './context.js';
+import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
+import type { GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { failoverAction } from './failover.js';
-import { hastenProbe, memberReady, unreadyError } from './ready.js';
+import { memberReady, readyMembers, unreadyError } from './ready.js';
 import { resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import { orderMembers } from './strategies.js';
 
-/** One member's attempt within a group call. */
-interface Attempt {
-  readonly client: string;
-  readonly startedAt: number;
-  readonly controller: AbortController;
-  readonly release: () => void;
-  /** Its outcome no longer matters: it lost a hedge, or the call has ended. */
-  dropped: boolean;
-}
-
 /** A group call; {@link GroupCall.run} once. */
-export class GroupCall {
+export class GroupCall implements AttemptOwner {
   private readonly route: RouteLog;
   private readonly running: Attempt[] = [];
   private readonly cancelAll = new AbortController();
@@ -94,23 +85,10 @@ export class GroupCall {
     });
   }
 
-  /**
-   * The members of `clients` that can answer now, in order; the others go in the route as
-   * skipped. While some member can answer, an open fuse of another gets its probe after its
-   * base reset time (see {@link hastenProbe}).
-   */
+  /** The members of `clients` that can answer now, in order; the others are skipped. */
   private ready(clients: string[]): string[] {
     const now = this.ctx.clock.now();
-    const entries = clients.map((c) => this.ctx.entry(c));
-    if (entries.some((e) => memberReady(e, now))) {
-      for (const e of entries) if (!memberReady(e, now)) hastenProbe(e);
-    }
-    const ready: string[] = [];
-    for (const e of entries) {
-      if (memberReady(e, now)) ready.push(e.name);
-      else this.skip(e, now);
-    }
-    return ready;
+    return readyMembers(clients.map(this.ctx.entry), now, (e) => this.skip(e, now));
   }
 
   /** A member that cannot answer now: in the route with its code, and no request. */
@@ -156,42 +134,24 @@ export class GroupCall {
   }
 
   private start(client: string, left: number): void {
-    const { ctx } = this;
-    const timeoutMs = Math.min(ctx.entry(client).spec.config.timeoutMs, left);
-    const { controller, release } = childController(this.cancelAll.signal);
-    const attempt: Attempt = {
-      client,
-      startedAt: ctx.clock.now(),
-      controller,
-      release,
-      dropped: false,
+    const timeoutMs = Math.min(this.ctx.entry(client).spec.config.timeoutMs, left);
+    const request = {
+      messages: this.messages,
+      options: this.options,
+      timeoutMs,
+      parent: this.cancelAll.signal,
+      stream: this.delivery !== undefined,
     };
-    this.running.push(attempt);
-    const sink = this.delivery && this.memberSink(attempt);
-    const options = { ...this.options, signal: controller.signal, timeoutMs };
-    ctx.call(client, this.messages, options, sink).then(
-      (completion) => this.answered(attempt, completion),
-      (error: unknown) => this.failed(attempt, typed(client, error)),
-    );
+    this.running.push(startAttempt(this.ctx, client, request, this));
   }
 
-  /** What a streamed member writes to: its deltas reach the caller once it is committed. */
-  private memberSink(attempt: Attempt): StreamSink {
-    return {
-      delta: (chunk: StreamChunk) => this.delta(attempt, chunk),
-      onDrain: (drain) => {
-        if (this.committed === attempt) this.delivery!.onDrain(drain);
-      },
-      onCancel: (cancel) => {
-        const signal = attempt.controller.signal;
-        if (signal.aborted) cancel();
-        else signal.addEventListener('abort', cancel, { once: true });
-      },
-    };
+  /** @internal A streamed member waits for the caller: only the committed one is heard. */
+  drain(attempt: Attempt, drain: () => void): void {
+    if (this.committed === attempt) this.delivery!.onDrain(drain);
   }
 
-  /** The first delta of any member commits the stream to it; the others are cancelled. */
-  private delta(attempt: Attempt, chunk: StreamChunk): boolean {
+  /** @internal The first delta of any member commits the stream to it; the others are cancelled. */
+  delta(attempt: Attempt, chunk: StreamChunk): boolean {
     if (attempt.dropped || this.ended) return true;
     if (this.committed === undefined) this.commit(attempt);
     return this.delivery!.forward(chunk);
@@ -206,7 +166,8 @@ export class GroupCall {
     this.dropOthers(attempt);
   }
 
-  private answered(attempt: Attempt, completion: Completion): void {
+  /** @internal A member answered. */
+  answered(attempt: Attempt, completion: Completion): void {
     attempt.release();
     this.remove(attempt);
     if (attempt.dropped || this.ended) return;
@@ -219,7 +180,8 @@ export class GroupCall {
     this.succeed(completion);
   }
 
-  private failed(attempt: Attempt, error: LlmActorsError): void {
+  /** @internal A member failed. */
+  failed(attempt: Attempt, error: LlmActorsError): void {
     attempt.release();
     this.remove(attempt);
     if (attempt.dropped || this.ended) return;
@@ -330,9 +292,4 @@ export class GroupCall {
     this.ctx.stats.failed(error.code, error.message, this.ctx.clock.now());
     this.reject(this.route.error(error));
   }
-}
-
-/** The runtime rejects only with typed errors; anything else is a fault of the member. */
-function typed(client: string, error: unknown): LlmActorsError {
-  return isLlmActorsError(error) ? error : restarted(client, error);
 }

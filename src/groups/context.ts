@@ -30,6 +30,14 @@ export interface GroupContext {
   readonly call: MemberCall;
 }
 
+/** A sink's `onCancel` for an attempt cancelled through `signal` (at once if it already was). */
+export function cancelOn(signal: AbortSignal): (cancel: () => void) => void {
+  return (cancel) => {
+    if (signal.aborted) cancel();
+    else signal.addEventListener('abort', cancel, { once: true });
+  };
+}
+
 /** An AbortController that also aborts when `parent` does; `release` unhooks it. */
 export function childController(parent: AbortSignal): {
   controller: AbortController;

@@ -41,3 +41,24 @@ export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
 export function hastenProbe(entry: ClientEntry): void {
   entry.supervision.actor?.capFuse(entry.spec.config.fuse.resetMs);
 }
+
+/**
+ * The entries that can answer now, in order; `skip` gets each of the others. While some member
+ * can answer, an open fuse of another gets its probe after its base reset time
+ * ({@link hastenProbe}).
+ */
+export function readyMembers(
+  entries: ClientEntry[],
+  now: number,
+  skip: (entry: ClientEntry) => void,
+): string[] {
+  if (entries.some((e) => memberReady(e, now))) {
+    for (const e of entries) if (!memberReady(e, now)) hastenProbe(e);
+  }
+  const ready: string[] = [];
+  for (const e of entries) {
+    if (memberReady(e, now)) ready.push(e.name);
+    else skip(e);
+  }
+  return ready;
+}

@@ -7,10 +7,11 @@
  */
 import type { StreamSink } from '../client/flight.js';
 import type { StreamChunk } from '../model/chat.js';
-import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
-import { aborted, restarted } from '../model/failures.js';
+import type { LlmActorsError } from '../model/errors.js';
+import { aborted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { childController, type GroupContext } from './context.js';
+import { typed } from './attempt.js';
+import { cancelOn, childController, type GroupContext } from './context.js';
 import type { Delivery } from './delivery.js';
 import { failoverAction, refusedPrefill } from './failover.js';
 import { memberReady, unreadyError } from './ready.js';
@@ -113,10 +114,7 @@ async function attempt(
       return deliver({ text: buffered.slice(base.length) });
     },
     onDrain: (drain) => delivery.onDrain(drain),
-    onCancel(cancel) {
-      if (controller.signal.aborted) cancel();
-      else controller.signal.addEventListener('abort', cancel, { once: true });
-    },
+    onCancel: cancelOn(controller.signal),
   };
   const timeoutMs = Math.min(
     ctx.entry(client).spec.config.timeoutMs,
@@ -136,7 +134,7 @@ async function attempt(
     const text = delivery.text;
     return { ...outcome, completion: { ...c, text, message: { ...c.message, content: text } } };
   } catch (thrown) {
-    const error = isLlmActorsError(thrown) ? thrown : restarted(client, thrown);
+    const error = typed(client, thrown);
     route.add(client, error.code, ctx.clock.now() - started);
     return { ...outcome, error };
   } finally {

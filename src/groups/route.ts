@@ -1,9 +1,8 @@
 /**
  * The route of one group call as it is made, and how it rides on the answer or the error.
  */
-import { LlmActorsError, type ErrorCode } from '../model/errors.js';
+import { LlmActorsError, type ErrorCode, type Route, type RouteAttempt } from '../model/errors.js';
 import type { Completion } from '../model/request.js';
-import type { Route, RouteAttempt } from '../model/route.js';
 
 /** The members one group call tried, in order. */
 export class RouteLog {

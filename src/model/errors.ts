@@ -1,5 +1,3 @@
-import type { Route } from './route.js';
-
 /**
  * Every error the runtime throws is an {@link LlmActorsError} with a stable {@link ErrorCode}.
  */
@@ -44,6 +42,26 @@ export interface LlmActorsErrorDetails {
   route?: Route;
   /** The underlying error. */
   cause?: unknown;
+}
+
+/** One member tried by a group call. */
+export interface RouteAttempt {
+  /** The member client. */
+  client: string;
+  /**
+   * How it failed; absent for the member that answered. A member skipped without a request
+   * (fuse open, failed, restarting) has its code and `ms: 0`; a hedge's loser has `ABORTED`.
+   */
+  code?: ErrorCode;
+  /** Time spent on it, ms (on the runtime's clock). */
+  ms: number;
+}
+
+/** What a group call tried. */
+export interface Route {
+  /** The group's name. */
+  group: string;
+  attempts: RouteAttempt[];
 }
 
 /** What a provider said of its own error (OpenAI-style `error.code`, `type`, `param`, `message`). */

@@ -14,7 +14,7 @@ import type {
 import { chatOptionProblem, CHAT_OPTION_KEYS } from './chat-options.js';
 import { invalidRequest } from './failures.js';
 import { describe } from './describe.js';
-import type { Route } from './route.js';
+import type { Route } from './errors.js';
 
 export type { ChatMessage, Role } from './chat.js';
 export { describe } from './describe.js';
