@@ -6,7 +6,7 @@ import {
   type GroupHealth,
   type RuntimeConfig,
 } from '../src/index.js';
-import { groupsPerTest, hello, openaiClient } from './support/groups.js';
+import { groupsPerTest, hello, manualClock, openaiClient } from './support/groups.js';
 
 const groups = groupsPerTest();
 const pair = { chat: { members: ['primary', 'backup'] } };
@@ -142,27 +142,39 @@ describe('members that cannot answer now', () => {
 
 describe('hedging', () => {
   it('starts the next member when the first is slow; the first success wins, the loser is cancelled and its fuse unaffected', async () => {
-    const { runtime, servers } = await groups.start(['primary', 'backup'], {
-      chat: { members: ['primary', 'backup'], hedge: { afterMs: 50 } },
-    });
-    servers.primary!.inject({ kind: 'latency', ms: 5_000 });
-    const answer = await runtime.request('chat', hello);
+    const clock = manualClock();
+    const { runtime, servers } = await groups.start(
+      ['primary', 'backup'],
+      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 2_000 } } },
+      { runtime: { clock } },
+    );
+    servers.primary!.inject({ kind: 'hang' });
+    const call = runtime.request('chat', hello);
+    await servers.primary!.waitForRequests(1);
+    clock.advance(1_999);
+    expect(servers.backup!.requests).toBe(0);
+    clock.advance(1);
+    const answer = await call;
     expect(answer.client).toBe('backup');
-    expect(answer.route!.attempts.map((a) => [a.client, a.code])).toEqual([
-      ['backup', undefined],
-      ['primary', 'ABORTED'],
+    expect(answer.route!.attempts).toEqual([
+      { client: 'backup', ms: 0 },
+      { client: 'primary', code: 'ABORTED', ms: 2_000 },
     ]);
-    const primary = runtime.health('primary');
-    expect(primary.fuse).toMatchObject({ state: 'closed', failures: 0 });
     await expect.poll(() => runtime.health('primary').requests.inFlight).toBe(0);
+    expect(runtime.health('primary').fuse).toMatchObject({ state: 'closed', failures: 0 });
+    expect(runtime.health('primary').lastError?.code).toBe('ABORTED');
     expect(runtime.health<GroupHealth>('chat')).toMatchObject({ hedges: 1, failovers: 0 });
   });
 
   it('starts no hedge when the first member answers in time', async () => {
-    const { runtime, servers } = await groups.start(['primary', 'backup'], {
-      chat: { members: ['primary', 'backup'], hedge: { afterMs: 2_000 } },
-    });
+    const clock = manualClock();
+    const { runtime, servers } = await groups.start(
+      ['primary', 'backup'],
+      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 2_000 } } },
+      { runtime: { clock } },
+    );
     expect((await runtime.request('chat', hello)).client).toBe('primary');
+    clock.advance(5_000);
     expect(servers.backup!.requests).toBe(0);
     expect(runtime.health<GroupHealth>('chat').hedges).toBe(0);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLlmActorsError, type CompletionStream, type GroupHealth } from '../src/index.js';
 import type { TestChatRequest } from '../src/testing/index.js';
-import { groupsPerTest, hello } from './support/groups.js';
+import { groupsPerTest, hello, manualClock } from './support/groups.js';
 
 const groups = groupsPerTest();
 const ANSWER = 'one two three four five six';
@@ -126,19 +126,26 @@ describe('a group stream', () => {
   });
 
   it('hedges on the first token: the member that streams first wins, the other is cancelled', async () => {
-    const { runtime, servers } = await groups.start(['primary', 'backup'], {
-      chat: { members: ['primary', 'backup'], hedge: { afterMs: 50 } },
-    });
-    servers.primary!.inject({ kind: 'latency', ms: 5_000 });
+    const clock = manualClock();
+    const { runtime, servers } = await groups.start(
+      ['primary', 'backup'],
+      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 500 } } },
+      { runtime: { clock } },
+    );
+    servers.primary!.inject({ kind: 'hang' });
     servers.backup!.setReply(() => ANSWER);
-    const { text, completion } = await drain(runtime.stream('chat', hello));
+    const s = runtime.stream('chat', hello);
+    await servers.primary!.waitForRequests(1);
+    clock.advance(500);
+    const { text, completion } = await drain(s);
     expect(text).toBe(ANSWER);
     expect(completion!.client).toBe('backup');
-    expect(runtime.health('primary').fuse.failures).toBe(0);
-    expect(completion!.route!.attempts.map((a) => [a.client, a.code])).toContainEqual([
-      'primary',
-      'ABORTED',
+    expect(s.client).toBe('backup');
+    expect(completion!.route!.attempts).toEqual([
+      { client: 'primary', code: 'ABORTED', ms: 500 },
+      { client: 'backup', ms: 0 },
     ]);
+    expect(runtime.health('primary').fuse.failures).toBe(0);
   });
 
   it('cancelled by its caller, cancels the member, neutral for its fuse', async () => {

@@ -5,6 +5,7 @@
 import { afterEach, vi } from 'vitest';
 import {
   createRuntime,
+  type Clock,
   type ClientConfig,
   type GroupConfig,
   type Runtime,
@@ -76,3 +77,38 @@ export function groupsPerTest(): {
 
 /** The user message every test sends. */
 export const hello = [{ role: 'user' as const, content: 'hello' }];
+
+/** A clock whose timers fire only when the test advances it (deadlines, fuses and hedges alike). */
+export interface ManualClock extends Clock {
+  /** Moves time on by `ms`, firing the timers that come due, in order. */
+  advance(ms: number): void;
+}
+
+/** A {@link ManualClock} starting at the real time now. */
+export function manualClock(): ManualClock {
+  let now = Date.now();
+  let next = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = ++next;
+      timers.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout: (id) => void timers.delete(id as number),
+    random: () => 0.5,
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        const due = [...timers].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at);
+        if (due.length === 0) break;
+        const [id, timer] = due[0]!;
+        timers.delete(id);
+        now = Math.max(now, timer.at);
+        timer.fn();
+      }
+      now = until;
+    },
+  };
+}
