@@ -12,7 +12,7 @@ import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
-import type { GroupContext } from './context.js';
+import { logOf, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { failoverAction } from './failover.js';
 import { memberReady, readyMembers, unreadyError } from './ready.js';
@@ -188,6 +188,8 @@ export class GroupCall implements AttemptOwner {
     this.route.add(attempt.client, error.code, this.ctx.clock.now() - attempt.startedAt);
     if (this.committed === attempt) return this.cut(error);
     const action = this.cancelAll.signal.aborted ? 'return' : failoverAction(error);
+    const log = { group: this.ctx.group.name, code: error.code, action };
+    logOf(this.ctx, attempt.client).debug(log, 'group member failed');
     if (action === 'return' || (action === 'overflow' && !this.canOverflow())) {
       return this.fail(error);
     }

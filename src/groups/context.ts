@@ -2,6 +2,7 @@
  * What a group call works with: its group, its counters, the clock, the members' entries, and
  * the one way to send a member a request.
  */
+import type { Logger } from 'pino';
 import type { StreamSink } from '../client/flight.js';
 import type { ResolvedGroupConfig } from '../config/group.js';
 import type { Clock } from '../model/clock.js';
@@ -28,6 +29,11 @@ export interface GroupContext {
   /** A member's registry entry (members cannot be unregistered while in a group). */
   readonly entry: (client: string) => ClientEntry;
   readonly call: MemberCall;
+}
+
+/** The log of a member, where a group says what it did about it (its own child logger). */
+export function logOf(ctx: GroupContext, client: string): Logger {
+  return ctx.entry(client).spec.logger;
 }
 
 /** A sink's `onCancel` for an attempt cancelled through `signal` (at once if it already was). */

@@ -11,7 +11,7 @@ import type { LlmActorsError } from '../model/errors.js';
 import { aborted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { typed } from './attempt.js';
-import { cancelOn, childController, type GroupContext } from './context.js';
+import { cancelOn, childController, logOf, type GroupContext } from './context.js';
 import type { Delivery } from './delivery.js';
 import { failoverAction, refusedPrefill } from './failover.js';
 import { memberReady, unreadyError } from './ready.js';
@@ -47,6 +47,10 @@ interface Outcome {
 export async function resumeStream(input: ResumeInput): Promise<Completion> {
   const { ctx, queue, route, cancel } = input;
   let original = input.original;
+  logOf(ctx, original.client ?? ctx.group.members[0]!.client).debug(
+    { group: ctx.group.name, code: original.code, delivered: input.delivery.text.length },
+    'resuming a cut stream',
+  );
   while (queue.length > 0) {
     if (cancel.aborted) throw aborted(ctx.group.name);
     const client = queue.shift()!;
