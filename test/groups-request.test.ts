@@ -102,6 +102,18 @@ describe('a group call', () => {
     expect(answer.route!.attempts[0]).toMatchObject({ client: 'primary', code: 'TIMEOUT' });
   });
 
+  it('shares one upstream call among identical calls in flight, never with calls that retry', async () => {
+    const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
+    servers.primary!.inject({ kind: 'latency', ms: 100 });
+    const answers = await Promise.all([
+      runtime.request('chat', hello),
+      runtime.request('chat', hello),
+      runtime.request('primary', hello),
+    ]);
+    expect(answers.map((a) => a.client)).toEqual(['primary', 'primary', 'primary']);
+    expect(servers.primary!.requests).toBe(2);
+  });
+
   it('comes back with an INVALID_REQUEST at once, sending nothing upstream', async () => {
     const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
     const error = await failureOf(

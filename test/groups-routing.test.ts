@@ -6,7 +6,7 @@ import {
   type GroupHealth,
   type RuntimeConfig,
 } from '../src/index.js';
-import { groupsPerTest, hello, manualClock, openaiClient } from './support/groups.js';
+import { groupsPerTest, hello, manualClock, offsetClock, openaiClient } from './support/groups.js';
 
 const groups = groupsPerTest();
 const pair = { chat: { members: ['primary', 'backup'] } };
@@ -182,14 +182,8 @@ describe('hedging', () => {
 
 describe('recovery after repeated melts', () => {
   it('probes a melted member again resetMs after its last melt while another member carries the traffic', async () => {
-    // Time moves by hand: `now` runs ahead of the real clock by `offset`.
-    let offset = 0;
-    const clock: Clock = {
-      now: () => Date.now() + offset,
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-      random: () => 0.5,
-    };
+    // Time moves by hand: `now` runs ahead of the real clock.
+    const clock = offsetClock();
     const { runtime, servers } = await groups.start(['primary', 'backup'], pair, {
       client: (name, server) =>
         openaiClient(server, { model: `${name}-model`, fuse: { maxFailures: 2 } }),
@@ -199,7 +193,7 @@ describe('recovery after repeated melts', () => {
     const served: Array<[number, string]> = [];
     // A 503 for the first 120 s, then healthy; a call every 4 s.
     for (let t = 0; t <= 160; t += 4) {
-      offset = t * 1000;
+      clock.offset = t * 1000;
       if (t === 120) servers.primary!.clearFaults();
       const answer = await runtime.request('chat', hello, { cache: false });
       served.push([t, answer.client]);
@@ -209,6 +203,25 @@ describe('recovery after repeated melts', () => {
     expect(back - 120).toBeLessThanOrEqual(14);
     expect(served.filter(([t]) => t < 120).every(([, c]) => c === 'backup')).toBe(true);
     expect(runtime.health('primary').fuse.melts).toBeGreaterThan(4);
+  });
+});
+
+describe('the outage of fault 15', () => {
+  it('is served by the fallback during a 60 s outage and back on the primary within 30 s, with default fuses', async () => {
+    const clock = offsetClock();
+    const { runtime, servers } = await groups.start(['primary', 'backup'], pair, {
+      runtime: { clock },
+    });
+    servers.primary!.inject({ kind: 'status', status: 503 });
+    const served: Array<[number, string]> = [];
+    for (let i = 0; i < 20; i++) {
+      const t = i * 4;
+      clock.offset = t * 1000;
+      if (t === 60) servers.primary!.clearFaults();
+      served.push([t, (await runtime.request('chat', hello, { cache: false })).client]);
+    }
+    expect(served.filter(([t]) => t < 60).every(([, c]) => c === 'backup')).toBe(true);
+    expect(served.filter(([t]) => t >= 90).every(([, c]) => c === 'primary')).toBe(true);
   });
 });
 

@@ -31,6 +31,11 @@ export function newFlight(
 /** Every flight under way, and the shareable ones by key. */
 export class Flights {
   private readonly shared = new Map<string, Flight>();
+  /**
+   * One-attempt flights (groups' calls), shared among themselves only: a group's caller must
+   * not wait out another caller's retries, nor take another caller's retries away.
+   */
+  private readonly sharedOnce = new Map<string, Flight>();
   private readonly live = new Set<Flight>();
   private idle: Array<() => void> = [];
 
@@ -47,9 +52,8 @@ export class Flights {
    * deadline stretches to the latest of its waiters.
    */
   join(key: string | undefined, waiter: Waiter): boolean {
-    // A group's one-attempt caller must not wait out another caller's retries.
-    if (key === undefined || waiter.once) return false;
-    const flight = this.shared.get(key);
+    if (key === undefined) return false;
+    const flight = (waiter.once ? this.sharedOnce : this.shared).get(key);
     if (flight === undefined) return false;
     flight.waiters.push(waiter);
     waiter.flight = flight;
@@ -60,16 +64,14 @@ export class Flights {
   /** Starts tracking a flight (and sharing it, when it can be shared). */
   track(flight: Flight): void {
     this.live.add(flight);
-    if (flight.key !== undefined && flight.sink === undefined && !flight.once) {
-      this.shared.set(flight.key, flight);
-    }
+    if (flight.key === undefined || flight.sink !== undefined) return;
+    (flight.once ? this.sharedOnce : this.shared).set(flight.key, flight);
   }
 
   /** Newcomers stop joining `flight` (it has ended, or nobody waits on it any more). */
   unshare(flight: Flight): void {
-    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
-      this.shared.delete(flight.key);
-    }
+    const shared = flight.once ? this.sharedOnce : this.shared;
+    if (flight.key !== undefined && shared.get(flight.key) === flight) shared.delete(flight.key);
   }
 
   /** Stops tracking a finished flight. */
@@ -82,6 +84,7 @@ export class Flights {
     const all = [...this.live];
     this.live.clear();
     this.shared.clear();
+    this.sharedOnce.clear();
     return all;
   }
 

@@ -112,3 +112,15 @@ export function manualClock(): ManualClock {
     },
   };
 }
+
+/** A clock on real timers whose `now` runs `offset` ms ahead of the real time (set by hand). */
+export function offsetClock(): Clock & { offset: number } {
+  const clock = {
+    offset: 0,
+    now: () => Date.now() + clock.offset,
+    setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+    clearTimeout: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    random: () => 0.5,
+  };
+  return clock;
+}
