@@ -154,6 +154,14 @@ describe('a group call', () => {
     expect(servers.backup!.requests).toBe(0);
   });
 
+  it("takes the request's timeoutMs as the deadline over the group's", async () => {
+    const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
+    servers.primary!.inject({ kind: 'hang' });
+    const error = await failureOf(runtime.request('chat', hello, { timeoutMs: 120 }));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('chat: no answer within 120 ms');
+  });
+
   it("cancels the member in flight when the caller's signal aborts", async () => {
     const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
     servers.primary!.inject({ kind: 'hang' });

@@ -140,6 +140,24 @@ describe('members that cannot answer now', () => {
   });
 });
 
+describe('a member being restarted', () => {
+  it('is skipped without waiting for its restart', async () => {
+    const { runtime, servers } = await groups.start(['primary', 'backup'], pair, {
+      runtime: { supervisor: { backoffMs: 60_000 } },
+    });
+    runtime.kill('primary');
+    expect(runtime.health('primary').status).toBe('restarting');
+    const answer = await runtime.request('chat', hello);
+    expect(answer.client).toBe('backup');
+    expect(answer.route!.attempts[0]).toEqual({
+      client: 'primary',
+      code: 'CLIENT_RESTARTED',
+      ms: 0,
+    });
+    expect(servers.primary!.requests).toBe(0);
+  });
+});
+
 describe('hedging', () => {
   it('starts the next member when the first is slow; the first success wins, the loser is cancelled and its fuse unaffected', async () => {
     const clock = manualClock();
