@@ -7,7 +7,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { pino } from 'pino';
-import { createRuntime, isLlmActorsError, type ClientHealth } from '../src/index.js';
+import {
+  createRuntime,
+  isClientHealth,
+  isLlmActorsError,
+  type ClientHealth,
+} from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 
 const REQUESTS_PER_CLIENT = 120;
@@ -130,7 +135,9 @@ const columns: Array<[string, (h: ClientHealth) => string]> = [
   ['restarts', (h) => String(h.restarts)],
   ['last error', (h) => h.lastError?.code ?? '-'],
 ];
-const rows = Object.values(runtime.health()).map((h) => columns.map(([, get]) => get(h)));
+const rows = Object.values(runtime.health())
+  .filter(isClientHealth)
+  .map((h) => columns.map(([, get]) => get(h)));
 const widths = columns.map(([title], i) =>
   Math.max(title.length, ...rows.map((r) => r[i]!.length)),
 );

@@ -9,7 +9,7 @@
  *   node --expose-gc --import tsx scripts/chaos.ts --requests 300 --rounds 2 --json
  */
 import { parseArgs } from 'node:util';
-import { createRuntime, isLlmActorsError, type Runtime } from '../src/index.js';
+import { createRuntime, isClientHealth, isLlmActorsError, type Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 
 const { values: args } = parseArgs({
@@ -173,7 +173,9 @@ const health = runtime.health();
 await runtime.stop({ timeoutMs: 1_000 });
 await server.close();
 
-const counters = Object.values(health).map((h) => h.requests);
+const counters = Object.values(health)
+  .filter(isClientHealth)
+  .map((h) => h.requests);
 const sum = (f: (r: RoundReport) => number) => rounds.reduce((n, r) => n + f(r), 0);
 const errors: Record<string, number> = {};
 for (const r of rounds)

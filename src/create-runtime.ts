@@ -1,6 +1,6 @@
 /**
- * createRuntime: checks the whole config, starts every client under the supervisor, and
- * returns the runtime (or, if any client cannot start, stops the others and throws).
+ * createRuntime: checks the whole config, starts every client under the supervisor, adds the
+ * groups, and returns the runtime (or, if any client cannot start, stops the others and throws).
  */
 import { resolveRuntimeConfig } from './config/resolve.js';
 import { loadTracing } from './observe/tracing.js';
@@ -33,5 +33,8 @@ export async function createRuntime(config: RuntimeConfig = {}): Promise<Runtime
     await runtime.stop();
     throw failure.reason;
   }
+  // Checked against the clients already, with the config's other problems.
+  for (const group of resolved.groups)
+    await runtime.register(group.name, config.groups![group.name]!);
   return runtime;
 }

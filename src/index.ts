@@ -51,6 +51,10 @@ export type {
   Usage,
 } from './model/request.js';
 export type { ClientHealth, ClientStatus } from './observe/health.js';
+export { isClientHealth } from './observe/health.js';
+export type { GroupConfig, GroupMember, GroupStrategy } from './config/group.js';
+export type { GroupHealth, GroupMemberHealth } from './groups/health.js';
+export type { Route, RouteAttempt } from './model/errors.js';
 export type { CompletionStream, StreamChunk } from './client/stream.js';
 export type { FuseSnapshot, FuseState } from './policy/fuse.js';
 export type { LastError, LatencyPercentiles } from './observe/stats.js';

@@ -15,7 +15,6 @@ import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './ob
 import type { ClientHealth } from './observe/health.js';
 import { rootLogger } from './observe/logger.js';
 import { awaitActor, unavailable } from './supervision/availability.js';
-import { clientHealth } from './supervision/health.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
 import {
   validateMessages,
@@ -26,6 +25,7 @@ import {
 } from './model/request.js';
 import { StreamChannel, type CompletionStream } from './client/stream.js';
 import { Supervisor } from './supervision/supervisor.js';
+import * as groups from './groups/dispatcher.js';
 
 /** A running set of named, supervised LLM clients. Made by {@link createRuntime}. */
 export class Runtime {
@@ -35,6 +35,7 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly defaultCache: CacheConfig | false;
+  private readonly groupSet: groups.GroupDispatcher;
   private stopping: Promise<void> | null = null;
 
   /** @internal Use {@link createRuntime}. */
@@ -44,6 +45,7 @@ export class Runtime {
     this.events = new EventHub(this.logger);
     this.defaultCache = config.cache;
     this.supervisor = new Supervisor(config.supervisor, this.clock, this.events);
+    this.groupSet = new groups.GroupDispatcher(this.clock, this.registry, this.dispatch.bind(this));
   }
 
   /**
@@ -60,8 +62,7 @@ export class Runtime {
    * RUNTIME_STOPPED.
    */
   request(client: string, messages: ChatMessage[], options?: RequestOptions): Promise<Completion> {
-    // Not async itself: returning dispatch's promise as it is saves the extra turns an async
-    // wrapper would add on every request.
+    // Not async: an async wrapper around dispatch's promise would cost turns on every request.
     return this.dispatch(client, messages, options, undefined);
   }
 
@@ -85,17 +86,19 @@ export class Runtime {
   }
 
   /**
-   * The request path. Not async on the way to a running actor (every turn saved is saved on
-   * every request); waiting for a restart goes through {@link dispatchAfterRestart}.
+   * The request path (`once`: a group member's call). Not async up to a running actor (a turn
+   * saved is saved on every request); a restart is awaited in dispatchAfterRestart.
    */
   private dispatch(
     client: string,
     messages: ChatMessage[],
     options: RequestOptions | undefined,
     sink: StreamSink | undefined,
+    once = false,
   ): Promise<Completion> {
     try {
       if (this.stopping) throw runtimeStopped();
+      if (this.groupSet.has(client)) return this.groupSet.dispatch(client, messages, options, sink);
       const entry = this.registry.get(client);
       try {
         validateMessages(messages, client);
@@ -107,7 +110,7 @@ export class Runtime {
       // The one deadline of this request, from here on carried as it is.
       const deadline = this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
       const actor = entry.supervision.actor;
-      if (actor !== null) return actor.request(messages, options, deadline, sink);
+      if (actor !== null) return actor.request(messages, options, deadline, sink, once);
       return this.dispatchAfterRestart(entry, messages, options, deadline, sink);
     } catch (error) {
       return Promise.reject(isLlmActorsError(error) ? error : this.crashOf(client, error));
@@ -141,7 +144,7 @@ export class Runtime {
   }
 
   /**
-   * The health of one client, or of every client by name.
+   * The health of a client or group (`runtime.health<GroupHealth>('chat')`), or all by name.
    *
    * @example
    * ```ts
@@ -149,13 +152,10 @@ export class Runtime {
    * ```
    * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
    */
-  health(): Record<string, ClientHealth>;
-  health(client: string): ClientHealth;
-  health(client?: string): ClientHealth | Record<string, ClientHealth> {
-    if (client !== undefined) return clientHealth(this.registry.get(client));
-    const all: Record<string, ClientHealth> = {};
-    for (const entry of this.registry.all()) all[entry.name] = clientHealth(entry);
-    return all;
+  health(): Record<string, groups.Health>;
+  health<H extends groups.Health = ClientHealth>(name: string): H;
+  health(name?: string): groups.Health | Record<string, groups.Health> {
+    return name === undefined ? this.groupSet.healthOfAll() : this.groupSet.healthOf(name);
   }
 
   /** The names of the registered clients. */
@@ -163,15 +163,21 @@ export class Runtime {
     return this.registry.names();
   }
 
+  /** The names of the registered groups. */
+  groups(): string[] {
+    return this.groupSet.names();
+  }
+
   /**
-   * Registers and starts a client.
+   * Registers and starts a client, or adds a group (a config with `members`).
    *
    * @throws {@link LlmActorsError} INVALID_CONFIG (bad config or a name in use), RUNTIME_STOPPED.
    */
-  async register(name: string, config: ClientConfig): Promise<void> {
+  async register(name: string, config: ClientConfig | groups.GroupConfig): Promise<void> {
     if (this.stopping) throw runtimeStopped();
     checkClientName(name);
-    if (this.registry.has(name)) {
+    if (groups.isGroupConfig(config)) return this.groupSet.register(name, config);
+    if (this.registry.has(name) || this.groupSet.has(name)) {
       throw invalidConfig(`clients.${name}: a client with this name is already registered`, name);
     }
     const resolved = resolveClientConfig(name, config, this.defaultCache);
@@ -191,11 +197,12 @@ export class Runtime {
   }
 
   /**
-   * Removes a client: new requests get UNKNOWN_CLIENT; those in flight finish first.
+   * Removes a client or a group: new requests get UNKNOWN_CLIENT; those in flight finish first.
    *
-   * @throws {@link LlmActorsError} UNKNOWN_CLIENT.
+   * @throws {@link LlmActorsError} UNKNOWN_CLIENT; INVALID_CONFIG for a member of a group.
    */
   async unregister(name: string): Promise<void> {
+    if (this.groupSet.release(name)) return;
     const entry = this.registry.get(name);
     this.registry.delete(name);
     await this.supervisor.stop(entry);

@@ -18,10 +18,11 @@ const LAYERS: Record<string, number> = {
   observe: 7,
   client: 8,
   supervision: 9,
-  '.': 10,
-  adapters: 11,
-  gateway: 11,
-  'cli.ts': 12,
+  groups: 10,
+  '.': 11,
+  adapters: 12,
+  gateway: 12,
+  'cli.ts': 13,
 };
 
 const SRC = join(import.meta.dirname, '..', 'src');

@@ -352,11 +352,9 @@ describe('supervisor model', () => {
           await settle();
           expect(stopped, 'runtime.stop({ timeoutMs: 0 }) resolves').toBe(true);
           await stopping;
-          expect(Object.values(real.runtime.health()).map((h) => h.status)).toEqual([
-            'stopped',
-            'stopped',
-            'stopped',
-          ]);
+          expect(
+            Object.values(real.runtime.clients()).map((c) => real.runtime.health(c).status),
+          ).toEqual(['stopped', 'stopped', 'stopped']);
         } finally {
           await real.runtime.stop({ timeoutMs: 0 });
           vi.useRealTimers();

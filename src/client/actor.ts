@@ -1,11 +1,10 @@
 /**
- * The client actor: one incarnation of a named client, orchestrating the request path
- * `cache lookup -> single-flight -> admission -> attempts -> store -> reply` with many requests
- * in flight. Callers wait as waiters on a flight (one upstream call sequence), shared by
- * identical cacheable requests; each waiter has its own deadline and signal, and a flight is
- * aborted only when its last waiter has left. Its parts (waiter, params, flights, admission,
- * attempts, reply, incarnation) live beside it and never import it. Provider failures are typed
- * errors that feed the fuse; anything else escaping the path is a crash of the actor.
+ * The client actor: one incarnation of a named client, orchestrating `cache lookup ->
+ * single-flight -> admission -> attempts -> store -> reply` with many requests in flight. Callers
+ * wait as waiters on a flight (one upstream call sequence) shared by identical cacheable requests,
+ * each with its own deadline and signal; a flight is aborted only when its last waiter has left.
+ * Its parts live beside it and never import it. Provider failures are typed errors that feed the
+ * fuse; anything else escaping the path is a crash of the actor.
  */
 import { nanoid } from 'nanoid';
 import type { KeyWriter } from '../cache/key.js';
@@ -88,19 +87,19 @@ export class ClientActor implements AttemptHandler {
   }
 
   /**
-   * Runs one request. The caller has validated its input and made its `deadline` (absolute,
-   * on the runtime's clock). Not async: every turn saved here is saved on every request. The
-   * promise only ever rejects with typed errors; an untyped throw on the way is a crash.
+   * Runs one validated request by its absolute `deadline`; `once`: no retries (groups fail over).
+   * Not async (a turn saved here is saved on every request); rejects only with typed errors.
    */
   request(
     messages: ChatMessage[],
     options: RequestOptions | undefined,
     deadline: number,
     sink?: StreamSink,
+    once = false,
   ): Promise<Completion> {
     const { config, observer } = this.own.deps;
     const id = options?.requestId ?? `${this.id}.${(++this.served).toString(36)}`;
-    const waiter = newWaiter(id, config, messages, options, deadline);
+    const waiter = newWaiter(id, config, messages, options, deadline, once);
     let promise: Promise<Completion> | undefined;
     try {
       observer.started(waiter, sink !== undefined);
@@ -177,6 +176,10 @@ export class ClientActor implements AttemptHandler {
     } else this.launch(key, waiter, sink);
   }
 
+  /** Caps the open time of this incarnation's fuse at `ms` (groups; see Fuse.cap). */
+  capFuse(ms: number): void {
+    this.own.fuse.cap(ms);
+  }
   /** Drops every cached answer of this client (see {@link Incarnation.clearCache}). */
   clearCache(): Promise<void> {
     return this.own.clearCache();

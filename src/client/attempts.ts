@@ -201,7 +201,7 @@ class Retrying implements AttemptHandler {
   onFailure(flight: Flight, error: LlmActorsError): void {
     flight.last = error;
     const delay =
-      flight.cancel.aborted || flight.delivered
+      flight.cancel.aborted || flight.delivered || flight.once
         ? STOP
         : this.policy.next(error, flight.attempts, flight.deadline - this.clock.now());
     if (delay === STOP) {

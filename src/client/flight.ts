@@ -32,6 +32,8 @@ export interface Waiter {
   settled: boolean;
   /** Its span, while a tracer is registered. */
   span: RequestSpan | undefined;
+  /** One attempt, no retries: a group's call, which fails over to another member instead. */
+  once: boolean;
 }
 
 /** Where a flight stands. */
@@ -56,6 +58,8 @@ export interface Flight {
   sink: StreamSink | undefined;
   /** A delta has reached the caller: from then on a failure is surfaced, not retried. */
   delivered: boolean;
+  /** Its caller wants one attempt (see {@link Waiter.once}); such a flight is never shared. */
+  once: boolean;
   /** The last attempt's failure (the cause of a FUSE_OPEN that cuts retries short). */
   last?: LlmActorsError;
   /** The token of the fleet lock this flight holds on its key (redis `singleFlight`). */
@@ -84,6 +88,8 @@ export interface StreamSink {
   onDrain(drain: () => void): void;
   /** The consumer's way to stop the request (it stopped reading); called at once if it did. */
   onCancel(cancel: () => void): void;
+  /** A group's stream: the member whose deltas the consumer now gets. */
+  answeredBy?(client: string): void;
 }
 
 /** The answer of a flight: the normalized completion and, from a fresh upstream call, `raw`. */

@@ -25,12 +25,18 @@ export function newFlight(
     sink,
     delivered: false,
     span: waiter.span,
+    once: waiter.once,
   };
 }
 
 /** Every flight under way, and the shareable ones by key. */
 export class Flights {
   private readonly shared = new Map<string, Flight>();
+  /**
+   * One-attempt flights (groups' calls), shared among themselves only: a group's caller must
+   * not wait out another caller's retries, nor take another caller's retries away.
+   */
+  private readonly sharedOnce = new Map<string, Flight>();
   private readonly live = new Set<Flight>();
   private idle: Array<() => void> = [];
 
@@ -48,7 +54,7 @@ export class Flights {
    */
   join(key: string | undefined, waiter: Waiter): boolean {
     if (key === undefined) return false;
-    const flight = this.shared.get(key);
+    const flight = (waiter.once ? this.sharedOnce : this.shared).get(key);
     if (flight === undefined) return false;
     flight.waiters.push(waiter);
     waiter.flight = flight;
@@ -59,14 +65,14 @@ export class Flights {
   /** Starts tracking a flight (and sharing it, when it can be shared). */
   track(flight: Flight): void {
     this.live.add(flight);
-    if (flight.key !== undefined && flight.sink === undefined) this.shared.set(flight.key, flight);
+    if (flight.key === undefined || flight.sink !== undefined) return;
+    (flight.once ? this.sharedOnce : this.shared).set(flight.key, flight);
   }
 
   /** Newcomers stop joining `flight` (it has ended, or nobody waits on it any more). */
   unshare(flight: Flight): void {
-    if (flight.key !== undefined && this.shared.get(flight.key) === flight) {
-      this.shared.delete(flight.key);
-    }
+    const shared = flight.once ? this.sharedOnce : this.shared;
+    if (flight.key !== undefined && shared.get(flight.key) === flight) shared.delete(flight.key);
   }
 
   /** Stops tracking a finished flight. */
@@ -79,6 +85,7 @@ export class Flights {
     const all = [...this.live];
     this.live.clear();
     this.shared.clear();
+    this.sharedOnce.clear();
     return all;
   }
 

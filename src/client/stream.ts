@@ -50,6 +50,8 @@ export function replay(sink: StreamSink, hit: CachedCompletion): void {
 export interface CompletionStream extends AsyncIterable<StreamChunk> {
   /** The whole answer, once the stream has ended. */
   readonly completion: Promise<Completion>;
+  /** A group's stream: the member streaming it, known from its first delta on. */
+  readonly client: string | undefined;
   /** Stops the stream now (same as leaving the loop). */
   cancel(): void;
 }
@@ -69,6 +71,7 @@ export const HIGH_WATER_CHARS = 256 * 1024;
  */
 export class StreamChannel implements StreamSink, CompletionStream {
   readonly completion: Promise<Completion>;
+  client: string | undefined = undefined;
   private readonly chunks: StreamChunk[] = [];
   /** Characters in `chunks`. */
   private chars = 0;
@@ -105,6 +108,10 @@ export class StreamChannel implements StreamSink, CompletionStream {
     return (
       !this.reading || (this.chunks.length < HIGH_WATER_CHUNKS && this.chars < HIGH_WATER_CHARS)
     );
+  }
+
+  answeredBy(client: string): void {
+    this.client = client;
   }
 
   onDrain(drain: () => void): void {

@@ -54,6 +54,7 @@ export function newWaiter(
   messages: ChatMessage[],
   options: RequestOptions | undefined,
   deadline: number,
+  once = false,
 ): Waiter {
   const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
   return {
@@ -73,6 +74,7 @@ export function newWaiter(
     flight: undefined,
     settled: false,
     span: undefined,
+    once,
   };
 }
 

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { invalidConfig } from '../model/failures.js';
 import { DEFAULTS, DEFAULT_BASE_URL } from './defaults.js';
+import { resolveGroupConfig, type ResolvedGroupConfig } from './group.js';
 import { FORBIDDEN_NAMES, clientSchema, runtimeSchema } from './schemas.js';
 import type {
   CacheConfig,
@@ -172,13 +173,39 @@ export function resolveRuntimeConfig(input: unknown): ResolvedRuntimeConfig {
       problems.push((e as Error).message);
     }
   }
+  const groups = resolveGroups(
+    parsed.success ? parsed.data.groups : undefined,
+    clientsInput,
+    problems,
+  );
   if (problems.length > 0 || !parsed.success) throw invalidConfig(problems.join('; '));
   const c = parsed.data;
   return {
     clients,
+    groups,
     cache,
     supervisor: { ...DEFAULTS.supervisor, ...c.supervisor },
     logger: c.logger,
     clock: c.clock,
   };
+}
+
+/** Resolves every group of the config against its clients, adding a line per problem. */
+function resolveGroups(
+  input: Record<string, unknown> | undefined,
+  clients: Record<string, unknown>,
+  problems: string[],
+): ResolvedGroupConfig[] {
+  const groups: ResolvedGroupConfig[] = [];
+  const isClient = (name: string) => Object.hasOwn(clients, name);
+  const isGroup = (name: string) => input !== undefined && Object.hasOwn(input, name);
+  for (const name of Object.keys(input ?? {})) {
+    try {
+      checkClientName(name);
+      groups.push(resolveGroupConfig(name, input![name], isClient, isGroup));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  return groups;
 }

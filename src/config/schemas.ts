@@ -183,6 +183,7 @@ export const clientSchema = z.strictObject({
 /** The runtime config; its clients are checked one by one with {@link clientSchema}. */
 export const runtimeSchema = z.strictObject({
   clients: z.record(z.string(), z.unknown()).optional(),
+  groups: z.record(z.string(), z.unknown()).optional(),
   cache: z.union([cacheSchema, z.literal(false)], { error: CACHE_EXPECTED }).optional(),
   supervisor: z
     .strictObject({

@@ -7,6 +7,7 @@ import type { BudgetConfig } from './budget.js';
 import type { Pricing } from './pricing.js';
 import type { TraceConfig } from './trace.js';
 import type { Clock } from '../model/clock.js';
+import type { GroupConfig, ResolvedGroupConfig } from './group.js';
 import type { ToolCall } from '../model/chat.js';
 import type { ChatMessage, FinishReason, RequestParams } from '../model/request.js';
 import type { RateLimitConfig } from './rate-limit.js';
@@ -182,6 +183,8 @@ export interface SupervisorConfig {
 export interface RuntimeConfig {
   /** The clients to start, by name. */
   clients?: Record<string, ClientConfig>;
+  /** Groups of those clients, addressed by name like a client (see docs/groups.md). */
+  groups?: Record<string, GroupConfig>;
   /** The default cache of every client. Default `{ store: 'memory' }`. */
   cache?: CacheConfig | false;
   /** Supervisor settings (partial). */
@@ -222,6 +225,7 @@ export interface ResolvedClientConfig {
 /** The runtime config with every default applied. */
 export interface ResolvedRuntimeConfig {
   clients: ResolvedClientConfig[];
+  groups: ResolvedGroupConfig[];
   cache: CacheConfig | false;
   supervisor: SupervisorConfig;
   logger: Logger | LoggerOptions | false | undefined;

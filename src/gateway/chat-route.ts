@@ -117,10 +117,12 @@ export function chatRoute<R extends RouteRequest>(
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
-      'x-llm-actors-client': request.client,
+      // For a group: the member that sent the first delta.
+      'x-llm-actors-client': stream.client ?? request.client,
       'x-llm-actors-cache': (await servedFromCache(stream.completion)) ? 'hit' : 'miss',
     });
-    const writer = dialect.writer(request, clients.get(request.client)?.model ?? request.client);
+    const answering = stream.client ?? request.client;
+    const writer = dialect.writer(request, clients.get(answering)?.model ?? request.client);
     res.write(writer.start());
     try {
       while (!next.done) {

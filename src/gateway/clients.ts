@@ -3,6 +3,7 @@
  * and metric instruments, kept rather than asked of the runtime on every request (a health
  * snapshot is far dearer than a map lookup), and refreshed when clients come and go.
  */
+import { isClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 import type { ClientMetrics, GatewayMetrics } from './metrics.js';
 
@@ -19,6 +20,7 @@ export interface GatewayClient {
 /** The registered clients by name; {@link ClientDirectory.refresh} after one comes or goes. */
 export class ClientDirectory {
   private byName = new Map<string, GatewayClient>();
+  private readonly groups = new Map<string, GatewayClient>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -27,20 +29,32 @@ export class ClientDirectory {
     this.refresh();
   }
 
-  /** The registered client named `name`, if there is one. */
+  /**
+   * The registered client named `name`, if there is one; or the group, read from the runtime
+   * each time (groups come and go without an event), its model being its own name.
+   */
   get(name: string): GatewayClient | undefined {
-    return this.byName.get(name);
+    const client = this.byName.get(name);
+    if (client !== undefined || !this.runtime.groups().includes(name)) return client;
+    let group = this.groups.get(name);
+    if (group === undefined) {
+      group = { name, model: name, provider: 'group', metrics: this.metrics.client(name) };
+      this.groups.set(name, group);
+    }
+    return group;
   }
 
   /** The instruments of `name`: its own, or the `(unknown)` ones when no client has it. */
   metricsOf(name: string): ClientMetrics {
-    return this.byName.get(name)?.metrics ?? this.metrics.unknown;
+    return this.get(name)?.metrics ?? this.metrics.unknown;
   }
 
   /** Reads the registered clients again. A client that stays keeps its instruments. */
   refresh(): void {
     const next = new Map<string, GatewayClient>();
-    for (const { name, model, provider } of Object.values(this.runtime.health())) {
+    for (const { name, model, provider } of Object.values(this.runtime.health()).filter(
+      isClientHealth,
+    )) {
       const known = this.byName.get(name);
       next.set(
         name,

@@ -5,7 +5,7 @@
  * nothing on the request path but one map update and one histogram update.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClientHealth } from '../observe/health.js';
+import { isClientHealth, type ClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 
 /** The registry and the request-path instruments. */
@@ -163,7 +163,7 @@ const UNKNOWN = '(unknown)';
 /** The metrics of a gateway in front of `runtime`. */
 export function createMetrics(runtime: Runtime): GatewayMetrics {
   const registry = new Registry();
-  const clients = () => Object.values(runtime.health());
+  const clients = () => Object.values(runtime.health()).filter(isClientHealth);
   for (const { kind, name, help, value } of PER_CLIENT) {
     const options = { name, help, labelNames: ['client'], registers: [registry] };
     if (kind === 'counter') {

@@ -6,7 +6,7 @@
  * message stays in `runtime.health()` and in the answer to the caller who sent the request.
  */
 import type { ErrorCode } from '../model/errors.js';
-import type { ClientHealth } from '../observe/health.js';
+import { isClientHealth, type ClientHealth } from '../observe/health.js';
 
 const REASON: Record<ErrorCode, string> = {
   INVALID_CONFIG: 'the client is misconfigured',
@@ -33,9 +33,12 @@ export function openHealth(health: ClientHealth): ClientHealth {
   return { ...health, lastError: { code: last.code, message: REASON[last.code], at: last.at } };
 }
 
-/** Every client's health without request content, keyed by name as `runtime.health()` is. */
+/** Every client's health without request content, keyed by name (groups left out). */
 export function openHealthOfAll(
-  all: Readonly<Record<string, ClientHealth>>,
+  all: Readonly<Record<string, { kind: string }>>,
 ): Record<string, ClientHealth> {
-  return Object.fromEntries(Object.entries(all).map(([name, h]) => [name, openHealth(h)]));
+  const clients = Object.entries(all).filter((e): e is [string, ClientHealth] =>
+    isClientHealth(e[1]),
+  );
+  return Object.fromEntries(clients.map(([name, h]) => [name, openHealth(h)]));
 }

@@ -22,6 +22,7 @@ import {
   unknownClient,
 } from './http.js';
 import type { GatewayMetrics } from './metrics.js';
+import { isClientHealth } from '../observe/health.js';
 import { openHealth, openHealthOfAll } from './open-health.js';
 import { errorAnswer } from './wire.js';
 
@@ -78,9 +79,12 @@ export function gatewayRoutes(context: RouteContext): Route[] {
       handle: (_req, res) =>
         sendJson(res, 200, {
           object: 'list',
-          data: runtime
-            .clients()
-            .map((id) => ({ id, object: 'model', created: 0, owned_by: 'llm-actors' })),
+          data: [...runtime.clients(), ...runtime.groups()].map((id) => ({
+            id,
+            object: 'model',
+            created: 0,
+            owned_by: 'llm-actors',
+          })),
         }),
     },
     {
@@ -153,7 +157,7 @@ export function gatewayRoutes(context: RouteContext): Route[] {
 
 /** `/readyz`: 200 while a client runs and the gateway is not draining. */
 function ready(context: RouteContext, res: ServerResponse): void {
-  const clients = Object.values(context.runtime.health());
+  const clients = Object.values(context.runtime.health()).filter(isClientHealth);
   const draining = context.draining();
   const ok = !draining && clients.some((h) => h.status === 'running');
   sendJson(res, ok ? 200 : 503, {

@@ -19,7 +19,7 @@ export type CachedChoice = Omit<Choice, 'message'> & { reasoningParts?: Reasonin
  */
 export type CachedCompletion = Omit<
   Completion,
-  'client' | 'cacheHit' | 'latencyMs' | 'raw' | 'message' | 'choices'
+  'client' | 'cacheHit' | 'latencyMs' | 'raw' | 'message' | 'choices' | 'route'
 > & { choices?: CachedChoice[]; reasoningParts?: ReasoningPart[] };
 
 function isCount(v: unknown): v is number {

@@ -42,8 +42,30 @@ export interface LlmActorsErrorDetails {
   retryAfterMs?: number;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   providerError?: ProviderErrorFields;
+  /** A group call's error: the members it tried (see docs/groups.md). */
+  route?: Route;
   /** The underlying error. */
   cause?: unknown;
+}
+
+/** One member tried by a group call. */
+export interface RouteAttempt {
+  /** The member client. */
+  client: string;
+  /**
+   * How it failed; absent for the member that answered. A member skipped without a request
+   * (fuse open, failed, restarting) has its code and `ms: 0`; a hedge's loser has `ABORTED`.
+   */
+  code?: ErrorCode;
+  /** Time spent on it, ms (on the runtime's clock). */
+  ms: number;
+}
+
+/** What a group call tried. */
+export interface Route {
+  /** The group's name. */
+  group: string;
+  attempts: RouteAttempt[];
 }
 
 /** What a provider said of its own error (OpenAI-style `error.code`, `type`, `param`, `message`). */
@@ -94,6 +116,8 @@ export class LlmActorsError extends Error {
   readonly retryAfterMs: number | undefined;
   /** PROVIDER_ERROR: the provider's own error fields, when its body had them (secrets removed). */
   readonly providerError: ProviderErrorFields | undefined;
+  /** A group call's error: the members it tried. */
+  readonly route: Route | undefined;
   declare readonly [BRAND]: true;
 
   constructor(code: ErrorCode, message: string, details: LlmActorsErrorDetails = {}) {
@@ -108,6 +132,7 @@ export class LlmActorsError extends Error {
     this.body = details.body;
     this.retryAfterMs = details.retryAfterMs;
     this.providerError = details.providerError;
+    this.route = details.route;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -125,6 +150,7 @@ export class LlmActorsError extends Error {
       body: this.body,
       retryAfterMs: this.retryAfterMs,
       providerError: this.providerError,
+      route: this.route,
     };
   }
 }

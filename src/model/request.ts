@@ -15,6 +15,7 @@ import { chatOptionProblem, CHAT_OPTION_KEYS } from './chat-options.js';
 import { invalidRequest } from './failures.js';
 import { describe } from './describe.js';
 import { REQUEST_ID_RULE, isRequestId } from './request-id.js';
+import type { Route } from './errors.js';
 
 export type { ChatMessage, Role } from './chat.js';
 export { describe } from './describe.js';
@@ -135,6 +136,8 @@ export interface Completion extends AnswerParts {
   costUsd?: number;
   /** The provider's parsed answer, on cache misses only (never cached). */
   raw?: unknown;
+  /** Answered by a group: the members it tried (`client` and `model` are the answering one's). */
+  route?: Route;
 }
 
 /** Every finish reason, for checking answers that come from outside (drivers, caches). */

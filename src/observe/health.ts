@@ -13,6 +13,8 @@ export type ClientStatus = 'running' | 'restarting' | 'failed' | 'stopped';
 
 /** One client's health. */
 export interface ClientHealth {
+  /** Tells a client's health from a group's in `runtime.health()`. */
+  kind: 'client';
   name: string;
   provider: ProviderName;
   model: string;
@@ -58,6 +60,11 @@ export interface ClientHealth {
   cost?: { usd: number };
   /** Today's spending against the client's `budget`, when it has one. */
   budget?: BudgetHealth;
+}
+
+/** True for a client's health among `runtime.health()`'s, which lists groups too. */
+export function isClientHealth(health: { kind: string }): health is ClientHealth {
+  return health.kind === 'client';
 }
 
 /** What health reads of a client's running incarnation. */

@@ -24,7 +24,7 @@ export type FuseEvent =
   | { type: 'PROBE_RELEASE' }
   | { type: 'REMOTE_OPEN'; at: number; durationMs: number }
   | { type: 'REMOTE_CLOSE' }
-  | { type: 'DUE'; at: number };
+  | { type: 'DUE'; at: number; capMs?: number };
 
 /** The time `consecutiveOpens` keeps a fuse open, ms. */
 function openDuration(config: FuseConfig, consecutiveOpens: number): number {
@@ -54,8 +54,13 @@ export const fuseMachine = setup({
         context.config.maxFailures,
     isProbe: ({ event }) => (event.type === 'FAILURE' || event.type === 'SUCCESS') && event.probe,
     probeFree: ({ context }) => !context.probing,
+    // `capMs`: a group with somewhere else to send traffic caps the open time (see Fuse.cap).
     due: ({ context, event }) =>
-      event.type === 'DUE' && context.retryAt !== null && event.at >= context.retryAt,
+      event.type === 'DUE' &&
+      ((context.retryAt !== null && event.at >= context.retryAt) ||
+        (event.capMs !== undefined &&
+          context.openedAt !== null &&
+          event.at >= context.openedAt + event.capMs)),
   },
   actions: {
     record: assign({

@@ -128,6 +128,15 @@ export class Fuse {
     if (this.state === 'open') this.actor.send({ type: 'DUE', at: this.clock.now() });
   }
 
+  /**
+   * Caps this open period at `ms`: an open fuse opened at least `ms` ago turns half_open now,
+   * whatever its backoff step. A group calls it for a member while other members carry the
+   * traffic, so a recovered provider is probed again within `ms` instead of the backoff's minutes.
+   */
+  cap(ms: number): void {
+    if (this.state === 'open') this.actor.send({ type: 'DUE', at: this.clock.now(), capMs: ms });
+  }
+
   /** Reports how an attempt that {@link ask} let through ended. */
   report(outcome: FuseOutcome, probe: boolean): void {
     if (outcome === 'failure') {

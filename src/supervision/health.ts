@@ -15,6 +15,7 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
   const live = entry.supervision.actor?.live();
   const s = entry.observed.stats;
   const health: ClientHealth = {
+    kind: 'client',
     name: entry.name,
     provider: entry.spec.config.provider,
     model: entry.spec.config.model,

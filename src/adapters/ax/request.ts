@@ -6,6 +6,8 @@ import type { AxChatRequest } from '@ax-llm/ax';
 import type { ProviderName } from '../../config/types.js';
 import type { ToolChoice, ToolDefinition } from '../../model/chat.js';
 import type { RequestOptions } from '../../model/request.js';
+import { isClientHealth, type ClientHealth } from '../../observe/health.js';
+import type { GroupHealth } from '../../groups/health.js';
 import type { Runtime } from '../../runtime.js';
 import { defined } from '../shared/request-options.js';
 import { invalid } from './errors.js';
@@ -48,11 +50,13 @@ export type CallOptions = Pick<
  * @throws LlmActorsError INVALID_REQUEST when `model` is neither the client's model nor its name.
  */
 export function checkedProvider(runtime: Runtime, client: string, model: unknown): ProviderName {
-  const health = runtime.health(client);
+  const named = runtime.health<ClientHealth | GroupHealth>(client);
+  // A group speaks its first member's wire format for Ax's sampling fields.
+  const health = isClientHealth(named) ? named : runtime.health(named.members[0]!.client);
   if (model !== undefined && model !== health.model && model !== client) {
     throw invalid(
       client,
-      `model ${JSON.stringify(model)}: this client serves ${JSON.stringify(health.model)}; register one client per model and make one Ax service per client`,
+      `model ${JSON.stringify(model)}: this ${named.kind} serves ${JSON.stringify(health.model)}; register one client per model and make one Ax service per client`,
     );
   }
   return health.provider;

@@ -1,0 +1,76 @@
+/**
+ * One member's attempt within a group call: one request (one upstream attempt, no retries) with
+ * its own cancellation under the call's, reporting to the call that made it.
+ */
+import type { StreamSink } from '../client/flight.js';
+import type { StreamChunk } from '../model/chat.js';
+import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
+import { restarted } from '../model/failures.js';
+import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
+import { cancelOn, childController, type GroupContext } from './context.js';
+
+/** A member's attempt. */
+export interface Attempt {
+  readonly client: string;
+  readonly startedAt: number;
+  readonly controller: AbortController;
+  readonly release: () => void;
+  /** Its outcome no longer matters: it lost a hedge, or the call has ended. */
+  dropped: boolean;
+}
+
+/** Where an attempt reports. */
+export interface AttemptOwner {
+  answered(attempt: Attempt, completion: Completion): void;
+  failed(attempt: Attempt, error: LlmActorsError): void;
+  /** A streamed attempt's delta; false when the caller is behind. */
+  delta(attempt: Attempt, chunk: StreamChunk): boolean;
+  /** A streamed attempt waits for the caller to read: `drain` resumes it. */
+  drain(attempt: Attempt, drain: () => void): void;
+}
+
+/** What one attempt sends. */
+export interface AttemptRequest {
+  messages: ChatMessage[];
+  options: RequestOptions | undefined;
+  /** This attempt's own limit: the member's timeout, or less when the group deadline is nearer. */
+  timeoutMs: number;
+  /** Aborted when the whole call is cancelled. */
+  parent: AbortSignal;
+  stream: boolean;
+}
+
+/** Starts `client`'s attempt; its outcome goes to `owner`. */
+export function startAttempt(
+  ctx: GroupContext,
+  client: string,
+  request: AttemptRequest,
+  owner: AttemptOwner,
+): Attempt {
+  const { controller, release } = childController(request.parent);
+  const attempt: Attempt = {
+    client,
+    startedAt: ctx.clock.now(),
+    controller,
+    release,
+    dropped: false,
+  };
+  const sink: StreamSink | undefined = request.stream
+    ? {
+        delta: (chunk) => owner.delta(attempt, chunk),
+        onDrain: (drain) => owner.drain(attempt, drain),
+        onCancel: cancelOn(controller.signal),
+      }
+    : undefined;
+  const options = { ...request.options, signal: controller.signal, timeoutMs: request.timeoutMs };
+  ctx.call(client, request.messages, options, sink).then(
+    (completion) => owner.answered(attempt, completion),
+    (error: unknown) => owner.failed(attempt, typed(client, error)),
+  );
+  return attempt;
+}
+
+/** The runtime rejects only with typed errors; anything else is a fault of the member. */
+export function typed(client: string, error: unknown): LlmActorsError {
+  return isLlmActorsError(error) ? error : restarted(client, error);
+}

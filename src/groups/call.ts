@@ -1,0 +1,297 @@
+/**
+ * One group call, plain or streamed: its members in the strategy's order (those that cannot
+ * answer now skipped without a request), one attempt each, failing over at once on what another
+ * member could fix, a hedge when the first is slow, one deadline over it all. A stream is
+ * committed to the member whose first delta reaches the caller; after that a cut goes to
+ * {@link resumeStream}.
+ */
+import type { StreamSink } from '../client/flight.js';
+import type { TimerHandle } from '../model/clock.js';
+import type { LlmActorsError } from '../model/errors.js';
+import { aborted, restarted, timedOut } from '../model/failures.js';
+import type { StreamChunk } from '../model/chat.js';
+import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
+import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
+import { logOf, type GroupContext } from './context.js';
+import { Delivery } from './delivery.js';
+import { failoverAction } from './failover.js';
+import { memberReady, readyMembers, unreadyError } from './ready.js';
+import { resumeStream } from './resume.js';
+import { RouteLog } from './route.js';
+import type { ClientEntry } from '../supervision/registry.js';
+import { orderMembers } from './strategies.js';
+
+/** A group call; {@link GroupCall.run} once. */
+export class GroupCall implements AttemptOwner {
+  private readonly route: RouteLog;
+  private readonly running: Attempt[] = [];
+  private readonly cancelAll = new AbortController();
+  private readonly delivery: Delivery | undefined;
+  private readonly startedAt: number;
+  private readonly timeoutMs: number;
+  private readonly deadline: number;
+  private queue: string[] = [];
+  private wanted = 1;
+  private hedgeTimer: TimerHandle | undefined;
+  private last: LlmActorsError | undefined;
+  private firstSkip: LlmActorsError | undefined;
+  private overflowed = false;
+  private ended = false;
+  /** A stream's member whose first delta reached the caller. */
+  private committed: Attempt | undefined;
+  private unhookCaller: () => void = () => undefined;
+  private resolve: (c: Completion) => void = () => undefined;
+  private reject: (e: LlmActorsError) => void = () => undefined;
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly messages: ChatMessage[],
+    private readonly options: RequestOptions | undefined,
+    sink: StreamSink | undefined,
+  ) {
+    this.route = new RouteLog(ctx.group.name);
+    this.delivery = sink && new Delivery(sink);
+    this.startedAt = ctx.clock.now();
+    this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
+    this.deadline = this.startedAt + this.timeoutMs;
+    sink?.onCancel(() => this.cancelAll.abort());
+  }
+
+  /** Runs the call: the answering member's Completion with its route, or the error. */
+  run(): Promise<Completion> {
+    return new Promise<Completion>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.ctx.stats.requests.total++;
+      const signal = this.options?.signal;
+      if (signal !== undefined) {
+        const abort = () => this.cancelAll.abort();
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+        this.unhookCaller = () => signal.removeEventListener('abort', abort);
+      }
+      if (this.cancelAll.signal.aborted) return this.fail(aborted(this.ctx.group.name));
+      const { ctx } = this;
+      this.queue = this.ready(
+        orderMembers({
+          group: ctx.group,
+          entry: ctx.entry,
+          stats: ctx.stats,
+          random: () => ctx.clock.random(),
+          stream: this.delivery !== undefined,
+        }),
+      );
+      this.fill();
+    });
+  }
+
+  /** The members of `clients` that can answer now, in order; the others are skipped. */
+  private ready(clients: string[]): string[] {
+    const now = this.ctx.clock.now();
+    return readyMembers(clients.map(this.ctx.entry), now, (e) => this.skip(e, now));
+  }
+
+  /** A member that cannot answer now: in the route with its code, and no request. */
+  private skip(entry: ClientEntry, now: number): void {
+    const error = unreadyError(entry, now);
+    this.route.add(entry.name, error.code, 0);
+    this.firstSkip ??= error;
+  }
+
+  /** Starts members until `wanted` run; ends the call when none runs and none is left. */
+  private fill(): void {
+    while (
+      !this.ended &&
+      this.committed === undefined &&
+      this.running.length < this.wanted &&
+      this.queue.length > 0
+    ) {
+      const now = this.ctx.clock.now();
+      if (this.deadline <= now) break;
+      const client = this.queue.shift()!;
+      const entry = this.ctx.entry(client);
+      // Checked again: it may have melted or crashed since the call began.
+      if (memberReady(entry, now)) this.start(client, this.deadline - now);
+      else this.skip(entry, now);
+    }
+    if (this.ended) return;
+    if (this.running.length === 0) return this.fail(this.finalError());
+    this.armHedge();
+  }
+
+  /** With `hedge`, the next member starts too if this one has not answered in time. */
+  private armHedge(): void {
+    const hedge = this.ctx.group.hedge;
+    if (hedge === undefined || this.hedgeTimer !== undefined || this.wanted > 1) return;
+    if (this.running.length !== 1 || this.queue.length === 0) return;
+    this.hedgeTimer = this.ctx.clock.setTimeout(() => {
+      this.hedgeTimer = undefined;
+      if (this.ended || this.committed !== undefined) return;
+      this.wanted = 2;
+      this.ctx.stats.hedges++;
+      this.fill();
+    }, hedge.afterMs);
+  }
+
+  private start(client: string, left: number): void {
+    const timeoutMs = Math.min(this.ctx.entry(client).spec.config.timeoutMs, left);
+    const request = {
+      messages: this.messages,
+      options: this.options,
+      timeoutMs,
+      parent: this.cancelAll.signal,
+      stream: this.delivery !== undefined,
+    };
+    this.running.push(startAttempt(this.ctx, client, request, this));
+  }
+
+  /** @internal A streamed member waits for the caller: only the committed one is heard. */
+  drain(attempt: Attempt, drain: () => void): void {
+    if (this.committed === attempt) this.delivery!.onDrain(drain);
+  }
+
+  /** @internal The first delta of any member commits the stream to it; the others are cancelled. */
+  delta(attempt: Attempt, chunk: StreamChunk): boolean {
+    if (attempt.dropped || this.ended) return true;
+    if (this.committed === undefined) this.commit(attempt);
+    return this.delivery!.forward(chunk);
+  }
+
+  private commit(attempt: Attempt): void {
+    this.committed = attempt;
+    this.delivery!.answeredBy(attempt.client);
+    this.clearHedge();
+    const now = this.ctx.clock.now();
+    this.ctx.stats.sample(attempt.client, 'firstToken', now - attempt.startedAt);
+    this.dropOthers(attempt);
+  }
+
+  /** @internal A member answered. */
+  answered(attempt: Attempt, completion: Completion): void {
+    attempt.release();
+    this.remove(attempt);
+    if (attempt.dropped || this.ended) return;
+    const ms = this.ctx.clock.now() - attempt.startedAt;
+    // A stream whose answer had no delta at all (an empty text) commits when it ends.
+    if (this.delivery !== undefined && this.committed === undefined) this.commit(attempt);
+    this.ctx.stats.sample(attempt.client, 'request', ms);
+    this.route.add(attempt.client, undefined, ms);
+    this.dropOthers(attempt);
+    this.succeed(completion);
+  }
+
+  /** @internal A member failed. */
+  failed(attempt: Attempt, error: LlmActorsError): void {
+    attempt.release();
+    this.remove(attempt);
+    if (attempt.dropped || this.ended) return;
+    this.route.add(attempt.client, error.code, this.ctx.clock.now() - attempt.startedAt);
+    if (this.committed === attempt) return this.cut(error);
+    const action = this.cancelAll.signal.aborted ? 'return' : failoverAction(error);
+    const log = { group: this.ctx.group.name, code: error.code, action };
+    logOf(this.ctx, attempt.client).debug(log, 'group member failed');
+    if (action === 'return' || (action === 'overflow' && !this.canOverflow())) {
+      return this.fail(error);
+    }
+    this.last = error;
+    if (action === 'overflow') {
+      // Every member of the same context would refuse it too: only the larger ones are tried.
+      this.overflowed = true;
+      this.dropOthers(undefined);
+      this.queue = this.ready(this.ctx.group.onContextOverflow);
+    } else {
+      this.ctx.stats.failovers++;
+    }
+    this.clearHedge();
+    this.fill();
+  }
+
+  private canOverflow(): boolean {
+    return !this.overflowed && this.ctx.group.onContextOverflow.length > 0;
+  }
+
+  /** The committed member failed mid-stream: resumed elsewhere, or its error comes back. */
+  private cut(error: LlmActorsError): void {
+    const delivery = this.delivery!;
+    if (
+      !this.ctx.group.resumeStreams ||
+      !delivery.plain ||
+      this.cancelAll.signal.aborted ||
+      failoverAction(error) !== 'failover'
+    ) {
+      return this.fail(error);
+    }
+    resumeStream({
+      ctx: this.ctx,
+      messages: this.messages,
+      options: this.options,
+      delivery,
+      queue: this.queue,
+      route: this.route,
+      deadline: this.deadline,
+      cancel: this.cancelAll.signal,
+      original: error,
+    }).then(
+      (completion) => {
+        this.ctx.stats.resumedStreams++;
+        this.succeed(completion);
+      },
+      (e: LlmActorsError) => this.fail(e),
+    );
+  }
+
+  /** When nothing is left to try: a group TIMEOUT past the deadline, else the last failure. */
+  private finalError(): LlmActorsError {
+    if (this.ctx.clock.now() >= this.deadline) {
+      return timedOut(this.ctx.group.name, this.timeoutMs, ' (group deadline)');
+    }
+    return this.last ?? this.firstSkip ?? restarted(this.ctx.group.name);
+  }
+
+  /** Cancels every running member but `keep` (neutral for their fuses: ABORTED). */
+  private dropOthers(keep: Attempt | undefined): void {
+    const now = this.ctx.clock.now();
+    for (const a of this.running.splice(0)) {
+      if (a === keep) {
+        this.running.push(a);
+        continue;
+      }
+      a.dropped = true;
+      this.route.add(a.client, 'ABORTED', now - a.startedAt);
+      a.controller.abort();
+      a.release();
+    }
+  }
+
+  private remove(attempt: Attempt): void {
+    const at = this.running.indexOf(attempt);
+    if (at >= 0) this.running.splice(at, 1);
+  }
+
+  private clearHedge(): void {
+    if (this.hedgeTimer === undefined) return;
+    this.ctx.clock.clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = undefined;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.clearHedge();
+    this.unhookCaller();
+    this.dropOthers(undefined);
+  }
+
+  private succeed(completion: Completion): void {
+    if (this.ended) return;
+    this.end();
+    this.ctx.stats.succeeded(this.ctx.clock.now() - this.startedAt);
+    this.resolve(this.route.answer(completion));
+  }
+
+  private fail(error: LlmActorsError): void {
+    if (this.ended) return;
+    this.end();
+    this.ctx.stats.failed(error.code, error.message, this.ctx.clock.now());
+    this.reject(this.route.error(error));
+  }
+}

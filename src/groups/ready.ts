@@ -1,0 +1,77 @@
+/**
+ * Whether a member can answer now: a group never spends a request on one that cannot.
+ */
+import type { LlmActorsError } from '../model/errors.js';
+import {
+  clientFailed,
+  fuseOpen,
+  rateLimited,
+  restarted,
+  unknownClient,
+} from '../model/failures.js';
+import { parkedUntil } from '../policy/park.js';
+import type { ClientEntry } from '../supervision/registry.js';
+
+/**
+ * True when `entry` can take a request now: its actor is running, not parked (by a provider's
+ * 429 that named a time, or its own `rateLimit`), and its fuse is closed, half open, or open
+ * with its probe due (`retryAt` passed).
+ */
+export function memberReady(entry: ClientEntry, now: number): boolean {
+  const { status, actor } = entry.supervision;
+  if (status !== 'running' || actor === null) return false;
+  const parked = parkedUntil(actor);
+  if (parked !== null && parked > now) return false;
+  const fuse = actor.live().fuse;
+  return !(fuse.state === 'open' && fuse.retryAt !== null && fuse.retryAt > now);
+}
+
+/** The error a call to a member that is not ready would get (the route records it). */
+export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
+  const { status, actor, failure } = entry.supervision;
+  switch (status) {
+    case 'failed':
+      return clientFailed(entry.name, failure);
+    case 'restarting':
+      return restarted(entry.name);
+    case 'stopped':
+      return unknownClient(`${entry.name}: the client was unregistered`, entry.name);
+    case 'running': {
+      const parked = parkedUntil(actor);
+      if (parked !== null && parked > now) return rateLimited(entry.name, parked - now, true);
+      return fuseOpen(entry.name, actor?.live().fuse.retryAt ?? null, now);
+    }
+    default:
+      throw new Error(`unknown client status ${String(status satisfies never)}`);
+  }
+}
+
+/**
+ * While other members carry the traffic, a member whose fuse has been open for its base
+ * `resetMs` gets its probe now rather than after the backoff's growing wait: a recovered
+ * provider is back in use within `resetMs`, even after repeated melts.
+ */
+export function hastenProbe(entry: ClientEntry): void {
+  entry.supervision.actor?.capFuse(entry.spec.config.fuse.resetMs);
+}
+
+/**
+ * The entries that can answer now, in order; `skip` gets each of the others. While some member
+ * can answer, an open fuse of another gets its probe after its base reset time
+ * ({@link hastenProbe}).
+ */
+export function readyMembers(
+  entries: ClientEntry[],
+  now: number,
+  skip: (entry: ClientEntry) => void,
+): string[] {
+  if (entries.some((e) => memberReady(e, now))) {
+    for (const e of entries) if (!memberReady(e, now)) hastenProbe(e);
+  }
+  const ready: string[] = [];
+  for (const e of entries) {
+    if (memberReady(e, now)) ready.push(e.name);
+    else skip(e);
+  }
+  return ready;
+}

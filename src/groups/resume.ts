@@ -1,0 +1,147 @@
+/**
+ * Resuming a group stream cut after its first delta: the next member is asked to continue from
+ * the delivered text (an assistant prefill); one that refuses the prefill is asked the original
+ * request, and only what extends the delivered text reaches the caller. Never a duplicated delta,
+ * never a truncated answer passed off as complete: when nothing can continue it, the original
+ * error comes back.
+ */
+import type { StreamSink } from '../client/flight.js';
+import type { StreamChunk } from '../model/chat.js';
+import type { LlmActorsError } from '../model/errors.js';
+import { aborted } from '../model/failures.js';
+import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
+import { typed } from './attempt.js';
+import { cancelOn, childController, logOf, type GroupContext } from './context.js';
+import type { Delivery } from './delivery.js';
+import { failoverAction, refusedPrefill } from './failover.js';
+import { memberReady, unreadyError } from './ready.js';
+import type { RouteLog } from './route.js';
+
+/** What a resume works with: the call's state at the cut. */
+export interface ResumeInput {
+  ctx: GroupContext;
+  messages: ChatMessage[];
+  options: RequestOptions | undefined;
+  delivery: Delivery;
+  /** The members left to try, in order (taken from as they are tried). */
+  queue: string[];
+  route: RouteLog;
+  deadline: number;
+  /** Aborted when the caller cancels. */
+  cancel: AbortSignal;
+  /** The error that cut the stream. */
+  original: LlmActorsError;
+}
+
+/** How one member's attempt at continuing went. */
+interface Outcome {
+  completion?: Completion;
+  error?: LlmActorsError;
+  /** It delivered text before failing: the delivered text has grown. */
+  delivered: boolean;
+  /** A clean restart whose answer does not start with the delivered text. */
+  diverged: boolean;
+}
+
+/** Continues a cut stream on the members left; the Completion carries the whole text. */
+export async function resumeStream(input: ResumeInput): Promise<Completion> {
+  const { ctx, queue, route, cancel } = input;
+  let original = input.original;
+  logOf(ctx, original.client ?? ctx.group.members[0]!.client).debug(
+    { group: ctx.group.name, code: original.code, delivered: input.delivery.text.length },
+    'resuming a cut stream',
+  );
+  while (queue.length > 0) {
+    if (cancel.aborted) throw aborted(ctx.group.name);
+    const client = queue.shift()!;
+    const now = ctx.clock.now();
+    const entry = ctx.entry(client);
+    if (!memberReady(entry, now)) {
+      route.add(client, unreadyError(entry, now).code, 0);
+      continue;
+    }
+    if (input.deadline <= now) break;
+    let outcome = await attempt(input, client, 'prefill');
+    if (!outcome.completion && !outcome.delivered && refusedPrefill(outcome.error!)) {
+      outcome = await attempt(input, client, 'restart');
+      if (outcome.diverged) throw original;
+    }
+    if (outcome.completion) return outcome.completion;
+    const error = outcome.error!;
+    if (cancel.aborted) throw error;
+    if (outcome.delivered) original = error;
+    if (failoverAction(error) !== 'failover') throw original;
+    ctx.stats.failovers++;
+  }
+  throw original;
+}
+
+/**
+ * One member's attempt: `prefill` asks it to continue the delivered text; `restart` asks the
+ * original request and passes on only what comes after the delivered text.
+ */
+async function attempt(
+  input: ResumeInput,
+  client: string,
+  mode: 'prefill' | 'restart',
+): Promise<Outcome> {
+  const { ctx, delivery, route } = input;
+  const base = delivery.text;
+  const messages: ChatMessage[] =
+    mode === 'prefill' ? [...input.messages, { role: 'assistant', content: base }] : input.messages;
+  const { controller, release } = childController(input.cancel);
+  const started = ctx.clock.now();
+  const outcome: Outcome = { delivered: false, diverged: false };
+  let buffered = '';
+  let passed = mode === 'prefill';
+  const diverge = () => {
+    outcome.diverged = true;
+    controller.abort();
+    return true;
+  };
+  const deliver = (chunk: StreamChunk) => {
+    if (!outcome.delivered) delivery.answeredBy(client);
+    outcome.delivered ||= chunk.text !== '';
+    return delivery.forward(chunk);
+  };
+  const sink: StreamSink = {
+    delta(chunk) {
+      if (outcome.diverged) return true;
+      if (passed) return deliver(chunk);
+      if (chunk.toolCall !== undefined || chunk.choice !== undefined) return diverge();
+      // Reasoning of a restarted answer was not part of what the caller saw: left out.
+      if (chunk.text === '') return true;
+      buffered += chunk.text;
+      if (buffered.length <= base.length) return base.startsWith(buffered) || diverge();
+      if (!buffered.startsWith(base)) return diverge();
+      passed = true;
+      return deliver({ text: buffered.slice(base.length) });
+    },
+    onDrain: (drain) => delivery.onDrain(drain),
+    onCancel: cancelOn(controller.signal),
+  };
+  const timeoutMs = Math.min(
+    ctx.entry(client).spec.config.timeoutMs,
+    Math.max(1, input.deadline - started),
+  );
+  try {
+    const c = await ctx.call(
+      client,
+      messages,
+      { ...input.options, signal: controller.signal, timeoutMs },
+      sink,
+    );
+    route.add(client, undefined, ctx.clock.now() - started);
+    if (mode === 'restart' && !c.text.startsWith(base)) {
+      return { ...outcome, diverged: true };
+    }
+    const text = delivery.text;
+    return { ...outcome, completion: { ...c, text, message: { ...c.message, content: text } } };
+  } catch (thrown) {
+    const error = typed(client, thrown);
+    route.add(client, error.code, ctx.clock.now() - started);
+    return { ...outcome, error };
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What a group counts: its calls, failovers, hedges and resumed streams, its latency, and each
+ * member's recent latency (for the `fastest` strategy). Bounded whatever the traffic.
+ */
+import type { ErrorCode } from '../model/errors.js';
+import { LatencyHistogram, type LastError } from '../observe/stats.js';
+
+/** How much a new sample moves a member's recent latency (an exponential moving average). */
+const EWMA_WEIGHT = 0.3;
+
+/** A member's recent latency, ms: whole answers, and first tokens of streams. */
+export interface RecentLatency {
+  request: number | undefined;
+  firstToken: number | undefined;
+}
+
+/** One group's counters. */
+export class GroupStats {
+  readonly requests = { total: 0, succeeded: 0, failed: 0 };
+  failovers = 0;
+  hedges = 0;
+  resumedStreams = 0;
+  readonly latency = new LatencyHistogram();
+  lastError: LastError | null = null;
+  private readonly recent = new Map<string, RecentLatency>();
+
+  /** A call answered after `ms`. */
+  succeeded(ms: number): void {
+    this.requests.succeeded++;
+    this.latency.record(ms);
+  }
+
+  /** A call failed. */
+  failed(code: ErrorCode, message: string, at: number): void {
+    this.requests.failed++;
+    this.lastError = { code, message, at };
+  }
+
+  /** Records a member's answer time, or its first token's for a stream. */
+  sample(client: string, kind: keyof RecentLatency, ms: number): void {
+    let recent = this.recent.get(client);
+    if (recent === undefined) {
+      recent = { request: undefined, firstToken: undefined };
+      this.recent.set(client, recent);
+    }
+    const before = recent[kind];
+    recent[kind] = before === undefined ? ms : before + EWMA_WEIGHT * (ms - before);
+  }
+
+  /** A member's recent latency of `kind`; undefined until it has answered once. */
+  recentLatency(client: string, kind: keyof RecentLatency): number | undefined {
+    return this.recent.get(client)?.[kind];
+  }
+
+  /** Forgets a member that left the group. */
+  forget(client: string): void {
+    this.recent.delete(client);
+  }
+}

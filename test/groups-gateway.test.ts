@@ -1,0 +1,87 @@
+/** A group behind the gateway: listed as a model, answering plain and streamed chat. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGateway, type Gateway } from '../src/gateway/index.js';
+import { groupsPerTest, hello } from './support/groups.js';
+
+const groups = groupsPerTest();
+let gateway: Gateway | undefined;
+afterEach(async () => {
+  await gateway?.close({ timeoutMs: 0 });
+  gateway = undefined;
+});
+
+async function serve() {
+  const started = await groups.start(['primary', 'backup'], {
+    chat: { members: ['primary', 'backup'], resumeStreams: true },
+  });
+  gateway = await createGateway(started.runtime, { port: 0, logger: false });
+  return { ...started, url: gateway.url };
+}
+
+const chat = (url: string, body: Record<string, unknown>) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'chat', messages: hello, ...body }),
+  });
+
+describe('a group behind the gateway', () => {
+  it('is listed by /v1/models beside the clients, and /v1/models/{group} answers', async () => {
+    const { url } = await serve();
+    const list = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(list.data.map((m) => m.id)).toEqual(['primary', 'backup', 'chat']);
+    const one = await fetch(`${url}/v1/models/chat`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ id: 'chat', object: 'model' });
+  });
+
+  it('answers a chat completion from the member that answered, named in x-llm-actors-client', async () => {
+    const { url, servers } = await serve();
+    servers.primary!.inject({ kind: 'status', status: 503 });
+    const res = await chat(url, {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-llm-actors-client')).toBe('backup');
+    const body = (await res.json()) as { model: string; usage: { total_tokens: number } };
+    expect(body.model).toBe('backup-model');
+    expect(body.usage.total_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams from the member that answered, its model in every chunk', async () => {
+    const { url, servers } = await serve();
+    servers.primary!.inject({ kind: 'reset' });
+    servers.backup!.setReply(() => 'all is well');
+    const res = await chat(url, { stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-llm-actors-client')).toBe('backup');
+    const text = await res.text();
+    const chunks = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map(
+        (e) =>
+          JSON.parse(e.slice(6)) as { model: string; choices: { delta: { content?: string } }[] },
+      );
+    expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['backup-model']));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('all is well');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it("keeps a caller fault's status and code when it comes back from a member", async () => {
+    const { url, servers } = await serve();
+    servers.primary!.inject({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          message: 'too long',
+          type: 'invalid_request_error',
+          code: 'context_length_exceeded',
+        },
+      }),
+    });
+    const res = await chat(url, {});
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(servers.backup!.requests).toBe(0);
+  });
+});
