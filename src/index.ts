@@ -51,7 +51,8 @@ export type {
 export type { ClientHealth, ClientStatus } from './observe/health.js';
 export type { CompletionStream, StreamChunk } from './client/stream.js';
 export type { FuseSnapshot, FuseState } from './policy/fuse.js';
-export type { LastError, LatencyPercentiles } from './observe/stats.js';
+export type { LastCause, LastError, LatencyPercentiles } from './observe/stats.js';
+export type { SeriesPoints } from './observe/series.js';
 export type { CacheStats } from './cache/counters.js';
 export type { HistoryEntry } from './observe/history.js';
 export type { RuntimeEvent, RuntimeEventListener, RuntimeEventType } from './observe/events.js';

@@ -13,6 +13,7 @@ import { LlmActorsError, isLlmActorsError } from './model/errors.js';
 import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './model/failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
+import type { SeriesPoints } from './observe/series.js';
 import { rootLogger } from './observe/logger.js';
 import { awaitActor, unavailable } from './supervision/availability.js';
 import { clientHealth } from './supervision/health.js';
@@ -156,6 +157,11 @@ export class Runtime {
     const all: Record<string, ClientHealth> = {};
     for (const entry of this.registry.all()) all[entry.name] = clientHealth(entry);
     return all;
+  }
+
+  /** One client's last five minutes, a point per second. @throws UNKNOWN_CLIENT */
+  series(client: string): SeriesPoints {
+    return this.registry.get(client).observed.stats.series();
   }
 
   /** The names of the registered clients. */

@@ -54,7 +54,7 @@ export class ClientObserver {
 
   /** A request succeeded; `paid` is the usage paid upstream for it (absent for a hit or a join). */
   succeeded(request: ObservedRequest, completion: Completion, paid: Usage | undefined): void {
-    this.stats.succeeded(completion.latencyMs, paid);
+    this.stats.succeeded(completion.latencyMs, paid, completion.cacheHit);
     this.remember(request, completion, undefined);
   }
 
@@ -65,7 +65,7 @@ export class ClientObserver {
     at: number,
     rejected: boolean,
   ): void {
-    this.stats.failed(error.code, error.message, at, rejected);
+    this.stats.failed(error, at, rejected);
     if (request === undefined) return;
     this.remember(request, undefined, { code: error.code, message: error.message });
     if (this.debug) this.logger.debug({ req: request.id, code: error.code }, 'request failed');

@@ -29,6 +29,7 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
     usage: { ...s.usage },
     restarts: entry.supervision.restarts,
     lastError: s.lastError ? { ...s.lastError } : null,
+    lastCause: s.lastCause ? { ...s.lastCause } : null,
     startedAt: entry.supervision.startedAt,
   };
   const fleet = live?.fleet;

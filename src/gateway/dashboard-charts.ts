@@ -1,0 +1,94 @@
+/**
+ * The dashboard's charts: three uPlot charts per client card (requests per second split into
+ * hits, misses, errors and caller faults; p50/p99 latency of misses and of hits on a log scale;
+ * tokens per second), fed by polling `GET /dashboard/series` once a second. The series are kept
+ * by the runtime (`runtime.series`), so an opened page shows the last five minutes at once.
+ * Written without template literals so that it can sit inside this module's template string.
+ */
+
+/** The charts' part of the page script; it uses `el` and `cards` from the cards' part. */
+export const CHARTS_SCRIPT = `
+function color(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+function line(label, varName, dash) {
+  var s = { label: label, stroke: color(varName), width: 1.5, points: { show: false },
+    spanGaps: false };
+  if (dash) s.dash = [4, 3];
+  return s;
+}
+var CHARTS = [
+  { key: 'requests', title: 'requests/s',
+    series: function () { return [line('hits', '--ok'), line('misses', '--accent'),
+      line('errors', '--bad'), line('caller faults', '--idle', true)]; },
+    data: function (p) { return [p.hits, p.misses, p.errors, p.callerFaults]; } },
+  { key: 'latency', title: 'latency, ms (log)', log: true,
+    series: function () { return [line('miss p50', '--accent'), line('miss p99', '--accent', true),
+      line('hit p50', '--ok'), line('hit p99', '--ok', true)]; },
+    data: function (p) { return [p.missP50, p.missP99, p.hitP50, p.hitP99]; } },
+  { key: 'tokens', title: 'tokens/s',
+    series: function () { return [line('tokens', '--warn')]; },
+    data: function (p) { return [p.tokens]; } },
+];
+
+function chartBox(c, spec) {
+  var box = el('div', 'chart', 'chart-' + spec.key);
+  var h = el('h3'); h.textContent = spec.title;
+  var note = el('span', '', 'chart-note-' + spec.key);
+  h.append(' ', note);
+  var plot = el('div', 'plot');
+  box.append(h, plot);
+  c.charts[spec.key] = { spec: spec, plot: plot, note: note, u: null };
+  return box;
+}
+
+function makeChart(chart, data) {
+  var axis = { stroke: color('--muted'), grid: { stroke: color('--line'), width: 1 },
+    ticks: { stroke: color('--line'), width: 1 }, font: '11px system-ui, sans-serif', size: 34 };
+  var y = Object.assign({}, axis, { size: 44 });
+  var opts = {
+    width: Math.max(200, chart.plot.clientWidth), height: 110,
+    legend: { live: false }, cursor: { show: false },
+    scales: { x: { time: true }, y: chart.spec.log ? { distr: 3 } : { range: function (u, min, max) {
+      return [0, Math.max(1, max)]; } } },
+    axes: [axis, y],
+    series: [{}].concat(chart.spec.series()),
+  };
+  chart.u = new uPlot(opts, data, chart.plot);
+}
+
+function onSeries(body) {
+  Object.keys(body.clients).forEach(function (name) {
+    var c = cards.get(name);
+    if (!c || !c.charts) return;
+    var p = body.clients[name];
+    var xs = p.hits.map(function (_, i) { return p.start / 1000 + i; });
+    Object.keys(c.charts).forEach(function (key) {
+      var chart = c.charts[key];
+      var data = [xs].concat(chart.spec.data(p));
+      if (chart.spec.log) data = data.map(function (col, i) {
+        return i === 0 ? col : col.map(function (v) { return v > 0 ? v : null; });
+      });
+      if (typeof uPlot === 'undefined') return;
+      if (!chart.u) makeChart(chart, data); else chart.u.setData(data);
+    });
+    var tokens = p.tokens.reduce(function (a, b) { return a + b; }, 0);
+    c.charts.tokens.note.textContent = '\\u00b7 ' + tokens + ' in the window';
+  });
+}
+
+function pollSeries() {
+  fetch('/dashboard/series').then(function (res) { return res.ok ? res.json() : null; })
+    .then(function (body) { if (body) onSeries(body); }, function () {});
+}
+window.addEventListener('resize', function () {
+  cards.forEach(function (c) {
+    if (!c.charts) return;
+    Object.keys(c.charts).forEach(function (key) {
+      var chart = c.charts[key];
+      if (chart.u) chart.u.setSize({ width: Math.max(200, chart.plot.clientWidth), height: 110 });
+    });
+  });
+});
+setInterval(pollSeries, 1000);
+`;
