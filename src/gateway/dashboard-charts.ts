@@ -11,11 +11,31 @@ export const CHARTS_SCRIPT = `
 function color(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
-function line(label, varName, dash) {
-  var s = { label: label, stroke: color(varName), width: 1.5, points: { show: false },
-    spanGaps: false };
+function line(label, varName, dash, dots) {
+  var s = { label: label, stroke: color(varName), width: 1.5, spanGaps: false,
+    points: dots ? { show: true, size: 3, fill: color(varName) } : { show: false } };
   if (dash) s.dash = [4, 3];
   return s;
+}
+// Latency is null in a second without requests of its kind: dots keep a lone second visible.
+function dotted(label, varName, dash) { return line(label, varName, dash, true); }
+/** The x axis counts back from now: -4m, -3m ... now. */
+function ago0(u, splits) {
+  return splits.map(function (s) {
+    return s === 0 ? 'now' : s % 60 === 0 ? s / 60 + 'm' : s + 's';
+  });
+}
+function decade(v) { return Math.round(Math.log10(v)); }
+/** A log scale's grid at the powers of ten only. */
+function decades(u, splits) {
+  return splits.map(function (v) { return Math.abs(Math.log10(v) - decade(v)) < 1e-9 ? v : null; });
+}
+/** Labels at every other power of ten (0.01, 1, 100, 10k): a short chart has room for no more. */
+function decadeLabels(u, splits) {
+  return decades(u, splits).map(function (v) {
+    if (v === null || decade(v) % 2 !== 0) return null;
+    return v >= 1000 ? v / 1000 + 'k' : String(v);
+  });
 }
 var CHARTS = [
   { key: 'requests', title: 'requests/s',
@@ -23,8 +43,8 @@ var CHARTS = [
       line('errors', '--bad'), line('caller faults', '--idle', true)]; },
     data: function (p) { return [p.hits, p.misses, p.errors, p.callerFaults]; } },
   { key: 'latency', title: 'latency, ms (log)', log: true,
-    series: function () { return [line('miss p50', '--accent'), line('miss p99', '--accent', true),
-      line('hit p50', '--ok'), line('hit p99', '--ok', true)]; },
+    series: function () { return [dotted('miss p50', '--accent'), dotted('miss p99', '--accent', true),
+      dotted('hit p50', '--ok'), dotted('hit p99', '--ok', true)]; },
     data: function (p) { return [p.missP50, p.missP99, p.hitP50, p.hitP99]; } },
   { key: 'tokens', title: 'tokens/s',
     series: function () { return [line('tokens', '--warn')]; },
@@ -43,15 +63,24 @@ function chartBox(c, spec) {
 }
 
 function makeChart(chart, data) {
-  var axis = { stroke: color('--muted'), grid: { stroke: color('--line'), width: 1 },
-    ticks: { stroke: color('--line'), width: 1 }, font: '11px system-ui, sans-serif', size: 34 };
+  var log = chart.spec.log;
+  var lines = { stroke: color('--line'), width: 1 };
+  var axis = { stroke: color('--muted'), grid: lines, ticks: lines,
+    font: '11px system-ui, sans-serif', size: 24 };
+  var x = Object.assign({}, axis, { incrs: [30, 60, 120], values: ago0 });
   var y = Object.assign({}, axis, { size: 44 });
+  if (log) {
+    y.filter = decades;
+    y.values = decadeLabels;
+    y.grid = Object.assign({ filter: decades }, lines);
+    y.ticks = Object.assign({ filter: decades }, lines);
+  }
   var opts = {
     width: Math.max(200, chart.plot.clientWidth), height: 110,
     legend: { live: false }, cursor: { show: false },
-    scales: { x: { time: true }, y: chart.spec.log ? { distr: 3 } : { range: function (u, min, max) {
+    scales: { x: { time: false }, y: log ? { distr: 3 } : { range: function (u, min, max) {
       return [0, Math.max(1, max)]; } } },
-    axes: [axis, y],
+    axes: [x, y],
     series: [{}].concat(chart.spec.series()),
   };
   chart.u = new uPlot(opts, data, chart.plot);
@@ -62,7 +91,8 @@ function onSeries(body) {
     var c = cards.get(name);
     if (!c || !c.charts) return;
     var p = body.clients[name];
-    var xs = p.hits.map(function (_, i) { return p.start / 1000 + i; });
+    var n = p.hits.length;
+    var xs = p.hits.map(function (_, i) { return i - n + 1; });
     Object.keys(c.charts).forEach(function (key) {
       var chart = c.charts[key];
       var data = [xs].concat(chart.spec.data(p));

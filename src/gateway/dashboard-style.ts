@@ -38,7 +38,7 @@ main { display: grid; gap: 16px; padding: 20px; grid-template-columns: repeat(au
 .retry { font-size: 12px; color: var(--bad); font-variant-numeric: tabular-nums; }
 dl { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; margin: 0; }
 dl div { min-width: 0; }
-dt { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .04em;
+dt { color: var(--muted); font-size: 11.5px;
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 dd { margin: 0; font-size: 15px; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .error { font-size: 12.5px; overflow-wrap: anywhere; }

@@ -57,7 +57,8 @@ export class ClientStats {
   lastCause: LastCause | null = null;
 
   /** @param now the wall clock the last minutes are counted on. */
-  constructor(private readonly now: () => number = Date.now) {}
+  // Looked up on every call, not once, so that fake timers installed later are honoured.
+  constructor(private readonly now: () => number = () => Date.now()) {}
 
   /** The last minutes, a point per second, up to now. */
   series(): SeriesPoints {
