@@ -44,10 +44,20 @@ async function open(url: string): Promise<Page> {
   return p;
 }
 
+/** What the pixel count reads of a canvas (the tests compile without the DOM's types). */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  };
+}
+
 /** Pixels of a canvas that are not transparent. */
 function painted(p: Page, selector: string): Promise<number> {
-  return p.locator(selector).evaluate((canvas: HTMLCanvasElement) => {
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  return p.locator(selector).evaluate((node) => {
+    const canvas = node as unknown as CanvasLike;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     let n = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
     return n;

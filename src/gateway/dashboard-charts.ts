@@ -101,6 +101,7 @@ function onSeries(body) {
       });
       if (typeof uPlot === 'undefined') return;
       if (!chart.u) makeChart(chart, data); else chart.u.setData(data);
+      fit(chart);
     });
     var tokens = p.tokens.reduce(function (a, b) { return a + b; }, 0);
     c.charts.tokens.note.textContent = '\\u00b7 ' + tokens + ' in the window';
@@ -111,13 +112,14 @@ function pollSeries() {
   fetch('/dashboard/series').then(function (res) { return res.ok ? res.json() : null; })
     .then(function (body) { if (body) onSeries(body); }, function () {});
 }
+/** Follows the card's width, which the grid settles only after the chart is first drawn. */
+function fit(chart) {
+  var width = Math.max(200, chart.plot.clientWidth);
+  if (chart.u && Math.abs(chart.u.width - width) > 1) chart.u.setSize({ width: width, height: 110 });
+}
 window.addEventListener('resize', function () {
   cards.forEach(function (c) {
-    if (!c.charts) return;
-    Object.keys(c.charts).forEach(function (key) {
-      var chart = c.charts[key];
-      if (chart.u) chart.u.setSize({ width: Math.max(200, chart.plot.clientWidth), height: 110 });
-    });
+    if (c.charts) Object.keys(c.charts).forEach(function (key) { fit(c.charts[key]); });
   });
 });
 setInterval(pollSeries, 1000);
