@@ -5,13 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLlmActorsError } from '../model/errors.js';
 import type { SeriesPoints } from '../observe/series.js';
 import type { Runtime } from '../runtime.js';
 import { dashboardHtml } from './dashboard.js';
 import { notFound, sendJson } from './http.js';
-import type { Route } from './routes.js';
 
 // The page's own script and style are inline; the library comes from the gateway itself.
 const DASHBOARD_CSP =
@@ -63,8 +62,19 @@ function sendAsset(res: ServerResponse, name: string): void {
   res.end(body);
 }
 
+/**
+ * A row of the gateway's route table, as `routes.ts` reads it (written out here, not imported,
+ * since the table imports these rows).
+ */
+export interface DashboardRoute {
+  method: 'GET';
+  path: string;
+  prefix?: boolean;
+  handle(req: IncomingMessage, res: ServerResponse, param: string): void;
+}
+
 /** The dashboard's rows of the gateway's route table. */
-export function dashboardRoutes(runtime: Runtime): Route[] {
+export function dashboardRoutes(runtime: Runtime): DashboardRoute[] {
   const page = dashboardHtml();
   return [
     {
