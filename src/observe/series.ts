@@ -37,7 +37,7 @@ type Column = (typeof COUNTS)[number] | (typeof LATENCIES)[number];
 
 /** A bounded per-second ring of one client's traffic. */
 export class RecentSeries {
-  private readonly columns = new Map<Column, Float64Array>();
+  private readonly columns = {} as Record<Column, Float64Array>;
   private readonly hitLatency = new LatencyHistogram();
   private readonly missLatency = new LatencyHistogram();
   /** The epoch second the current slot counts; -1 before the first record. */
@@ -46,21 +46,29 @@ export class RecentSeries {
   /** @param seconds how many seconds the ring keeps. */
   constructor(private readonly seconds = 300) {
     for (const name of [...COUNTS, ...LATENCIES]) {
-      this.columns.set(name, new Float64Array(seconds).fill(name in LATENCY_SET ? NaN : 0));
+      this.columns[name] = new Float64Array(seconds).fill(name in LATENCY_SET ? NaN : 0);
     }
   }
 
   /** A request answered at `at` (epoch ms) in `latencyMs`, `tokens` paid for it upstream. */
   answered(cacheHit: boolean, latencyMs: number, tokens: number, at: number): void {
     const slot = this.slot(at);
-    this.add(cacheHit ? 'hits' : 'misses', slot, 1);
-    if (tokens > 0) this.add('tokens', slot, tokens);
-    (cacheHit ? this.hitLatency : this.missLatency).record(latencyMs);
+    // Named columns, not looked up by key: this runs on every request, hits included.
+    if (cacheHit) {
+      this.columns.hits[slot]!++;
+      this.hitLatency.record(latencyMs);
+    } else {
+      this.columns.misses[slot]!++;
+      this.missLatency.record(latencyMs);
+    }
+    if (tokens > 0) this.columns.tokens[slot]! += tokens;
   }
 
   /** A request failed at `at`; `callerFault` when the caller caused it. */
   failed(callerFault: boolean, at: number): void {
-    this.add(callerFault ? 'callerFaults' : 'errors', this.slot(at), 1);
+    const slot = this.slot(at);
+    if (callerFault) this.columns.callerFaults[slot]!++;
+    else this.columns.errors[slot]!++;
   }
 
   /** The ring as of `now` (epoch ms): the last `seconds` seconds, the current one included. */
@@ -80,7 +88,7 @@ export class RecentSeries {
   }
 
   private read(name: Column, first: number, last: number): (number | null)[] {
-    const column = this.columns.get(name)!;
+    const column = this.columns[name];
     const values: (number | null)[] = [];
     for (let s = first; s <= last; s++) {
       const recorded = s <= this.second && s > this.second - this.seconds;
@@ -96,10 +104,6 @@ export class RecentSeries {
     return histogram.quantile(name.endsWith('50') ? 0.5 : 0.99);
   }
 
-  private add(name: Column, slot: number, n: number): void {
-    this.columns.get(name)![slot]! += n;
-  }
-
   /** The slot of `at`'s second, moving the ring on (and closing the seconds passed) first. */
   private slot(at: number): number {
     const s = Math.floor(at / 1000);
@@ -112,7 +116,7 @@ export class RecentSeries {
     if (this.second >= 0) this.close(this.second % this.seconds);
     const from = Math.max(this.second + 1, s - this.seconds + 1);
     for (let t = from; t <= s; t++) {
-      for (const [name, column] of this.columns) {
+      for (const [name, column] of Object.entries(this.columns)) {
         column[t % this.seconds] = name in LATENCY_SET ? NaN : 0;
       }
     }
@@ -123,7 +127,7 @@ export class RecentSeries {
   private close(slot: number): void {
     for (const name of LATENCIES) {
       const value = this.live(name);
-      this.columns.get(name)![slot] = value === null ? NaN : value;
+      this.columns[name][slot] = value === null ? NaN : value;
     }
     this.hitLatency.reset();
     this.missLatency.reset();
