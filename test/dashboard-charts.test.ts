@@ -91,6 +91,16 @@ async function traffic(rt: Runtime, server: TestServer, seconds: number): Promis
   return sent;
 }
 
+/** A gateway over one client of a testing upstream. */
+async function oneClient(name: string): Promise<Gateway> {
+  upstream = await startTestServer();
+  runtime = await createRuntime({
+    clients: { [name]: { provider: 'openai', baseUrl: upstream.url, model: 'm' } },
+    logger: false,
+  });
+  return createGateway(runtime, { port: 0, logger: false });
+}
+
 describe('dashboard charts and causes', () => {
   it('charts the last minutes, shows the cause behind a melt and a caller fault apart', async () => {
     upstream = await startTestServer();
@@ -162,12 +172,7 @@ describe('dashboard charts and causes', () => {
   });
 
   it('serves the charting library from the gateway, with a long cache header', async () => {
-    upstream = await startTestServer();
-    runtime = await createRuntime({
-      clients: { steady: { provider: 'openai', baseUrl: upstream.url, model: 'm' } },
-      logger: false,
-    });
-    gateway = await createGateway(runtime, { port: 0, logger: false });
+    gateway = await oneClient('steady');
     const js = await fetch(`${gateway.url}/dashboard/assets/uplot.min.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
@@ -184,13 +189,8 @@ describe('dashboard charts and causes', () => {
   });
 
   it('renders a group card with its members, their states and its failovers', async () => {
-    upstream = await startTestServer();
-    runtime = await createRuntime({
-      clients: { primary: { provider: 'openai', baseUrl: upstream.url, model: 'm' } },
-      logger: false,
-    });
-    gateway = await createGateway(runtime, { port: 0, logger: false });
-    const primary = runtime.health('primary');
+    gateway = await oneClient('primary');
+    const primary = runtime!.health('primary');
     const backup = {
       ...primary,
       name: 'backup',
