@@ -79,7 +79,7 @@ export class RecentSeries {
     const out = { start: first * 1000 } as SeriesPoints;
     for (const name of COUNTS) out[name] = this.read(name, first, last).map((v) => v ?? 0);
     for (const name of LATENCIES) {
-      const values = this.read(name, first, last) as (number | null)[];
+      const values = this.read(name, first, last);
       // The current second is still counting: its percentiles are read live.
       if (this.second === last && values.length > 0) values[values.length - 1] = this.live(name);
       out[name] = values;
