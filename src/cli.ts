@@ -121,7 +121,9 @@ async function main(argv: string[]): Promise<number> {
     `llm-actors gateway on ${gateway.url}\n` +
       `  clients:   ${runtime.clients().join(', ')}\n` +
       `  API:       POST ${gateway.url}/v1/chat/completions (model = client name)\n` +
-      `  dashboard: ${gateway.url}/\n`,
+      `  dashboard: ${gateway.url}/\n` +
+      // The process to signal: under `npm start` or a shell wrapper it is not the one started.
+      `  pid:       ${process.pid} (stop it with: kill ${process.pid})\n`,
   );
   const drainTimeoutMs = config.gateway.drainTimeoutMs ?? 10_000;
   return untilSignal(() =>

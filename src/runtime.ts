@@ -13,6 +13,7 @@ import { LlmActorsError, isLlmActorsError } from './model/errors.js';
 import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './model/failures.js';
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
+import type { SeriesPoints } from './observe/series.js';
 import { rootLogger } from './observe/logger.js';
 import { awaitActor, unavailable } from './supervision/availability.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
@@ -156,6 +157,11 @@ export class Runtime {
   health<H extends groups.Health = ClientHealth>(name: string): H;
   health(name?: string): groups.Health | Record<string, groups.Health> {
     return name === undefined ? this.groupSet.healthOfAll() : this.groupSet.healthOf(name);
+  }
+
+  /** One client's last five minutes, a point per second. @throws UNKNOWN_CLIENT */
+  series(client: string): SeriesPoints {
+    return this.registry.get(client).observed.stats.series();
   }
 
   /** The names of the registered clients. */

@@ -1,33 +1,14 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway/server.js';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
+import { launchChromium } from './support/chromium.js';
 
 const ADMIN = 'admin-secret';
 // HTML in an upstream error message: it must never reach the page as markup (nor, since the
 // open views show no upstream text, at all).
 const HOSTILE = '<img src=x onerror="window.__pwned=1">upstream is down';
-
-/** The Debian `chromium` binary (CI installs it); CHROMIUM_PATH overrides. */
-function chromiumPath(): string {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  const candidates = [
-    process.env.CHROMIUM_PATH,
-    ...dirs.flatMap((d) => [join(d, 'chromium'), join(d, 'chromium-browser')]),
-    '/usr/bin/chromium',
-  ];
-  const found = candidates.find((p): p is string => p !== undefined && existsSync(p));
-  if (found === undefined) {
-    throw new Error(
-      'the dashboard test needs Chromium: install the Debian package (apt-get install chromium, ' +
-        'which provides /usr/bin/chromium) or set CHROMIUM_PATH',
-    );
-  }
-  return found;
-}
 
 let browser: Browser;
 let steadyServer: TestServer;
@@ -70,10 +51,7 @@ async function meltFragile(): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--headless=new'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -149,10 +127,13 @@ describe('dashboard', () => {
     const left = Number(/\d+/.exec((await field('fragile', 'retry-in')) ?? '')?.[0]);
     const expected = (runtime.health('fragile').fuse.retryAt! - Date.now()) / 1000;
     expect(Math.abs(left - expected)).toBeLessThanOrEqual(2);
-    const lastError = card('fragile').getByTestId('last-error');
+    const lastError = card('fragile').getByTestId('last-cause');
     await expect.poll(() => lastError.textContent()).toContain('PROVIDER_ERROR');
-    // The code and a fixed reason: the upstream's text (which may quote a prompt) stays out.
-    expect(await lastError.textContent()).toContain('the provider answered with an error');
+    // The code, a fixed reason and the status: the upstream's text (which may quote a prompt)
+    // stays out.
+    expect(await lastError.textContent()).toContain(
+      'the provider answered with an error (HTTP 500)',
+    );
     expect(await lastError.textContent()).not.toContain('upstream is down');
     expect(await card('fragile').locator('img').count()).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();

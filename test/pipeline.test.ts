@@ -333,6 +333,7 @@ describe('parameters, health and history', () => {
       succeeded: 2,
       failed: 1,
       rejected: 1,
+      callerFaults: 2,
       inFlight: 0,
       queued: 0,
     });

@@ -1,12 +1,15 @@
 /**
  * Health as the gateway's open views show it (`/health`, `/health/<name>`, `/events` and so the
- * dashboard — none needs a key): the same snapshot with each client's last error reduced to its
- * code, its time and a fixed reason. An upstream's error message may quote the request (vLLM's
- * validation errors do), and request content must not reach a page anyone can open. The full
- * message stays in `runtime.health()` and in the answer to the caller who sent the request.
+ * dashboard — none needs a key): the same snapshot with each client's last error and last cause
+ * reduced to their code, time and a fixed reason, plus what the runtime itself wrote of them —
+ * the HTTP status, the system error code of a network failure (ECONNREFUSED). An upstream's
+ * error message may quote the request (vLLM's validation errors do), and request content must
+ * not reach a page anyone can open. The full message stays in `runtime.health()` and in the
+ * answer to the caller who sent the request.
  */
 import type { ErrorCode } from '../model/errors.js';
 import { isClientHealth, type ClientHealth } from '../observe/health.js';
+import type { LastError } from '../observe/stats.js';
 
 const REASON: Record<ErrorCode, string> = {
   INVALID_CONFIG: 'the client is misconfigured',
@@ -26,11 +29,28 @@ const REASON: Record<ErrorCode, string> = {
   RATE_LIMITED: 'a request was held back by a rate limit',
 };
 
+// A system error code as node names it (ECONNREFUSED, ETIMEDOUT, UND_ERR_SOCKET), which the
+// runtime writes into a NETWORK_ERROR's message; the rest of that message is not shown.
+const SYSTEM_CODE = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+|ERR_[A-Z_]+)\b/;
+
+/** `last` with its message replaced by the fixed reason and the details the runtime wrote. */
+function openLast(last: LastError | null | undefined): LastError | null {
+  if (!last) return null;
+  const system = last.code === 'NETWORK_ERROR' ? SYSTEM_CODE.exec(last.message)?.[1] : undefined;
+  const detail = last.status !== undefined ? `HTTP ${last.status}` : system;
+  const open: LastError = { ...last, message: REASON[last.code] };
+  if (detail !== undefined) open.message += ` (${detail})`;
+  return open;
+}
+
 /** One client's health without request content. */
 export function openHealth(health: ClientHealth): ClientHealth {
-  const last = health.lastError;
-  if (last === null) return health;
-  return { ...health, lastError: { code: last.code, message: REASON[last.code], at: last.at } };
+  if (!health.lastError && !health.lastCause) return health;
+  return {
+    ...health,
+    lastError: openLast(health.lastError),
+    lastCause: openLast(health.lastCause),
+  };
 }
 
 /** Every client's health without request content, keyed by name (groups left out). */

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { isLlmActorsError } from '../model/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { ClientDirectory } from './clients.js';
-import { dashboardHtml } from './dashboard.js';
 import type { DashboardEvents } from './dashboard-events.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import {
   bearer,
   methodNotAllowed,
@@ -60,16 +60,12 @@ export interface RouteContext {
   draining(): boolean;
 }
 
-const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
-
 /**
  * The gateway's route table: one literal, long by design, so that the whole HTTP surface reads
  * in one place; each handler is a line or calls a function of its own.
  */
 export function gatewayRoutes(context: RouteContext): Route[] {
   const { runtime, metrics, clients, dashboards } = context;
-  const page = dashboardHtml();
   return [
     { method: 'POST', path: '/v1/chat/completions', onlyMethod: true, handle: context.chat },
     { method: 'POST', path: '/v1/responses', onlyMethod: true, handle: context.responses },
@@ -134,18 +130,7 @@ export function gatewayRoutes(context: RouteContext): Route[] {
         res.end();
       },
     },
-    {
-      method: 'GET',
-      path: '/',
-      handle(_req, res) {
-        res.writeHead(200, {
-          'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': DASHBOARD_CSP,
-          'x-content-type-options': 'nosniff',
-        });
-        res.end(page);
-      },
-    },
+    ...dashboardRoutes(runtime),
     {
       method: 'POST',
       path: '/admin/clients/',

@@ -2,7 +2,7 @@
  * The health snapshot of a client: plain JSON, safe to log or serve (no secrets in it).
  */
 import type { FuseSnapshot } from '../policy/fuse.js';
-import type { LastError, LatencyPercentiles } from './stats.js';
+import type { LastCause, LastError, LatencyPercentiles } from './stats.js';
 import type { CacheStats } from '../cache/counters.js';
 import type { ProviderName } from '../config/types.js';
 import type { Usage } from '../model/request.js';
@@ -25,6 +25,8 @@ export interface ClientHealth {
     succeeded: number;
     failed: number;
     rejected: number;
+    /** Of `failed` and `rejected`, the caller's own faults (INVALID_REQUEST, a provider's 4xx). */
+    callerFaults: number;
     /** Upstream calls under way. */
     inFlight: number;
     /** Upstream calls waiting for a concurrency slot. */
@@ -37,6 +39,8 @@ export interface ClientHealth {
   /** How many times the actor was restarted. */
   restarts: number;
   lastError: LastError | null;
+  /** The provider's last failure (what melts the fuse), apart from rejections and caller faults. */
+  lastCause: LastCause | null;
   /** When the current incarnation started, epoch ms. */
   startedAt: number;
   /**

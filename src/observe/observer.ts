@@ -137,7 +137,7 @@ export class ClientObserver {
   /** A request succeeded; `paid` is the usage paid upstream for it (absent for a hit or a join). */
   succeeded(request: ObservedRequest, completion: Completion, paid: Usage | undefined): void {
     const cost = completion.costUsd;
-    this.stats.succeeded(completion.latencyMs, paid, cost);
+    this.stats.succeeded(completion.latencyMs, paid, completion.cacheHit, cost);
     if (paid !== undefined) this.budget?.spend(cost ?? 0, paid.totalTokens);
     request.span?.succeeded(completion, cost);
     this.remember(request, completion, undefined);
@@ -150,7 +150,7 @@ export class ClientObserver {
     at: number,
     rejected: boolean,
   ): void {
-    this.stats.failed(error.code, error.message, at, rejected);
+    this.stats.failed(error, at, rejected);
     if (request === undefined) return;
     request.span?.failed(error);
     this.remember(request, undefined, { code: error.code, message: error.message });

@@ -1,67 +1,32 @@
 /**
- * A client's counters and its latency histogram. Owned by the client entry, so they count
- * across restarts of its actor; bounded in memory whatever the traffic.
+ * A client's counters, its latency histogram and its last minutes. Owned by the client entry,
+ * so they count across restarts of its actor; bounded in memory whatever the traffic.
  */
-import type { ErrorCode } from '../model/errors.js';
+import type { ErrorCode, LlmActorsError } from '../model/errors.js';
 import type { Usage } from '../model/request.js';
+import { fuseOutcome } from '../policy/classify.js';
+import { LatencyHistogram } from './latency.js';
+import { RecentSeries, type SeriesPoints } from './series.js';
 
-/** Latency percentiles, in ms. */
-export interface LatencyPercentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-// Log-scaled buckets: 8 per doubling (about 9 % apart) from 1 µs to ~4.6 hours.
-const SUB_BUCKETS = 8;
-const MIN_MS = 0.001;
-const BUCKETS = SUB_BUCKETS * 34;
-
-/**
- * A fixed-size log-bucket histogram: constant memory, percentiles within one bucket (~9 %).
- */
-export class LatencyHistogram {
-  private readonly counts = new Uint32Array(BUCKETS);
-  private total = 0;
-
-  /** Records one latency in ms. */
-  record(ms: number): void {
-    const index =
-      ms <= MIN_MS
-        ? 0
-        : Math.min(BUCKETS - 1, Math.floor(Math.log2(ms / MIN_MS) * SUB_BUCKETS) + 1);
-    this.counts[index]!++;
-    this.total++;
-  }
-
-  /** The upper bound of the bucket holding quantile `q` (0-1); 0 with no samples. */
-  quantile(q: number): number {
-    if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil(q * this.total));
-    let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank) return i === 0 ? MIN_MS : round(MIN_MS * 2 ** (i / SUB_BUCKETS));
-    }
-    return round(MIN_MS * 2 ** ((BUCKETS - 1) / SUB_BUCKETS));
-  }
-
-  /** p50, p95 and p99. */
-  percentiles(): LatencyPercentiles {
-    return { p50: this.quantile(0.5), p95: this.quantile(0.95), p99: this.quantile(0.99) };
-  }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
+export { LatencyHistogram, type LatencyPercentiles } from './latency.js';
 
 /** The last error of a client, as health shows it. */
 export interface LastError {
   code: ErrorCode;
   message: string;
   at: number;
+  /** PROVIDER_ERROR: the upstream HTTP status, when it gave one. */
+  status?: number;
+  /** Present when the caller caused it (see {@link RequestCounters.callerFaults}). */
+  callerFault?: true;
 }
+
+/**
+ * The last failure of the provider itself (unreachable, timed out, a 5xx or 429, an unreadable
+ * answer): what melted the fuse, kept apart from the rejections (FUSE_OPEN, QUEUE_FULL) and the
+ * caller's faults that `lastError` may show since.
+ */
+export type LastCause = LastError;
 
 /** Request counters: `total = succeeded + failed + rejected` once nothing is pending. */
 export interface RequestCounters {
@@ -69,27 +34,55 @@ export interface RequestCounters {
   succeeded: number;
   failed: number;
   rejected: number;
+  /**
+   * Of `failed` and `rejected`, those the caller caused: INVALID_REQUEST, or a provider's 4xx
+   * other than 408, 409 and 429 (a bad parameter, a wrong key, an unknown model).
+   */
+  callerFaults: number;
 }
 
 /** Everything a client counts. */
 export class ClientStats {
-  readonly requests: RequestCounters = { total: 0, succeeded: 0, failed: 0, rejected: 0 };
+  readonly requests: RequestCounters = {
+    total: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    callerFaults: 0,
+  };
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   readonly latency = new LatencyHistogram();
   /** USD paid upstream, for a client with a price table. */
   costUsd = 0;
   /** Stream events skipped because they were not JSON (the stream went on without them). */
   readonly stream = { skippedEvents: 0 };
+  private readonly recent = new RecentSeries();
   lastError: LastError | null = null;
+  lastCause: LastCause | null = null;
+
+  /** @param now the wall clock the last minutes are counted on. */
+  // Looked up on every call, not once, so that fake timers installed later are honoured.
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  /** The last minutes, a point per second, up to now. */
+  series(): SeriesPoints {
+    return this.recent.points(this.now());
+  }
 
   /**
    * A request answered; `usage` only when it was paid for upstream (not a cache hit), `costUsd`
    * when the client has a price table.
    */
-  succeeded(latencyMs: number, usage: Usage | undefined, costUsd?: number): void {
+  succeeded(
+    latencyMs: number,
+    usage: Usage | undefined,
+    cacheHit: boolean,
+    costUsd?: number,
+  ): void {
     this.requests.succeeded++;
     this.latency.record(latencyMs);
     if (usage) this.paid(usage, costUsd);
+    this.recent.answered(cacheHit, latencyMs, usage?.totalTokens ?? 0, this.now());
   }
 
   /** Usage (and its cost) paid upstream, answered or not. */
@@ -100,10 +93,50 @@ export class ClientStats {
     this.usage.totalTokens += usage.totalTokens;
   }
 
-  /** A request failed (`rejected`: refused before any upstream attempt). */
-  failed(code: ErrorCode, message: string, at: number, rejected: boolean): void {
+  /** A request failed at `at` (`rejected`: refused before any upstream attempt). */
+  failed(error: LlmActorsError, at: number, rejected: boolean): void {
+    const callerFault = isCallerFault(error);
     if (rejected) this.requests.rejected++;
     else this.requests.failed++;
-    this.lastError = { code, message, at };
+    if (callerFault) this.requests.callerFaults++;
+    this.lastError = lastErrorOf(error, at);
+    if (callerFault) this.lastError.callerFault = true;
+    const cause = providerCause(error);
+    if (cause !== undefined) this.lastCause = lastErrorOf(cause, at);
+    this.recent.failed(callerFault, this.now());
   }
+}
+
+function lastErrorOf(error: LlmActorsError, at: number): LastError {
+  const last: LastError = { code: error.code, message: error.message, at };
+  if (typeof error.status === 'number') last.status = error.status;
+  return last;
+}
+
+/** The caller's own doing: the provider is healthy, the request was wrong. */
+export function isCallerFault(error: LlmActorsError): boolean {
+  if (error.code === 'INVALID_REQUEST') return true;
+  const status = error.status;
+  return (
+    error.code === 'PROVIDER_ERROR' &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    status !== 408 &&
+    status !== 409 &&
+    status !== 429
+  );
+}
+
+/**
+ * The provider's failure behind `error`: itself when it counts against the provider's fuse, or
+ * the provider error a FUSE_OPEN carries when it cut a request's retries short.
+ */
+function providerCause(error: LlmActorsError): LlmActorsError | undefined {
+  if (fuseOutcome(error) === 'failure') return error;
+  const cause = error.cause as LlmActorsError | undefined;
+  if (error.code === 'FUSE_OPEN' && cause?.code !== undefined && fuseOutcome(cause) === 'failure') {
+    return cause;
+  }
+  return undefined;
 }

@@ -31,6 +31,7 @@ export function clientHealth(entry: ClientEntry): ClientHealth {
     usage: { ...s.usage },
     restarts: entry.supervision.restarts,
     lastError: s.lastError ? { ...s.lastError } : null,
+    lastCause: s.lastCause ? { ...s.lastCause } : null,
     startedAt: entry.supervision.startedAt,
     parkedUntil: live ? live.parkedUntil : null,
     stream: { ...s.stream },
