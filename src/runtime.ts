@@ -88,7 +88,7 @@ export class Runtime {
 
   /**
    * The request path (`once`: a group member's call). Not async up to a running actor (a turn
-   * saved is saved on every request); a restart is awaited in dispatchAfterRestart.
+   * saved is saved on every request).
    */
   private dispatch(
     client: string,
@@ -112,7 +112,11 @@ export class Runtime {
       const deadline = this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
       const actor = entry.supervision.actor;
       if (actor !== null) return actor.request(messages, options, deadline, sink, once);
-      return this.dispatchAfterRestart(entry, messages, options, deadline, sink);
+      // Not running: the request waits for a restart under way, within its deadline.
+      return awaitActor(entry, this.clock, options, deadline, () => this.stopping !== null).then(
+        (ready) => ready.request(messages, options, deadline, sink, once),
+        (error: LlmActorsError) => this.refuse(entry, error),
+      );
     } catch (error) {
       return Promise.reject(isLlmActorsError(error) ? error : this.crashOf(client, error));
     }
@@ -124,24 +128,6 @@ export class Runtime {
     const actor = entry?.supervision.actor;
     if (actor) this.supervisor.crash(entry!, actor, error);
     return restarted(client, error);
-  }
-
-  /** A request for a client whose actor is not running: it waits for a restart under way. */
-  private async dispatchAfterRestart(
-    entry: ClientEntry,
-    messages: ChatMessage[],
-    options: RequestOptions | undefined,
-    deadline: number,
-    sink: StreamSink | undefined,
-  ): Promise<Completion> {
-    const actor = await awaitActor(
-      entry,
-      this.clock,
-      options,
-      deadline,
-      () => this.stopping !== null,
-    ).catch((error: LlmActorsError) => this.refuse(entry, error));
-    return actor.request(messages, options, deadline, sink);
   }
 
   /**

@@ -10,7 +10,7 @@ import { nanoid } from 'nanoid';
 import type { KeyWriter } from '../cache/key.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
-import { aborted, restarted, timedOut } from '../model/failures.js';
+import { aborted, restarted } from '../model/failures.js';
 import type { Park } from '../policy/park.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { LiveHealth } from '../observe/health.js';
@@ -23,6 +23,7 @@ import { Flights, newFlight } from './flights.js';
 import { Incarnation, type IncarnationDeps } from './incarnation.js';
 import { keyWriter } from './params.js';
 import { Reply } from './reply.js';
+import { leaveFlight } from './leave.js';
 import { arm, newWaiter } from './waiter.js';
 
 /** What an actor is built from; the parts that outlive it belong to its registry entry. */
@@ -278,25 +279,7 @@ export class ClientActor implements AttemptHandler {
 
   /** A waiter's deadline passed or its signal aborted: it leaves its flight now. */
   private leave(waiter: Waiter, why: 'timeout' | 'aborted'): void {
-    if (waiter.settled) return;
-    const name = this.own.deps.config.name;
-    const error = why === 'timeout' ? timedOut(name, waiter.timeoutMs) : aborted(name);
-    const flight = waiter.flight;
-    this.reply.fail(waiter, error, flight === undefined || flight.attempts === 0);
-    if (flight === undefined) return;
-    const waiters = flight.waiters;
-    const at = waiters.indexOf(waiter);
-    if (at >= 0) waiters.splice(at, 1);
-    if (waiters.length > 0 || flight.state === 'done') return;
-    this.flights.unshare(flight);
-    if (flight.state === 'queued') {
-      flight.state = 'done';
-      this.flights.forget(flight);
-      this.admission.left(flight);
-      this.flights.notifyIdle();
-    } else {
-      flight.cancel.abort(error);
-    }
+    leaveFlight(waiter, why, this.own.deps.config.name, this.reply, this.flights, this.admission);
   }
 
   private fault(error: unknown): void {
