@@ -179,6 +179,21 @@ export const contenders: Record<string, (url: string, concurrency: number) => Pr
     };
   },
 
+  /** The miss path through a group whose one member is the client (what a group costs). */
+  'miss-group': async (url, concurrency) => {
+    const runtime = await createRuntime({
+      clients: { bench: benchClient(url, concurrency) },
+      groups: { solo: { members: ['bench'] } },
+      logger: false,
+    });
+    return {
+      call: async () =>
+        (await runtime.request('solo', [{ role: 'user', content: prompt() }], { temperature: 0 }))
+          .text,
+      close: () => runtime.stop(),
+    };
+  },
+
   /** A streamed miss, every chunk consumed. */
   stream: async (url, concurrency) => {
     const runtime = await runtimeWith(url, concurrency);

@@ -4,7 +4,9 @@
  * concurrency 64 after a warm-up, and the scavenges V8 ran meanwhile. Less sensitive to a
  * busy machine than throughput, which makes it the tool for an A/B of two checkouts:
  *
- *   node --expose-gc --import tsx bench/miss-cpu.ts [--no-cache] [--requests N]
+ *   node --expose-gc --import tsx bench/miss-cpu.ts [--no-cache] [--group] [--requests N]
+ *
+ * (`--group`: through a group whose one member is the client).
  *
  * run alternately in each checkout a few times, and compare the medians.
  */
@@ -17,6 +19,7 @@ import { createRuntime } from './runtime.js';
 const { values: args } = parseArgs({
   options: {
     'no-cache': { type: 'boolean', default: false },
+    group: { type: 'boolean', default: false },
     requests: { type: 'string', default: '20000' },
   },
 });
@@ -39,7 +42,9 @@ const runtime = await createRuntime({
       ...(args['no-cache'] ? { cache: false as const } : {}),
     },
   },
+  ...(args.group ? { groups: { solo: { members: ['bench'] } } } : {}),
 });
+const target = args.group ? 'solo' : 'bench';
 
 let asked = 0;
 async function run(total: number): Promise<void> {
@@ -47,7 +52,7 @@ async function run(total: number): Promise<void> {
   const worker = async () => {
     while (started < total) {
       started++;
-      await runtime.request('bench', [{ role: 'user', content: `question ${asked++}` }]);
+      await runtime.request(target, [{ role: 'user', content: `question ${asked++}` }]);
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
@@ -66,6 +71,7 @@ gcs.disconnect();
 console.log(
   JSON.stringify({
     cache: !args['no-cache'],
+    group: args.group,
     requests: N,
     cpuMicrosPerRequest: Number(((cpu.user + cpu.system) / N).toFixed(1)),
     gcRuns: scavenges,

@@ -67,6 +67,7 @@ const LABELS: Record<string, string> = {
   'raw-sse': 'raw undici pool.request, SSE parsed',
   miss: 'llm-actors miss (distinct prompts, memory cache)',
   'miss-nocache': 'llm-actors miss (cache: false)',
+  'miss-group': 'llm-actors miss through a group of one member',
   stream: 'llm-actors stream (miss, all chunks read)',
   hit: 'llm-actors memory hit (one repeated prompt)',
   'hit-sqlite': 'llm-actors SQLite hit (in-memory front)',
@@ -77,6 +78,7 @@ const LABELS: Record<string, string> = {
 const BASE: Record<string, string> = {
   stream: 'raw-sse',
   'raw-sse': 'raw',
+  'miss-group': 'miss',
   hit: 'noop',
   'hit-sqlite': 'noop',
   'hit-sqlite-nofront': 'noop',
@@ -176,7 +178,15 @@ function verdict(t: Target): string {
 }
 
 async function loopback(fast: Upstream): Promise<string[]> {
-  const keys = ['raw', 'miss', 'miss-nocache', 'raw-sse', 'stream', ...(args.sdk ? ['sdk'] : [])];
+  const keys = [
+    'raw',
+    'miss',
+    'miss-nocache',
+    'miss-group',
+    'raw-sse',
+    'stream',
+    ...(args.sdk ? ['sdk'] : []),
+  ];
   const c1 = await rounds('c1', fast.url, 1, Math.round(3_000 * SCALE), keys);
   const c64 = await rounds('c64', fast.url, 64, Math.round(12_000 * SCALE), keys);
   targets.push(
@@ -211,6 +221,14 @@ async function loopback(fast: Upstream): Promise<string[]> {
       unit: 'x',
       ok: (v) => v >= 0.9,
       target: '≥ 0.90x',
+    },
+    {
+      what: 'group of one member, concurrency 64: CPU/request of the client itself ÷ the group',
+      measured: perRound(c64, 'miss-group', cpuRatio),
+      digits: 2,
+      unit: 'x',
+      ok: (v) => v >= 0.95,
+      target: '≥ 0.95x (within noise)',
     },
     {
       what: 'miss path, concurrency 1: p50 added to raw undici',

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { StreamSink } from './client/flight.js';
+import type { Cancellation } from './policy/cancellation.js';
 import { refuseUncarried } from './providers/capabilities.js';
 import type { HistoryEntry } from './observe/history.js';
 import { systemClock, type Clock } from './model/clock.js';
@@ -87,8 +88,8 @@ export class Runtime {
   }
 
   /**
-   * The request path (`once`: a group member's call). Not async up to a running actor (a turn
-   * saved is saved on every request).
+   * The request path (`once` and `cancel`: a group member's call). Not async up to a running
+   * actor (a turn saved is saved on every request).
    */
   private dispatch(
     client: string,
@@ -96,14 +97,18 @@ export class Runtime {
     options: RequestOptions | undefined,
     sink: StreamSink | undefined,
     once = false,
+    cancel?: Cancellation,
   ): Promise<Completion> {
     try {
       if (this.stopping) throw runtimeStopped();
       if (this.groupSet.has(client)) return this.groupSet.dispatch(client, messages, options, sink);
       const entry = this.registry.get(client);
       try {
-        validateMessages(messages, client);
-        validateOptions(options, client);
+        // A group member's call was checked by its group already.
+        if (!once) {
+          validateMessages(messages, client);
+          validateOptions(options, client);
+        }
         refuseUncarried(entry.spec.config, messages, options);
       } catch (error) {
         this.refuse(entry, error as LlmActorsError);
@@ -111,10 +116,10 @@ export class Runtime {
       // The one deadline of this request, from here on carried as it is.
       const deadline = this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
       const actor = entry.supervision.actor;
-      if (actor !== null) return actor.request(messages, options, deadline, sink, once);
+      if (actor !== null) return actor.request(messages, options, deadline, sink, once, cancel);
       // Not running: the request waits for a restart under way, within its deadline.
       return awaitActor(entry, this.clock, options, deadline, () => this.stopping !== null).then(
-        (ready) => ready.request(messages, options, deadline, sink, once),
+        (ready) => ready.request(messages, options, deadline, sink, once, cancel),
         (error: LlmActorsError) => this.refuse(entry, error),
       );
     } catch (error) {

@@ -11,6 +11,7 @@ import type { KeyWriter } from '../cache/key.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError, isLlmActorsError } from '../model/errors.js';
 import { aborted, restarted } from '../model/failures.js';
+import type { Cancellation } from '../policy/cancellation.js';
 import type { Park } from '../policy/park.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { LiveHealth } from '../observe/health.js';
@@ -88,7 +89,8 @@ export class ClientActor implements AttemptHandler {
   }
 
   /**
-   * Runs one validated request by its absolute `deadline`; `once`: no retries (groups fail over).
+   * Runs one validated request by its absolute `deadline`; `once`: no retries and `cancel`: its
+   * cancellation (a group's member call, which fails over instead).
    * Not async (a turn saved here is saved on every request); rejects only with typed errors.
    */
   request(
@@ -97,6 +99,7 @@ export class ClientActor implements AttemptHandler {
     deadline: number,
     sink?: StreamSink,
     once = false,
+    cancel?: Cancellation,
   ): Promise<Completion> {
     const { config, observer } = this.own.deps;
     const id = options?.requestId ?? `${this.id}.${(++this.served).toString(36)}`;
@@ -111,7 +114,7 @@ export class ClientActor implements AttemptHandler {
         waiter.resolve = resolve;
         waiter.reject = reject;
       });
-      this.begin(waiter, options?.cache ?? true, sink);
+      this.begin(waiter, options?.cache ?? true, sink, cancel);
       return promise;
     } catch (error) {
       const failure = this.crashed(waiter, error);
@@ -123,7 +126,12 @@ export class ClientActor implements AttemptHandler {
   }
 
   /** Looks the request up in the cache (`'refresh'` only stores); a miss joins or launches. */
-  private begin(waiter: Waiter, useCache: boolean | 'refresh', sink: StreamSink | undefined): void {
+  private begin(
+    waiter: Waiter,
+    useCache: boolean | 'refresh',
+    sink: StreamSink | undefined,
+    cancel: Cancellation | undefined,
+  ): void {
     const cache = useCache === false ? null : this.own.cache;
     const key =
       cache === null ? undefined : this.keys.key(waiter.messages, waiter.params, waiter.rolloutId);
@@ -136,6 +144,7 @@ export class ClientActor implements AttemptHandler {
     }
     arm(waiter, this.own.deps.clock, this.leaveBound);
     sink?.onCancel(() => this.leave(waiter, 'aborted'));
+    cancel?.onAbort(() => this.leave(waiter, 'aborted'));
     if (found instanceof Promise) {
       found
         .then((hit) => this.proceed(waiter, key, hit, sink))
@@ -175,6 +184,11 @@ export class ClientActor implements AttemptHandler {
     if (sink === undefined && this.flights.join(key, waiter)) {
       this.own.deps.observer.joined(waiter, waiter.flight!);
     } else this.launch(key, waiter, sink);
+  }
+
+  /** Whether the fuse lets a request through now; takes no probe (a group asks its members). */
+  admitsNow(): boolean {
+    return this.own.fuse.peek().ok;
   }
 
   /** Caps the open time of this incarnation's fuse at `ms` (groups; see Fuse.cap). */

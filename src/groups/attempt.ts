@@ -7,14 +7,15 @@ import type { StreamChunk } from '../model/chat.js';
 import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
 import { restarted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { cancelOn, childController, type GroupContext } from './context.js';
+import { Cancellation } from '../policy/cancellation.js';
+import { memberOptions, type GroupContext } from './context.js';
 
 /** A member's attempt. */
 export interface Attempt {
   readonly client: string;
   readonly startedAt: number;
-  readonly controller: AbortController;
-  readonly release: () => void;
+  /** Its own cancellation: the call aborts it when it drops it or is cancelled itself. */
+  readonly cancel: Cancellation;
   /** Its outcome no longer matters: it lost a hedge, or the call has ended. */
   dropped: boolean;
 }
@@ -35,8 +36,6 @@ export interface AttemptRequest {
   options: RequestOptions | undefined;
   /** This attempt's own limit: the member's timeout, or less when the group deadline is nearer. */
   timeoutMs: number;
-  /** Aborted when the whole call is cancelled. */
-  parent: AbortSignal;
   stream: boolean;
 }
 
@@ -47,23 +46,17 @@ export function startAttempt(
   request: AttemptRequest,
   owner: AttemptOwner,
 ): Attempt {
-  const { controller, release } = childController(request.parent);
-  const attempt: Attempt = {
-    client,
-    startedAt: ctx.clock.now(),
-    controller,
-    release,
-    dropped: false,
-  };
+  const cancel = new Cancellation();
+  const attempt: Attempt = { client, startedAt: ctx.clock.now(), cancel, dropped: false };
   const sink: StreamSink | undefined = request.stream
     ? {
         delta: (chunk) => owner.delta(attempt, chunk),
         onDrain: (drain) => owner.drain(attempt, drain),
-        onCancel: cancelOn(controller.signal),
+        onCancel: (stop) => cancel.onAbort(stop),
       }
     : undefined;
-  const options = { ...request.options, signal: controller.signal, timeoutMs: request.timeoutMs };
-  ctx.call(client, request.messages, options, sink).then(
+  const options = memberOptions(request.options, request.timeoutMs);
+  ctx.call(client, request.messages, options, sink, cancel).then(
     (completion) => owner.answered(attempt, completion),
     (error: unknown) => owner.failed(attempt, typed(client, error)),
   );

@@ -6,6 +6,7 @@
  * {@link resumeStream}.
  */
 import type { StreamSink } from '../client/flight.js';
+import { Cancellation } from '../policy/cancellation.js';
 import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
@@ -25,7 +26,7 @@ import { orderMembers } from './strategies.js';
 export class GroupCall implements AttemptOwner {
   private readonly route: RouteLog;
   private readonly running: Attempt[] = [];
-  private readonly cancelAll = new AbortController();
+  private readonly cancelAll = new Cancellation();
   private readonly delivery: Delivery | undefined;
   private readonly startedAt: number;
   private readonly timeoutMs: number;
@@ -39,9 +40,9 @@ export class GroupCall implements AttemptOwner {
   private ended = false;
   /** A stream's member whose first delta reached the caller. */
   private committed: Attempt | undefined;
-  private unhookCaller: () => void = () => undefined;
-  private resolve: (c: Completion) => void = () => undefined;
-  private reject: (e: LlmActorsError) => void = () => undefined;
+  private unhookCaller: () => void = noop;
+  private resolve: (c: Completion) => void = noop;
+  private reject: (e: LlmActorsError) => void = noop;
 
   constructor(
     private readonly ctx: GroupContext,
@@ -54,7 +55,13 @@ export class GroupCall implements AttemptOwner {
     this.startedAt = ctx.clock.now();
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
-    sink?.onCancel(() => this.cancelAll.abort());
+    sink?.onCancel(() => this.cancel());
+  }
+
+  /** The caller cancelled: every member under way is cancelled, and none starts. */
+  private cancel(): void {
+    this.cancelAll.abort(undefined);
+    for (const a of this.running) a.cancel.abort(undefined);
   }
 
   /** Runs the call: the answering member's Completion with its route, or the error. */
@@ -65,12 +72,12 @@ export class GroupCall implements AttemptOwner {
       this.ctx.stats.requests.total++;
       const signal = this.options?.signal;
       if (signal !== undefined) {
-        const abort = () => this.cancelAll.abort();
+        const abort = () => this.cancel();
         if (signal.aborted) abort();
         else signal.addEventListener('abort', abort, { once: true });
         this.unhookCaller = () => signal.removeEventListener('abort', abort);
       }
-      if (this.cancelAll.signal.aborted) return this.fail(aborted(this.ctx.group.name));
+      if (this.cancelAll.aborted) return this.fail(aborted(this.ctx.group.name));
       const { ctx } = this;
       this.queue = this.ready(
         orderMembers({
@@ -139,10 +146,11 @@ export class GroupCall implements AttemptOwner {
       messages: this.messages,
       options: this.options,
       timeoutMs,
-      parent: this.cancelAll.signal,
       stream: this.delivery !== undefined,
     };
-    this.running.push(startAttempt(this.ctx, client, request, this));
+    const attempt = startAttempt(this.ctx, client, request, this);
+    this.running.push(attempt);
+    if (this.cancelAll.aborted) attempt.cancel.abort(undefined);
   }
 
   /** @internal A streamed member waits for the caller: only the committed one is heard. */
@@ -168,7 +176,6 @@ export class GroupCall implements AttemptOwner {
 
   /** @internal A member answered. */
   answered(attempt: Attempt, completion: Completion): void {
-    attempt.release();
     this.remove(attempt);
     if (attempt.dropped || this.ended) return;
     const ms = this.ctx.clock.now() - attempt.startedAt;
@@ -182,12 +189,11 @@ export class GroupCall implements AttemptOwner {
 
   /** @internal A member failed. */
   failed(attempt: Attempt, error: LlmActorsError): void {
-    attempt.release();
     this.remove(attempt);
     if (attempt.dropped || this.ended) return;
     this.route.add(attempt.client, error.code, this.ctx.clock.now() - attempt.startedAt);
     if (this.committed === attempt) return this.cut(error);
-    const action = this.cancelAll.signal.aborted ? 'return' : failoverAction(error);
+    const action = this.cancelAll.aborted ? 'return' : failoverAction(error);
     const log = { group: this.ctx.group.name, code: error.code, action };
     logOf(this.ctx, attempt.client).debug(log, 'group member failed');
     if (action === 'return' || (action === 'overflow' && !this.canOverflow())) {
@@ -216,7 +222,7 @@ export class GroupCall implements AttemptOwner {
     if (
       !this.ctx.group.resumeStreams ||
       !delivery.plain ||
-      this.cancelAll.signal.aborted ||
+      this.cancelAll.aborted ||
       failoverAction(error) !== 'failover'
     ) {
       return this.fail(error);
@@ -229,7 +235,7 @@ export class GroupCall implements AttemptOwner {
       queue: this.queue,
       route: this.route,
       deadline: this.deadline,
-      cancel: this.cancelAll.signal,
+      cancel: this.cancelAll,
       original: error,
     }).then(
       (completion) => {
@@ -258,8 +264,7 @@ export class GroupCall implements AttemptOwner {
       }
       a.dropped = true;
       this.route.add(a.client, 'ABORTED', now - a.startedAt);
-      a.controller.abort();
-      a.release();
+      a.cancel.abort(undefined);
     }
   }
 
@@ -295,3 +300,5 @@ export class GroupCall implements AttemptOwner {
     this.reject(this.route.error(error));
   }
 }
+
+function noop(): void {}

@@ -6,19 +6,22 @@ import type { Logger } from 'pino';
 import type { StreamSink } from '../client/flight.js';
 import type { ResolvedGroupConfig } from '../config/group.js';
 import type { Clock } from '../model/clock.js';
+import { Cancellation } from '../policy/cancellation.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import type { GroupStats } from './stats.js';
 
 /**
  * Sends one member a request with one attempt and no retries (the group fails over instead),
- * its deadline from `options.timeoutMs` and its cancellation through `options.signal`.
+ * its deadline from `options.timeoutMs` and its cancellation through `cancel` (a light one: an
+ * AbortController per member call cost a group call as much as the rest of its work).
  */
 export type MemberCall = (
   client: string,
   messages: ChatMessage[],
   options: RequestOptions,
   sink: StreamSink | undefined,
+  cancel: Cancellation,
 ) => Promise<Completion>;
 
 /** Everything one group call needs. */
@@ -36,22 +39,24 @@ export function logOf(ctx: GroupContext, client: string): Logger {
   return ctx.entry(client).spec.logger;
 }
 
-/** A sink's `onCancel` for an attempt cancelled through `signal` (at once if it already was). */
-export function cancelOn(signal: AbortSignal): (cancel: () => void) => void {
-  return (cancel) => {
-    if (signal.aborted) cancel();
-    else signal.addEventListener('abort', cancel, { once: true });
-  };
-}
-
-/** An AbortController that also aborts when `parent` does; `release` unhooks it. */
-export function childController(parent: AbortSignal): {
-  controller: AbortController;
+/** A cancellation that also aborts when `parent` does; `release` unhooks it. */
+export function childCancellation(parent: Cancellation): {
+  cancel: Cancellation;
   release: () => void;
 } {
-  const controller = new AbortController();
-  const abort = () => controller.abort(parent.reason);
-  if (parent.aborted) abort();
-  else parent.addEventListener('abort', abort, { once: true });
-  return { controller, release: () => parent.removeEventListener('abort', abort) };
+  const cancel = new Cancellation();
+  const abort = (reason: unknown) => cancel.abort(reason);
+  parent.onAbort(abort);
+  return { cancel, release: () => parent.off(abort) };
+}
+
+/** A member's options: the caller's, with the member's own time limit and no caller signal. */
+export function memberOptions(
+  options: RequestOptions | undefined,
+  timeoutMs: number,
+): RequestOptions {
+  const member: RequestOptions = { ...options, timeoutMs };
+  // The caller's signal is the group's to watch: members are cancelled through their own.
+  if (member.signal !== undefined) member.signal = undefined;
+  return member;
 }

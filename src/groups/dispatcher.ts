@@ -11,6 +11,7 @@ export type { GroupHealth } from './health.js';
 /** A client's or a group's health, as `runtime.health()` lists them (told apart by `kind`). */
 export type Health = ClientHealth | GroupHealth;
 import type { Clock } from '../model/clock.js';
+import type { Cancellation } from '../policy/cancellation.js';
 import { invalidConfig } from '../model/failures.js';
 import {
   validateMessages,
@@ -27,6 +28,16 @@ import type { GroupContext, MemberCall } from './context.js';
 import { groupHealth, type GroupHealth } from './health.js';
 import { GroupStats } from './stats.js';
 
+/** The runtime's request path as a group calls it: one attempt (`once`), its own cancellation. */
+export type MemberDispatch = (
+  client: string,
+  messages: ChatMessage[],
+  options: RequestOptions | undefined,
+  sink: StreamSink | undefined,
+  once: boolean,
+  cancel: Cancellation | undefined,
+) => Promise<Completion>;
+
 /** Every group of a runtime, beside its clients' registry. */
 export class GroupDispatcher {
   private readonly groups = new Map<string, GroupContext>();
@@ -38,11 +49,11 @@ export class GroupDispatcher {
   constructor(
     private readonly clock: Clock,
     private readonly registry: Registry,
-    dispatch: (...args: [...Parameters<MemberCall>, once: boolean]) => Promise<Completion>,
+    dispatch: MemberDispatch,
   ) {
     this.entry = (client) => registry.get(client);
-    this.call = (client, messages, options, sink) =>
-      dispatch(client, messages, options, sink, true);
+    this.call = (client, messages, options, sink, cancel) =>
+      dispatch(client, messages, options, sink, true, cancel);
   }
 
   /** True when `name` is a group. */

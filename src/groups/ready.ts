@@ -14,16 +14,15 @@ import type { ClientEntry } from '../supervision/registry.js';
 
 /**
  * True when `entry` can take a request now: its actor is running, not parked (by a provider's
- * 429 that named a time, or its own `rateLimit`), and its fuse is closed, half open, or open
- * with its probe due (`retryAt` passed).
+ * 429 that named a time, or its own `rateLimit`), and its fuse lets a request through (closed,
+ * or its probe free: open with `retryAt` passed, or half open with no probe under way).
  */
 export function memberReady(entry: ClientEntry, now: number): boolean {
   const { status, actor } = entry.supervision;
   if (status !== 'running' || actor === null) return false;
   const parked = parkedUntil(actor);
   if (parked !== null && parked > now) return false;
-  const fuse = actor.live().fuse;
-  return !(fuse.state === 'open' && fuse.retryAt !== null && fuse.retryAt > now);
+  return actor.admitsNow();
 }
 
 /** The error a call to a member that is not ready would get (the route records it). */
@@ -65,13 +64,16 @@ export function readyMembers(
   now: number,
   skip: (entry: ClientEntry) => void,
 ): string[] {
-  if (entries.some((e) => memberReady(e, now))) {
-    for (const e of entries) if (!memberReady(e, now)) hastenProbe(e);
+  const names: string[] = [];
+  for (const e of entries) if (memberReady(e, now)) names.push(e.name);
+  // Every member can answer (the common case): nothing to hasten or skip.
+  if (names.length === entries.length) return names;
+  let ready = entries.filter((e) => memberReady(e, now));
+  if (ready.length > 0 && ready.length < entries.length) {
+    for (const e of entries) if (!ready.includes(e)) hastenProbe(e);
+    // A hastened probe may be due now: that member keeps its place in the order.
+    ready = entries.filter((e) => memberReady(e, now));
   }
-  const ready: string[] = [];
-  for (const e of entries) {
-    if (memberReady(e, now)) ready.push(e.name);
-    else skip(e);
-  }
-  return ready;
+  for (const e of entries) if (!ready.includes(e)) skip(e);
+  return ready.map((e) => e.name);
 }

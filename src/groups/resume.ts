@@ -11,7 +11,8 @@ import type { LlmActorsError } from '../model/errors.js';
 import { aborted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { typed } from './attempt.js';
-import { cancelOn, childController, logOf, type GroupContext } from './context.js';
+import type { Cancellation } from '../policy/cancellation.js';
+import { childCancellation, logOf, memberOptions, type GroupContext } from './context.js';
 import type { Delivery } from './delivery.js';
 import { failoverAction, refusedPrefill } from './failover.js';
 import { memberReady, unreadyError } from './ready.js';
@@ -28,7 +29,7 @@ export interface ResumeInput {
   route: RouteLog;
   deadline: number;
   /** Aborted when the caller cancels. */
-  cancel: AbortSignal;
+  cancel: Cancellation;
   /** The error that cut the stream. */
   original: LlmActorsError;
 }
@@ -89,14 +90,14 @@ async function attempt(
   const base = delivery.text;
   const messages: ChatMessage[] =
     mode === 'prefill' ? [...input.messages, { role: 'assistant', content: base }] : input.messages;
-  const { controller, release } = childController(input.cancel);
+  const { cancel, release } = childCancellation(input.cancel);
   const started = ctx.clock.now();
   const outcome: Outcome = { delivered: false, diverged: false };
   let buffered = '';
   let passed = mode === 'prefill';
   const diverge = () => {
     outcome.diverged = true;
-    controller.abort();
+    cancel.abort(undefined);
     return true;
   };
   const deliver = (chunk: StreamChunk) => {
@@ -118,7 +119,7 @@ async function attempt(
       return deliver({ text: buffered.slice(base.length) });
     },
     onDrain: (drain) => delivery.onDrain(drain),
-    onCancel: cancelOn(controller.signal),
+    onCancel: (stop) => cancel.onAbort(stop),
   };
   const timeoutMs = Math.min(
     ctx.entry(client).spec.config.timeoutMs,
@@ -128,8 +129,9 @@ async function attempt(
     const c = await ctx.call(
       client,
       messages,
-      { ...input.options, signal: controller.signal, timeoutMs },
+      memberOptions(input.options, timeoutMs),
       sink,
+      cancel,
     );
     route.add(client, undefined, ctx.clock.now() - started);
     if (mode === 'restart' && !c.text.startsWith(base)) {

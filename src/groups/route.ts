@@ -20,9 +20,14 @@ export class RouteLog {
     return { group: this.group, attempts: this.attempts.map((a) => ({ ...a })) };
   }
 
-  /** The answering member's completion, with the route. */
+  /**
+   * The answering member's completion, with the route. The completion is this call's own (the
+   * member made it for this caller) and the log is complete once the call has ended: neither is
+   * copied.
+   */
   answer(completion: Completion): Completion {
-    return { ...completion, route: this.route() };
+    completion.route = { group: this.group, attempts: this.attempts };
+    return completion;
   }
 
   /**
