@@ -1,7 +1,9 @@
 /**
  * A Responses API body (the stateless subset) read into a runtime request: `input` and
  * `instructions` as messages, function `tools`, `tool_choice`, `parallel_tool_calls`,
- * `text.format`, `reasoning.effort`, `max_output_tokens`, `temperature`, `stream`. Stateful
+ * `text.format`, `reasoning.effort`, `max_output_tokens`, `temperature`, `stream`, and `top_p`
+ * and `user` sent on as `extra` (as the chat route sends them: LlamaIndex's `OpenAIResponses`
+ * always sets both). Stateful
  * fields and everything else the runtime cannot carry are a 400 naming the field.
  */
 import type { ResponseFormat, ToolChoice, ToolDefinition } from '../model/chat.js';
@@ -43,6 +45,8 @@ const OWN_FIELDS = new Set([
   'reasoning',
   'max_output_tokens',
   'temperature',
+  'top_p',
+  'user',
   'stream',
   'stream_options',
   'metadata',
@@ -51,6 +55,9 @@ const OWN_FIELDS = new Set([
   'store',
   'background',
 ]);
+
+/** Fields the chat route's wire format shares, sent on to the provider as they are. */
+const PASSED_ON = ['top_p', 'user'] as const;
 
 /** Fields that need responses kept by the server, which the gateway does not keep. */
 const STATEFUL = new Set(['previous_response_id', 'conversation', 'prompt']);
@@ -93,6 +100,9 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
   if (b.max_output_tokens !== undefined && b.max_output_tokens !== null) {
     options.maxTokens = b.max_output_tokens as number;
   }
+  for (const field of PASSED_ON) {
+    if (b[field] !== undefined && b[field] !== null) (options.extra ??= {})[field] = b[field];
+  }
   const problem = readOptions(b, options);
   if (problem !== undefined) return problem;
   const format = (b.text as Json | undefined)?.format ?? { type: 'text' };
@@ -118,7 +128,7 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
       text: { format },
       tool_choice: b.tool_choice ?? 'auto',
       tools: b.tools ?? [],
-      top_p: null,
+      top_p: b.top_p ?? null,
       truncation: 'disabled',
     },
   };

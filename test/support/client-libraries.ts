@@ -42,16 +42,21 @@ export function modelScript(req: TestChatRequest): object {
   return { text: PLAIN };
 }
 
-/** Registers the per-test cleanup; `start()` starts the upstream and the gateway. */
-export function clientGatewayPerTest(): { start(): Promise<ClientGateway> } {
+/**
+ * Registers the per-test cleanup; `start()` starts the upstream (answering by `script`, default
+ * {@link modelScript}) and the gateway.
+ */
+export function clientGatewayPerTest(): {
+  start(script?: (req: TestChatRequest) => object): Promise<ClientGateway>;
+} {
   const gw = gatewayPerTest();
   return {
-    async start() {
+    async start(script = modelScript) {
       const upstream = await gw.startUpstream();
       const received: TestChatRequest[] = [];
       upstream.setScript((req) => {
         received.push(req);
-        return modelScript(req);
+        return script(req);
       });
       const client = {
         provider: 'openai',
