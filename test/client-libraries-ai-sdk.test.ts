@@ -2,7 +2,8 @@
  * The Vercel AI SDK (ai 6) through the gateway as a user would drive it: `createOpenAI`'s default
  * provider (the Responses API), its `.chat` provider (chat completions) and
  * `createOpenAICompatible` — plain and streamed text, a multi-step tool loop, a zod-typed object,
- * and reasoning-model names for which the provider sends the `developer` role by itself.
+ * reasoning-model names for which the provider sends the `developer` role by itself, and the
+ * default provider's `item_reference`s to earlier output across turns.
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
@@ -13,9 +14,11 @@ import {
   streamText,
   tool,
   type LanguageModel,
+  type ModelMessage,
 } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { TestChatRequest } from '../src/testing/index.js';
 import { clientGatewayPerTest, PLAIN, type ClientGateway } from './support/client-libraries.js';
 
 const gw = clientGatewayPerTest();
@@ -172,3 +175,57 @@ describe.each(PROVIDERS)(
     );
   },
 );
+
+/** A reasoning model's answers: reasoning, then a tool call, or after a tool result the answer. */
+function reasoningScript(req: TestChatRequest): object {
+  const last = req.messages.at(-1);
+  if (last?.role === 'tool')
+    return { reasoning: 'Now I can answer.', text: `Sunny (${last.content}).` };
+  return {
+    reasoning: 'I need the tool.',
+    toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }],
+  };
+}
+
+describe('the AI SDK default provider across turns (item references to earlier output)', () => {
+  it.each([false, true])(
+    'runs a reasoning model tool loop, its reasoning sent back by reference (streamed: %s)',
+    async (streamed) => {
+      const g = await gw.start(reasoningScript);
+      const settings = {
+        model: createOpenAI({ baseURL: g.baseURL, apiKey: 'k', fetch: g.fetch })('gpt-5'),
+        prompt: 'What is the weather in Paris?',
+        tools: { weather },
+        stopWhen: stepCountIs(3),
+        maxRetries: 0,
+      };
+      const text = streamed ? await streamText(settings).text : (await generateText(settings)).text;
+      expect(text).toBe('Sunny ({"city":"Paris","celsius":22}).');
+      expect(g.calls).toEqual(['POST /v1/responses', 'POST /v1/responses']);
+      const input = (JSON.parse(g.sent[1]!) as { input: Array<{ type?: string }> }).input;
+      expect(input.map((item) => item.type)).toEqual([
+        undefined,
+        'item_reference',
+        'function_call',
+        'function_call_output',
+      ]);
+      expect(g.upstream[1]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    },
+  );
+
+  it('continues a conversation from response.messages, the earlier answer sent by reference', async () => {
+    const g = await gw.start();
+    const model = createOpenAI({ baseURL: g.baseURL, apiKey: 'k', fetch: g.fetch })('gpt');
+    const messages: ModelMessage[] = [{ role: 'user', content: 'Say hello.' }];
+    const first = await generateText({ model, messages, maxRetries: 0 });
+    messages.push(...first.response.messages, { role: 'user', content: 'Again.' });
+    const second = await generateText({ model, messages, maxRetries: 0 });
+    expect(second.text).toBe(PLAIN);
+    expect(g.sent[1]).toContain('"type":"item_reference"');
+    expect(g.upstream[1]!.messages).toEqual([
+      { role: 'user', content: 'Say hello.' },
+      { role: 'assistant', content: PLAIN },
+      { role: 'user', content: 'Again.' },
+    ]);
+  });
+});

@@ -34,7 +34,7 @@ export function responseObject(
   status: 'in_progress' | 'completed' | 'incomplete' | 'failed',
   output: object[],
   extra: { usage?: Usage; finish?: FinishReason; error?: { code: string; message: string } } = {},
-): object {
+): { output: object[]; [field: string]: unknown } {
   const incomplete = extra.finish === undefined ? undefined : incompleteReason(extra.finish);
   return {
     id: head.id,
@@ -66,7 +66,7 @@ export function statusOf(finish: FinishReason): 'completed' | 'incomplete' {
 }
 
 /** A completion as its Response object. */
-export function responseBody(completion: Completion, head: ResponseHead): object {
+export function responseBody(completion: Completion, head: ResponseHead): { output: object[] } {
   const status = statusOf(completion.finishReason);
   const items: object[] = [];
   const parts = completion.message.reasoning;

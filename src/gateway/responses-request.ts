@@ -18,6 +18,7 @@ import {
 } from './chat-body.js';
 import type { RouteRequest } from './chat-route.js';
 import { readInput } from './responses-input.js';
+import type { ItemMemory } from './responses-memory.js';
 import type { ResponseEcho } from './responses-output.js';
 import type { ErrorAnswer } from './wire.js';
 
@@ -69,8 +70,14 @@ function stateful(field: string): ErrorAnswer {
   );
 }
 
-/** Reads a parsed JSON body as a Responses request, or the 400 that names what is wrong. */
-export function readResponsesRequest(body: unknown): GatewayResponsesRequest | ErrorAnswer {
+/**
+ * Reads a parsed JSON body as a Responses request, or the 400 that names what is wrong;
+ * `item_reference` items are read as the items of `memory` they name.
+ */
+export function readResponsesRequest(
+  body: unknown,
+  memory?: ItemMemory,
+): GatewayResponsesRequest | ErrorAnswer {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return invalidBody('the body must be a JSON object');
   }
@@ -92,7 +99,9 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
   }
   const refused = refusedSetting(b);
   if (refused !== undefined) return refused;
-  const input = readInput(b.input, b.instructions);
+  const items = memory === undefined ? b.input : memory.resolve(b.input);
+  if (isError(items)) return items;
+  const input = readInput(items, b.instructions);
   if (isError(input)) return input;
   const options: RequestOptions = {};
   if (b.temperature !== undefined && b.temperature !== null)

@@ -34,8 +34,12 @@ interface OpenItem {
   call?: ToolCall;
 }
 
-/** The writer of one streamed Response. */
-export function responsesWriter(request: GatewayResponsesRequest, model: string): StreamWriter {
+/** The writer of one streamed Response; `done` gets its output items once they are complete. */
+export function responsesWriter(
+  request: GatewayResponsesRequest,
+  model: string,
+  done?: (output: object[]) => void,
+): StreamWriter {
   const head = responseHead(model, request.echo);
   const items: OpenItem[] = [];
   const calls = new Map<number, OpenItem>();
@@ -171,6 +175,7 @@ export function responsesWriter(request: GatewayResponsesRequest, model: string)
         usage: completion.usage,
         finish: completion.finishReason,
       });
+      done?.(output);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
       return out + event(type, { response });
     },

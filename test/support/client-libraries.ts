@@ -20,6 +20,8 @@ export interface ClientGateway {
   upstream: TestChatRequest[];
   /** `METHOD /path` of every request a library sent through {@link fetch}, in order. */
   calls: string[];
+  /** The text body of every call {@link fetch} recorded, in order. */
+  sent: string[];
   /** A `fetch` that records the calls, for libraries that take one. */
   fetch: typeof fetch;
 }
@@ -66,14 +68,16 @@ export function clientGatewayPerTest(): {
       } as const;
       const gateway = await gw.start(Object.fromEntries(MODELS.map((name) => [name, client])));
       const calls: string[] = [];
+      const sent: string[] = [];
       const recording: typeof fetch = (input, init) => {
         const url = new URL(input instanceof Request ? input.url : String(input));
         calls.push(
           `${init?.method ?? (input instanceof Request ? input.method : 'GET')} ${url.pathname}`,
         );
+        sent.push(typeof init?.body === 'string' ? init.body : '');
         return fetch(input, init);
       };
-      return { baseURL: `${gateway.url}/v1`, upstream: received, calls, fetch: recording };
+      return { baseURL: `${gateway.url}/v1`, upstream: received, calls, sent, fetch: recording };
     },
   };
 }
