@@ -16,6 +16,7 @@ import {
   type LanguageModel,
   type ModelMessage,
 } from 'ai';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { TestChatRequest } from '../src/testing/index.js';
@@ -227,5 +228,44 @@ describe('the AI SDK default provider across turns (item references to earlier o
       { role: 'assistant', content: PLAIN },
       { role: 'user', content: 'Again.' },
     ]);
+  });
+});
+
+describe('the AI SDK default provider with reasoningSummary', () => {
+  it.each([false, true])(
+    'gets the reasoning the upstream showed as the summary (streamed: %s)',
+    async (streamed) => {
+      const g = await gw.start(() => ({ reasoning: 'First think, then greet.', text: PLAIN }));
+      const settings = {
+        model: createOpenAI({ baseURL: g.baseURL, apiKey: 'k', fetch: g.fetch })('o3-mini'),
+        prompt: 'Say hello.',
+        providerOptions: { openai: { reasoningEffort: 'low', reasoningSummary: 'auto' } },
+        maxRetries: 0,
+      };
+      const result = streamed ? streamText(settings) : await generateText(settings);
+      expect(await result.reasoningText).toBe('First think, then greet.');
+      expect(await result.text).toBe(PLAIN);
+      expect(JSON.parse(g.sent[0]!).reasoning).toEqual({ effort: 'low', summary: 'auto' });
+    },
+  );
+
+  it('gives the summary events the openai client assembles into the final response', async () => {
+    const g = await gw.start(() => ({ reasoning: 'First think, then greet.', text: PLAIN }));
+    const client = new OpenAI({ baseURL: g.baseURL, apiKey: 'k', maxRetries: 0 });
+    const stream = client.responses.stream({
+      model: 'o3-mini',
+      input: 'Say hello.',
+      reasoning: { effort: 'low', summary: 'detailed' },
+    });
+    const deltas: string[] = [];
+    stream.on('response.reasoning_summary_text.delta', (e) => deltas.push(e.delta));
+    const final = await stream.finalResponse();
+    expect(deltas.join('')).toBe('First think, then greet.');
+    expect(final.output[0]).toMatchObject({
+      type: 'reasoning',
+      summary: [{ type: 'summary_text', text: 'First think, then greet.' }],
+    });
+    expect(final.output_text).toBe(PLAIN);
+    expect(final.reasoning).toEqual({ effort: 'low', summary: 'detailed' });
   });
 });

@@ -77,7 +77,7 @@ describe('what /v1/responses refuses', () => {
       [{ service_tier: 'flex' }, 'service_tier', 'service_tier: not carried'],
       [{ tools: [{ type: 'web_search' }] }, 'tools', '"web_search" tools are not carried'],
       [{ tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools', '"file_search" tools'],
-      [{ reasoning: { summary: 'auto' } }, 'reasoning', 'reasoning.summary: not carried'],
+      [{ reasoning: { summary: 'brief' } }, 'reasoning', 'reasoning.summary: expected "auto"'],
       [{ text: { verbosity: 'low' } }, 'text', 'text.verbosity: not carried'],
       [{ include: ['file_search_call.results'] }, 'include', 'is not carried'],
       [

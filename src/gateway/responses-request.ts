@@ -1,7 +1,7 @@
 /**
  * A Responses API body (the stateless subset) read into a runtime request: `input` and
  * `instructions` as messages, function `tools`, `tool_choice`, `parallel_tool_calls`,
- * `text.format`, `reasoning.effort`, `max_output_tokens`, `temperature`, `stream`, and `top_p`
+ * `text.format`, `reasoning.effort` and `.summary`, `max_output_tokens`, `temperature`, `stream`, and `top_p`
  * and `user` sent on as `extra` (as the chat route sends them: LlamaIndex's `OpenAIResponses`
  * always sets both). Stateful
  * fields and everything else the runtime cannot carry are a 400 naming the field.
@@ -32,6 +32,8 @@ export interface GatewayResponsesRequest extends RouteRequest {
   sources: string[];
   /** Per assistant message index: the `input[j]` of each of its function calls. */
   callSources: Record<number, string[]>;
+  /** Whether `reasoning.summary` was asked: reasoning items then carry their text as summary. */
+  summarize: boolean;
 }
 
 /** Fields read here; `metadata` is only echoed back (it never reaches a model). */
@@ -115,6 +117,7 @@ export function readResponsesRequest(
   const problem = readOptions(b, options);
   if (problem !== undefined) return problem;
   const format = (b.text as Json | undefined)?.format ?? { type: 'text' };
+  const reasoning = b.reasoning as Json | undefined | null;
   return {
     client: b.model,
     messages: input.messages,
@@ -124,13 +127,14 @@ export function readResponsesRequest(
     maxTokensField: 'max_completion_tokens',
     sources: input.sources,
     callSources: input.callSources,
+    summarize: reasoning?.summary !== undefined && reasoning.summary !== null,
     echo: {
       instructions: b.instructions ?? null,
       max_output_tokens: b.max_output_tokens ?? null,
       metadata: b.metadata ?? {},
       parallel_tool_calls: b.parallel_tool_calls ?? true,
       previous_response_id: null,
-      reasoning: { effort: (b.reasoning as Json | undefined)?.effort ?? null, summary: null },
+      reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
       store: false,
       background: false,
       temperature: b.temperature ?? null,
@@ -195,8 +199,11 @@ function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined 
     const reasoning = b.reasoning as Json;
     for (const key in reasoning) {
       if (key === 'effort' || reasoning[key] === null || reasoning[key] === undefined) continue;
+      if (key === 'summary' && SUMMARIES.has(reasoning[key] as string)) continue;
       return invalidBody(
-        `reasoning.${key}: not carried (the runtime has no reasoning summaries)`,
+        key === 'summary'
+          ? `reasoning.summary: expected "auto", "concise" or "detailed", got ${JSON.stringify(reasoning[key])}`
+          : `reasoning.${key}: not carried`,
         'reasoning',
       );
     }
@@ -206,6 +213,12 @@ function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined 
   }
   return undefined;
 }
+
+/**
+ * The `reasoning.summary` values: each gives the reasoning the provider showed, whole (the
+ * runtime makes no summaries of its own).
+ */
+const SUMMARIES = new Set(['auto', 'concise', 'detailed']);
 
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'parameters', 'strict']);
 

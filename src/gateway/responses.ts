@@ -23,7 +23,8 @@ export function responsesHandler(
     read: (body) => readResponsesRequest(body, memory),
     inBodyTerms: inResponsesTerms,
     answer: (completion, request) => {
-      const body = responseBody(completion, responseHead(completion.model, request.echo));
+      const head = responseHead(completion.model, request.echo);
+      const body = responseBody(completion, head, request.summarize);
       memory.keep(body.output);
       return body;
     },
