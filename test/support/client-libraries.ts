@@ -1,6 +1,6 @@
 /**
  * A gateway over a scripted testing upstream for the client-library tests: one client
- * per name in {@link MODELS} (OpenAI format), a script that answers like a model with one `weather` tool, and every request
+ * per name in {@link MODELS} (OpenAI format unless asked otherwise), a script that answers like a model with one `weather` tool, and every request
  * the upstream received kept for the test to read, with the paths the library called.
  */
 import type { TestChatRequest } from '../../src/testing/index.js';
@@ -46,26 +46,25 @@ export function modelScript(req: TestChatRequest): object {
 
 /**
  * Registers the per-test cleanup; `start()` starts the upstream (answering by `script`, default
- * {@link modelScript}) and the gateway.
+ * {@link modelScript}, in the wire format of `provider`) and the gateway.
  */
 export function clientGatewayPerTest(): {
-  start(script?: (req: TestChatRequest) => object): Promise<ClientGateway>;
+  start(
+    script?: (req: TestChatRequest) => object,
+    provider?: 'openai' | 'anthropic',
+  ): Promise<ClientGateway>;
 } {
   const gw = gatewayPerTest();
   return {
-    async start(script = modelScript) {
+    async start(script = modelScript, provider = 'openai') {
       const upstream = await gw.startUpstream();
       const received: TestChatRequest[] = [];
       upstream.setScript((req) => {
         received.push(req);
         return script(req);
       });
-      const client = {
-        provider: 'openai',
-        baseUrl: upstream.url,
-        model: 'm',
-        cache: false,
-      } as const;
+      const baseUrl = provider === 'openai' ? upstream.url : upstream.origin;
+      const client = { provider, baseUrl, model: 'm', cache: false } as const;
       const gateway = await gw.start(Object.fromEntries(MODELS.map((name) => [name, client])));
       const calls: string[] = [];
       const sent: string[] = [];
