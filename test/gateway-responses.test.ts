@@ -73,11 +73,11 @@ describe('what /v1/responses refuses', () => {
       [{ store: true }, 'store', 'stateful Responses are not supported'],
       [{ background: true }, 'background', 'stateful Responses are not supported'],
       [{ conversation: 'conv_1' }, 'conversation', 'stateful Responses are not supported'],
-      [{ top_p: 0.5 }, 'top_p', 'top_p: not carried'],
+      [{ max_tool_calls: 3 }, 'max_tool_calls', 'max_tool_calls: not carried'],
       [{ service_tier: 'flex' }, 'service_tier', 'service_tier: not carried'],
       [{ tools: [{ type: 'web_search' }] }, 'tools', '"web_search" tools are not carried'],
       [{ tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools', '"file_search" tools'],
-      [{ reasoning: { summary: 'auto' } }, 'reasoning', 'reasoning.summary: not carried'],
+      [{ reasoning: { summary: 'brief' } }, 'reasoning', 'reasoning.summary: expected "auto"'],
       [{ text: { verbosity: 'low' } }, 'text', 'text.verbosity: not carried'],
       [{ include: ['file_search_call.results'] }, 'include', 'is not carried'],
       [

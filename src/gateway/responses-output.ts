@@ -34,7 +34,7 @@ export function responseObject(
   status: 'in_progress' | 'completed' | 'incomplete' | 'failed',
   output: object[],
   extra: { usage?: Usage; finish?: FinishReason; error?: { code: string; message: string } } = {},
-): object {
+): { output: object[]; [field: string]: unknown } {
   const incomplete = extra.finish === undefined ? undefined : incompleteReason(extra.finish);
   return {
     id: head.id,
@@ -65,14 +65,18 @@ export function statusOf(finish: FinishReason): 'completed' | 'incomplete' {
   return incompleteReason(finish) === undefined ? 'completed' : 'incomplete';
 }
 
-/** A completion as its Response object. */
-export function responseBody(completion: Completion, head: ResponseHead): object {
+/** A completion as its Response object; `summarize`: the reasoning item has its text as summary. */
+export function responseBody(
+  completion: Completion,
+  head: ResponseHead,
+  summarize = false,
+): { output: object[] } {
   const status = statusOf(completion.finishReason);
   const items: object[] = [];
   const parts = completion.message.reasoning;
   if (completion.reasoning !== undefined || parts !== undefined) {
     const text = completion.reasoning ?? reasoningText(parts ?? []);
-    items.push(reasoningItem(newId('rs'), text, parts));
+    items.push(reasoningItem(newId('rs'), text, parts, summarize));
   }
   const calls = completion.toolCalls ?? [];
   if (completion.text !== '' || calls.length === 0) {
@@ -115,23 +119,31 @@ export function functionCallItem(id: string, call: ToolCall, status: string): ob
  * A `reasoning` item: the text as one `reasoning_text` part and, when the assistant turn has
  * reasoning parts, those parts in `encrypted_content` — opaque to the caller, sent back as is
  * with the next turn, so that signatures (Anthropic rejects a tool loop without them) survive a
- * stateless round trip.
+ * stateless round trip. With `summarize` (the request asked for `reasoning.summary`) the text is
+ * also its one `summary_text` part: the reasoning a provider shows is all the runtime has, and
+ * clients such as the AI SDK read reasoning from the summary only.
  */
 export function reasoningItem(
   id: string,
   text: string,
   parts: ReasoningPart[] | undefined,
+  summarize = false,
 ): object {
   return {
     id,
     type: 'reasoning',
-    summary: [],
+    summary: summarize ? [summaryText(text)] : [],
     content: [{ type: 'reasoning_text', text }],
     encrypted_content:
       parts === undefined
         ? null
         : ENCRYPTED + Buffer.from(JSON.stringify(parts)).toString('base64url'),
   };
+}
+
+/** A `summary_text` part. */
+export function summaryText(text: string): object {
+  return { type: 'summary_text', text };
 }
 
 const ENCRYPTED = 'llm-actors.reasoning.';

@@ -1,7 +1,9 @@
 /**
  * A Responses API body (the stateless subset) read into a runtime request: `input` and
  * `instructions` as messages, function `tools`, `tool_choice`, `parallel_tool_calls`,
- * `text.format`, `reasoning.effort`, `max_output_tokens`, `temperature`, `stream`. Stateful
+ * `text.format`, `reasoning.effort` and `.summary`, `max_output_tokens`, `temperature`, `stream`, and `top_p`
+ * and `user` sent on as `extra` (as the chat route sends them: LlamaIndex's `OpenAIResponses`
+ * always sets both). Stateful
  * fields and everything else the runtime cannot carry are a 400 naming the field.
  */
 import type { ResponseFormat, ToolChoice, ToolDefinition } from '../model/chat.js';
@@ -16,6 +18,7 @@ import {
 } from './chat-body.js';
 import type { RouteRequest } from './chat-route.js';
 import { readInput } from './responses-input.js';
+import type { ItemMemory } from './responses-memory.js';
 import type { ResponseEcho } from './responses-output.js';
 import type { ErrorAnswer } from './wire.js';
 
@@ -29,6 +32,8 @@ export interface GatewayResponsesRequest extends RouteRequest {
   sources: string[];
   /** Per assistant message index: the `input[j]` of each of its function calls. */
   callSources: Record<number, string[]>;
+  /** Whether `reasoning.summary` was asked: reasoning items then carry their text as summary. */
+  summarize: boolean;
 }
 
 /** Fields read here; `metadata` is only echoed back (it never reaches a model). */
@@ -43,6 +48,8 @@ const OWN_FIELDS = new Set([
   'reasoning',
   'max_output_tokens',
   'temperature',
+  'top_p',
+  'user',
   'stream',
   'stream_options',
   'metadata',
@@ -51,6 +58,9 @@ const OWN_FIELDS = new Set([
   'store',
   'background',
 ]);
+
+/** Fields the chat route's wire format shares, sent on to the provider as they are. */
+const PASSED_ON = ['top_p', 'user'] as const;
 
 /** Fields that need responses kept by the server, which the gateway does not keep. */
 const STATEFUL = new Set(['previous_response_id', 'conversation', 'prompt']);
@@ -62,8 +72,14 @@ function stateful(field: string): ErrorAnswer {
   );
 }
 
-/** Reads a parsed JSON body as a Responses request, or the 400 that names what is wrong. */
-export function readResponsesRequest(body: unknown): GatewayResponsesRequest | ErrorAnswer {
+/**
+ * Reads a parsed JSON body as a Responses request, or the 400 that names what is wrong;
+ * `item_reference` items are read as the items of `memory` they name.
+ */
+export function readResponsesRequest(
+  body: unknown,
+  memory?: ItemMemory,
+): GatewayResponsesRequest | ErrorAnswer {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return invalidBody('the body must be a JSON object');
   }
@@ -85,7 +101,9 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
   }
   const refused = refusedSetting(b);
   if (refused !== undefined) return refused;
-  const input = readInput(b.input, b.instructions);
+  const items = memory === undefined ? b.input : memory.resolve(b.input);
+  if (isError(items)) return items;
+  const input = readInput(items, b.instructions);
   if (isError(input)) return input;
   const options: RequestOptions = {};
   if (b.temperature !== undefined && b.temperature !== null)
@@ -93,9 +111,13 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
   if (b.max_output_tokens !== undefined && b.max_output_tokens !== null) {
     options.maxTokens = b.max_output_tokens as number;
   }
+  for (const field of PASSED_ON) {
+    if (b[field] !== undefined && b[field] !== null) (options.extra ??= {})[field] = b[field];
+  }
   const problem = readOptions(b, options);
   if (problem !== undefined) return problem;
   const format = (b.text as Json | undefined)?.format ?? { type: 'text' };
+  const reasoning = b.reasoning as Json | undefined | null;
   return {
     client: b.model,
     messages: input.messages,
@@ -105,20 +127,21 @@ export function readResponsesRequest(body: unknown): GatewayResponsesRequest | E
     maxTokensField: 'max_completion_tokens',
     sources: input.sources,
     callSources: input.callSources,
+    summarize: reasoning?.summary !== undefined && reasoning.summary !== null,
     echo: {
       instructions: b.instructions ?? null,
       max_output_tokens: b.max_output_tokens ?? null,
       metadata: b.metadata ?? {},
       parallel_tool_calls: b.parallel_tool_calls ?? true,
       previous_response_id: null,
-      reasoning: { effort: (b.reasoning as Json | undefined)?.effort ?? null, summary: null },
+      reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
       store: false,
       background: false,
       temperature: b.temperature ?? null,
       text: { format },
       tool_choice: b.tool_choice ?? 'auto',
       tools: b.tools ?? [],
-      top_p: null,
+      top_p: b.top_p ?? null,
       truncation: 'disabled',
     },
   };
@@ -176,8 +199,11 @@ function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined 
     const reasoning = b.reasoning as Json;
     for (const key in reasoning) {
       if (key === 'effort' || reasoning[key] === null || reasoning[key] === undefined) continue;
+      if (key === 'summary' && SUMMARIES.has(reasoning[key] as string)) continue;
       return invalidBody(
-        `reasoning.${key}: not carried (the runtime has no reasoning summaries)`,
+        key === 'summary'
+          ? `reasoning.summary: expected "auto", "concise" or "detailed", got ${JSON.stringify(reasoning[key])}`
+          : `reasoning.${key}: not carried`,
         'reasoning',
       );
     }
@@ -187,6 +213,12 @@ function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined 
   }
   return undefined;
 }
+
+/**
+ * The `reasoning.summary` values: each gives the reasoning the provider showed, whole (the
+ * runtime makes no summaries of its own).
+ */
+const SUMMARIES = new Set(['auto', 'concise', 'detailed']);
 
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'parameters', 'strict']);
 

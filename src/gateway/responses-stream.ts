@@ -1,9 +1,11 @@
 /**
  * A streamed answer as the Responses API's server-sent events, each with its `event:` line and
  * `sequence_number`: `response.created` and `response.in_progress`; for each output item its
- * `response.output_item.added`, deltas (`response.reasoning_text.delta`, `response.output_text.
- * delta` inside a content part, `response.function_call_arguments.delta`) and, once the answer
- * is complete, its `.done` events; then `response.completed` (or `response.incomplete`).
+ * `response.output_item.added`, deltas (`response.reasoning_text.delta`, and when the request
+ * asked for `reasoning.summary` also `response.reasoning_summary_text.delta` in summary part 0;
+ * `response.output_text.delta` inside a content part; `response.function_call_arguments.delta`)
+ * and, once the answer is complete, its `.done` events; then `response.completed` (or
+ * `response.incomplete`).
  *
  * Items open in the order their first delta comes and all close at the end: the runtime's
  * deltas may interleave (text after a tool call), and a reasoning item's `encrypted_content` is
@@ -22,6 +24,7 @@ import {
   responseHead,
   responseObject,
   statusOf,
+  summaryText,
 } from './responses-output.js';
 import { errorAnswer } from './wire.js';
 
@@ -34,8 +37,12 @@ interface OpenItem {
   call?: ToolCall;
 }
 
-/** The writer of one streamed Response. */
-export function responsesWriter(request: GatewayResponsesRequest, model: string): StreamWriter {
+/** The writer of one streamed Response; `done` gets its output items once they are complete. */
+export function responsesWriter(
+  request: GatewayResponsesRequest,
+  model: string,
+  done?: (output: object[]) => void,
+): StreamWriter {
   const head = responseHead(model, request.echo);
   const items: OpenItem[] = [];
   const calls = new Map<number, OpenItem>();
@@ -76,6 +83,13 @@ export function responsesWriter(request: GatewayResponsesRequest, model: string)
           const id = newId('rs');
           const item = { id, type: 'reasoning', summary: [], content: [] };
           [reasoning, out] = open('reasoning', item, { type: 'reasoning_text', text: '' });
+          if (request.summarize) {
+            out += event('response.reasoning_summary_part.added', {
+              ...at(reasoning),
+              summary_index: 0,
+              part: summaryText(''),
+            });
+          }
         }
         reasoning.text += chunk.reasoning;
         out += event('response.reasoning_text.delta', {
@@ -83,6 +97,13 @@ export function responsesWriter(request: GatewayResponsesRequest, model: string)
           content_index: 0,
           delta: chunk.reasoning,
         });
+        if (request.summarize) {
+          out += event('response.reasoning_summary_text.delta', {
+            ...at(reasoning),
+            summary_index: 0,
+            delta: chunk.reasoning,
+          });
+        }
       }
       if (chunk.text !== '') {
         let opened = '';
@@ -139,7 +160,16 @@ export function responsesWriter(request: GatewayResponsesRequest, model: string)
             text: item.text,
           });
           out += event('response.content_part.done', { ...at(item), content_index: 0, part });
-          done = reasoningItem(item.id, item.text, completion.message.reasoning);
+          if (request.summarize) {
+            const summary = { ...at(item), summary_index: 0 };
+            out += event('response.reasoning_summary_text.done', { ...summary, text: item.text });
+            out += event('response.reasoning_summary_part.done', {
+              ...summary,
+              part: summaryText(item.text),
+            });
+          }
+          const parts = completion.message.reasoning;
+          done = reasoningItem(item.id, item.text, parts, request.summarize);
         } else if (item.kind === 'message') {
           out += event('response.output_text.done', {
             ...at(item),
@@ -171,6 +201,7 @@ export function responsesWriter(request: GatewayResponsesRequest, model: string)
         usage: completion.usage,
         finish: completion.finishReason,
       });
+      done?.(output);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
       return out + event(type, { response });
     },

@@ -5,22 +5,30 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chatRoute, type ChatContext, type Dialect } from './chat-route.js';
+import { ItemMemory } from './responses-memory.js';
 import { inResponsesTerms } from './responses-names.js';
 import { responseBody, responseHead } from './responses-output.js';
 import { readResponsesRequest, type GatewayResponsesRequest } from './responses-request.js';
 import { responsesWriter } from './responses-stream.js';
 
-const RESPONSES: Dialect<GatewayResponsesRequest> = {
-  read: readResponsesRequest,
-  inBodyTerms: inResponsesTerms,
-  answer: (completion, request) =>
-    responseBody(completion, responseHead(completion.model, request.echo)),
-  writer: responsesWriter,
-};
-
-/** The handler of `POST /v1/responses`. */
+/**
+ * The handler of `POST /v1/responses`. It keeps the output items of its recent Responses, so that
+ * a later request may name them by `item_reference`.
+ */
 export function responsesHandler(
   context: ChatContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return chatRoute(context, RESPONSES);
+  const memory = new ItemMemory();
+  const dialect: Dialect<GatewayResponsesRequest> = {
+    read: (body) => readResponsesRequest(body, memory),
+    inBodyTerms: inResponsesTerms,
+    answer: (completion, request) => {
+      const head = responseHead(completion.model, request.echo);
+      const body = responseBody(completion, head, request.summarize);
+      memory.keep(body.output);
+      return body;
+    },
+    writer: (request, model) => responsesWriter(request, model, (output) => memory.keep(output)),
+  };
+  return chatRoute(context, dialect);
 }

@@ -1,10 +1,26 @@
 /**
  * JSON Schema validation of structured answers, with Ajv: each schema is compiled once and its
- * validator kept (by the schema object, and by its canonical text for equal copies).
+ * validator kept (by the schema object, and by its canonical text for equal copies). A schema
+ * whose `$schema` names draft 2020-12 or 2019-09 (zod 4's `toJSONSchema` writes 2020-12, and
+ * LangChain sends it as is) is compiled by that draft's Ajv; any other by the draft-07 one.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+const OPTIONS = { strict: false, allErrors: false, validateFormats: false } as const;
+const ajv = new Ajv(OPTIONS);
+const ajv2019 = new Ajv2019(OPTIONS);
+const ajv2020 = new Ajv2020(OPTIONS);
+
+/** The Ajv of the draft `schema.$schema` names (its URI, with or without `#` and `http:`). */
+function ajvOf(schema: object): Ajv {
+  const uri = (schema as { $schema?: unknown }).$schema;
+  if (typeof uri !== 'string') return ajv;
+  if (uri.includes('json-schema.org/draft/2020-12/')) return ajv2020;
+  if (uri.includes('json-schema.org/draft/2019-09/')) return ajv2019;
+  return ajv;
+}
 const byObject = new WeakMap<object, ValidateFunction>();
 const byText = new Map<string, ValidateFunction>();
 /** Distinct schemas kept by text; the oldest goes first past this. */
@@ -17,9 +33,10 @@ export function validatorOf(schema: object): ValidateFunction {
   const text = JSON.stringify(schema);
   let validate = byText.get(text);
   if (validate === undefined) {
-    validate = ajv.compile(schema);
+    const compiler = ajvOf(schema);
+    validate = compiler.compile(schema);
     // Ajv keeps its own reference to every schema it compiled: drop it, the maps keep ours.
-    ajv.removeSchema(schema);
+    compiler.removeSchema(schema);
     if (byText.size >= MAX_SCHEMAS) byText.delete(byText.keys().next().value!);
     byText.set(text, validate);
   }
