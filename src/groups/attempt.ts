@@ -17,6 +17,8 @@ export interface Attempt {
   readonly release: () => void;
   /** Its outcome no longer matters: it lost a hedge, or the call has ended. */
   dropped: boolean;
+  /** What a failed stream of it was billed, USD (a priced member that reported usage). */
+  costUsd?: number;
 }
 
 /** Where an attempt reports. */
@@ -60,6 +62,10 @@ export function startAttempt(
         delta: (chunk) => owner.delta(attempt, chunk),
         onDrain: (drain) => owner.drain(attempt, drain),
         onCancel: cancelOn(controller.signal),
+        paid: (_usage, costUsd) => {
+          attempt.costUsd = addUsd(attempt.costUsd, costUsd);
+          ctx.stats.paid(costUsd);
+        },
       }
     : undefined;
   const options = { ...request.options, signal: controller.signal, timeoutMs: request.timeoutMs };
@@ -73,4 +79,9 @@ export function startAttempt(
 /** The runtime rejects only with typed errors; anything else is a fault of the member. */
 export function typed(client: string, error: unknown): LlmActorsError {
   return isLlmActorsError(error) ? error : restarted(client, error);
+}
+
+/** `more` added to `sum`, either of them unknown (a member without a price table). */
+export function addUsd(sum: number | undefined, more: number | undefined): number | undefined {
+  return more === undefined ? sum : (sum ?? 0) + more;
 }

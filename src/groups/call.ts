@@ -12,11 +12,12 @@ import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
-import { logOf, type GroupContext } from './context.js';
+import { CallTrace } from './call-trace.js';
+import { logOf, onAbort, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { failoverAction } from './failover.js';
 import { memberReady, readyMembers, unreadyError } from './ready.js';
-import { resumeStream } from './resume.js';
+import { resumable, resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import { orderMembers } from './strategies.js';
@@ -30,6 +31,7 @@ export class GroupCall implements AttemptOwner {
   private readonly startedAt: number;
   private readonly timeoutMs: number;
   private readonly deadline: number;
+  private readonly trace: CallTrace | undefined;
   private queue: string[] = [];
   private wanted = 1;
   private hedgeTimer: TimerHandle | undefined;
@@ -54,6 +56,7 @@ export class GroupCall implements AttemptOwner {
     this.startedAt = ctx.clock.now();
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
+    this.trace = CallTrace.start(ctx.group.name, sink !== undefined);
     sink?.onCancel(() => this.cancelAll.abort());
   }
 
@@ -63,13 +66,7 @@ export class GroupCall implements AttemptOwner {
       this.resolve = resolve;
       this.reject = reject;
       this.ctx.stats.requests.total++;
-      const signal = this.options?.signal;
-      if (signal !== undefined) {
-        const abort = () => this.cancelAll.abort();
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-        this.unhookCaller = () => signal.removeEventListener('abort', abort);
-      }
+      this.unhookCaller = onAbort(this.options?.signal, () => this.cancelAll.abort());
       if (this.cancelAll.signal.aborted) return this.fail(aborted(this.ctx.group.name));
       const { ctx } = this;
       this.queue = this.ready(
@@ -129,6 +126,7 @@ export class GroupCall implements AttemptOwner {
       if (this.ended || this.committed !== undefined) return;
       this.wanted = 2;
       this.ctx.stats.hedges++;
+      this.trace?.hedging();
       this.fill();
     }, hedge.afterMs);
   }
@@ -142,7 +140,8 @@ export class GroupCall implements AttemptOwner {
       parent: this.cancelAll.signal,
       stream: this.delivery !== undefined,
     };
-    this.running.push(startAttempt(this.ctx, client, request, this));
+    const start = () => startAttempt(this.ctx, client, request, this);
+    this.running.push(this.trace === undefined ? start() : this.trace.member(client, start));
   }
 
   /** @internal A streamed member waits for the caller: only the committed one is heard. */
@@ -170,12 +169,14 @@ export class GroupCall implements AttemptOwner {
   answered(attempt: Attempt, completion: Completion): void {
     attempt.release();
     this.remove(attempt);
+    // Paid even when it lost: its member's health.cost counts it, so the group's does too.
+    this.ctx.stats.paid(completion.costUsd);
     if (attempt.dropped || this.ended) return;
     const ms = this.ctx.clock.now() - attempt.startedAt;
     // A stream whose answer had no delta at all (an empty text) commits when it ends.
     if (this.delivery !== undefined && this.committed === undefined) this.commit(attempt);
     this.ctx.stats.sample(attempt.client, 'request', ms);
-    this.route.add(attempt.client, undefined, ms);
+    this.route.add(attempt.client, undefined, ms, completion.costUsd);
     this.dropOthers(attempt);
     this.succeed(completion);
   }
@@ -185,7 +186,8 @@ export class GroupCall implements AttemptOwner {
     attempt.release();
     this.remove(attempt);
     if (attempt.dropped || this.ended) return;
-    this.route.add(attempt.client, error.code, this.ctx.clock.now() - attempt.startedAt);
+    const ms = this.ctx.clock.now() - attempt.startedAt;
+    this.route.add(attempt.client, error.code, ms, attempt.costUsd);
     if (this.committed === attempt) return this.cut(error);
     const action = this.cancelAll.signal.aborted ? 'return' : failoverAction(error);
     const log = { group: this.ctx.group.name, code: error.code, action };
@@ -194,6 +196,7 @@ export class GroupCall implements AttemptOwner {
       return this.fail(error);
     }
     this.last = error;
+    this.trace?.failedOver(attempt.client, error.code);
     if (action === 'overflow') {
       // Every member of the same context would refuse it too: only the larger ones are tried.
       this.overflowed = true;
@@ -213,14 +216,7 @@ export class GroupCall implements AttemptOwner {
   /** The committed member failed mid-stream: resumed elsewhere, or its error comes back. */
   private cut(error: LlmActorsError): void {
     const delivery = this.delivery!;
-    if (
-      !this.ctx.group.resumeStreams ||
-      !delivery.plain ||
-      this.cancelAll.signal.aborted ||
-      failoverAction(error) !== 'failover'
-    ) {
-      return this.fail(error);
-    }
+    if (!resumable(this.ctx, delivery, this.cancelAll.signal, error)) return this.fail(error);
     resumeStream({
       ctx: this.ctx,
       messages: this.messages,
@@ -231,6 +227,7 @@ export class GroupCall implements AttemptOwner {
       deadline: this.deadline,
       cancel: this.cancelAll.signal,
       original: error,
+      trace: this.trace,
     }).then(
       (completion) => {
         this.ctx.stats.resumedStreams++;
@@ -257,7 +254,7 @@ export class GroupCall implements AttemptOwner {
         continue;
       }
       a.dropped = true;
-      this.route.add(a.client, 'ABORTED', now - a.startedAt);
+      this.route.add(a.client, 'ABORTED', now - a.startedAt, a.costUsd);
       a.controller.abort();
       a.release();
     }
@@ -285,13 +282,17 @@ export class GroupCall implements AttemptOwner {
     if (this.ended) return;
     this.end();
     this.ctx.stats.succeeded(this.ctx.clock.now() - this.startedAt);
-    this.resolve(this.route.answer(completion));
+    const answer = this.route.answer(completion);
+    this.trace?.answered(answer);
+    this.resolve(answer);
   }
 
   private fail(error: LlmActorsError): void {
     if (this.ended) return;
     this.end();
     this.ctx.stats.failed(error.code, error.message, this.ctx.clock.now());
-    this.reject(this.route.error(error));
+    const routed = this.route.error(error);
+    this.trace?.failed(routed);
+    this.reject(routed);
   }
 }

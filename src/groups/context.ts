@@ -50,8 +50,16 @@ export function childController(parent: AbortSignal): {
   release: () => void;
 } {
   const controller = new AbortController();
-  const abort = () => controller.abort(parent.reason);
-  if (parent.aborted) abort();
-  else parent.addEventListener('abort', abort, { once: true });
-  return { controller, release: () => parent.removeEventListener('abort', abort) };
+  return { controller, release: onAbort(parent, () => controller.abort(parent.reason)) };
+}
+
+/** Calls `abort` when `signal` aborts (at once if it has); the function returned unhooks it. */
+export function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void {
+  if (signal === undefined) return () => undefined;
+  if (signal.aborted) {
+    abort();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', abort, { once: true });
+  return () => signal.removeEventListener('abort', abort);
 }
