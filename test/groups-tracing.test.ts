@@ -5,25 +5,14 @@
  * `stream.resume` — with status ERROR and `error.type` when the call fails.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CompletionStream } from '../src/index.js';
 import { failure } from './support/failure.js';
 import { groupsPerTest, hello, manualClock, openaiClient } from './support/groups.js';
+import { recordSpans } from './support/otel.js';
 
-const exporter = new InMemorySpanExporter();
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
+const exporter = recordSpans();
 afterEach(() => exporter.reset());
 
 const groups = groupsPerTest();
