@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway } from '../src/gateway/index.js';
 import type { ClientConfig, CompletionStream, GroupHealth } from '../src/index.js';
 import type { TestServer } from '../src/testing/index.js';
+import { failure } from './support/failure.js';
 import { groupsPerTest, hello, openaiClient } from './support/groups.js';
 
 const groups = groupsPerTest();
@@ -99,6 +100,19 @@ describe('the cost of a group call', () => {
     expect(completion.route!.attempts[1]!.costUsd).toBeCloseTo(GPT_USD, 12);
     expect(completion.costUsd).toBeCloseTo(0.019565, 12);
     expect(runtime.health<GroupHealth>('chat').cost).toEqual({ usd: 0.019565 });
+  });
+
+  it('tells a failed call what it paid in error.route', async () => {
+    const { runtime, servers } = await claudeThenGpt();
+    servers.claude!.enqueue({ text: 'one two three four', usage: claudeUsage });
+    // Cut after deltas reached the caller, with no resumeStreams: the call fails.
+    servers.claude!.inject({ kind: 'stream_cut', afterDeltas: 2 }, { times: 1 });
+    const error = await failure(completionOf(runtime.stream('chat', hello)));
+    expect(error.code).toBe('NETWORK_ERROR');
+    expect(error.route!.attempts).toHaveLength(1);
+    expect(error.route!.attempts[0]!.costUsd).toBeCloseTo(CLAUDE_CUT_USD, 12);
+    expect(servers.gpt!.requests).toBe(0);
+    expect(runtime.health<GroupHealth>('chat').cost).toEqual({ usd: CLAUDE_CUT_USD });
   });
 
   it('charges nothing to a member that failed without being billed', async () => {
