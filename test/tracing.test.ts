@@ -4,31 +4,18 @@
  * request path, content only on request, a group's span as the parent, and the gateway
  * continuing a caller's `traceparent` and returning its `x-request-id`.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
 import { createGateway } from '../src/gateway/index.js';
 import type { ClientConfig, Runtime } from '../src/index.js';
 import { groupSpanEvent, startGroupSpan } from '../src/observe/group-span.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { failure } from './support/failure.js';
+import { recordSpans } from './support/otel.js';
 import { runtimePerTest } from './support/runtime.js';
 
-const exporter = new InMemorySpanExporter();
-beforeAll(() => {
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
+const exporter = recordSpans({ propagate: true });
 
 let server: TestServer | undefined;
 const runtimes = runtimePerTest(async () => {

@@ -6,7 +6,7 @@ import type { StreamChunk } from '../model/chat.js';
 import type { CachedCompletion } from '../model/answer.js';
 import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
-import type { ChatMessage, Completion, EffectiveParams } from '../model/request.js';
+import type { ChatMessage, Completion, EffectiveParams, Usage } from '../model/request.js';
 import type { RequestSpan } from '../observe/tracing.js';
 import type { Cancellation } from '../policy/cancellation.js';
 
@@ -90,6 +90,11 @@ export interface StreamSink {
   onCancel(cancel: () => void): void;
   /** A group's stream: the member whose deltas the consumer now gets. */
   answeredBy?(client: string): void;
+  /**
+   * A group's stream: this attempt failed after the provider reported `usage`, which was billed
+   * (`costUsd` when the client has a price table), so the group can tell what its call paid.
+   */
+  paid?(usage: Usage, costUsd: number | undefined): void;
 }
 
 /** The answer of a flight: the normalized completion and, from a fresh upstream call, `raw`. */

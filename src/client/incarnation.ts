@@ -178,7 +178,10 @@ export class Incarnation {
         provider: this.provider,
         secrets,
         onFault,
-        onPaid: (flight, usage) => observer.paidUnanswered(flight, usage),
+        onPaid: (flight, usage) => {
+          const costUsd = observer.paidUnanswered(flight, usage);
+          flight.sink?.paid?.(usage, costUsd);
+        },
         clock,
         limits: attemptLimits(config),
         park: this.park,

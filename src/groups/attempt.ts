@@ -18,6 +18,8 @@ export interface Attempt {
   readonly cancel: Cancellation;
   /** Its outcome no longer matters: it lost a hedge, or the call has ended. */
   dropped: boolean;
+  /** What a failed stream of it was billed, USD (a priced member that reported usage). */
+  costUsd?: number;
 }
 
 /** Where an attempt reports. */
@@ -53,6 +55,10 @@ export function startAttempt(
         delta: (chunk) => owner.delta(attempt, chunk),
         onDrain: (drain) => owner.drain(attempt, drain),
         onCancel: (stop) => cancel.onAbort(stop),
+        paid: (_usage, costUsd) => {
+          attempt.costUsd = addUsd(attempt.costUsd, costUsd);
+          ctx.stats.paid(costUsd);
+        },
       }
     : undefined;
   const options = memberOptions(request.options, request.timeoutMs);
@@ -66,4 +72,9 @@ export function startAttempt(
 /** The runtime rejects only with typed errors; anything else is a fault of the member. */
 export function typed(client: string, error: unknown): LlmActorsError {
   return isLlmActorsError(error) ? error : restarted(client, error);
+}
+
+/** `more` added to `sum`, either of them unknown (a member without a price table). */
+export function addUsd(sum: number | undefined, more: number | undefined): number | undefined {
+  return more === undefined ? sum : (sum ?? 0) + more;
 }

@@ -13,11 +13,12 @@ import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
-import { logOf, type GroupContext } from './context.js';
+import { CallTrace } from './call-trace.js';
+import { logOf, noop, onAbort, removeFrom, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { failoverAction } from './failover.js';
 import { memberReady, readyMembers, unreadyError } from './ready.js';
-import { resumeStream } from './resume.js';
+import { resumable, resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import { orderMembers } from './strategies.js';
@@ -31,6 +32,7 @@ export class GroupCall implements AttemptOwner {
   private readonly startedAt: number;
   private readonly timeoutMs: number;
   private readonly deadline: number;
+  private readonly trace: CallTrace | undefined;
   private queue: string[] = [];
   private wanted = 1;
   private hedgeTimer: TimerHandle | undefined;
@@ -55,6 +57,7 @@ export class GroupCall implements AttemptOwner {
     this.startedAt = ctx.clock.now();
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
+    this.trace = CallTrace.start(ctx.group.name, sink !== undefined);
     sink?.onCancel(() => this.cancel());
   }
 
@@ -71,12 +74,7 @@ export class GroupCall implements AttemptOwner {
       this.reject = reject;
       this.ctx.stats.requests.total++;
       const signal = this.options?.signal;
-      if (signal !== undefined) {
-        const abort = () => this.cancel();
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-        this.unhookCaller = () => signal.removeEventListener('abort', abort);
-      }
+      if (signal !== undefined) this.unhookCaller = onAbort(signal, () => this.cancel());
       if (this.cancelAll.aborted) return this.fail(aborted(this.ctx.group.name));
       const { ctx } = this;
       this.queue = this.ready(
@@ -136,6 +134,7 @@ export class GroupCall implements AttemptOwner {
       if (this.ended || this.committed !== undefined) return;
       this.wanted = 2;
       this.ctx.stats.hedges++;
+      this.trace?.hedging();
       this.fill();
     }, hedge.afterMs);
   }
@@ -148,7 +147,10 @@ export class GroupCall implements AttemptOwner {
       timeoutMs,
       stream: this.delivery !== undefined,
     };
-    const attempt = startAttempt(this.ctx, client, request, this);
+    const attempt =
+      this.trace === undefined
+        ? startAttempt(this.ctx, client, request, this)
+        : this.trace.member(client, () => startAttempt(this.ctx, client, request, this));
     this.running.push(attempt);
     if (this.cancelAll.aborted) attempt.cancel.abort(undefined);
   }
@@ -176,30 +178,37 @@ export class GroupCall implements AttemptOwner {
 
   /** @internal A member answered. */
   answered(attempt: Attempt, completion: Completion): void {
-    this.remove(attempt);
+    removeFrom(this.running, attempt);
+    // Paid even when it lost: its member's health.cost counts it, so the group's does too.
+    this.ctx.stats.paid(completion.costUsd);
     if (attempt.dropped || this.ended) return;
     const ms = this.ctx.clock.now() - attempt.startedAt;
     // A stream whose answer had no delta at all (an empty text) commits when it ends.
     if (this.delivery !== undefined && this.committed === undefined) this.commit(attempt);
     this.ctx.stats.sample(attempt.client, 'request', ms);
-    this.route.add(attempt.client, undefined, ms);
+    this.route.add(attempt.client, undefined, ms, completion.costUsd);
     this.dropOthers(attempt);
     this.succeed(completion);
   }
 
   /** @internal A member failed. */
   failed(attempt: Attempt, error: LlmActorsError): void {
-    this.remove(attempt);
+    removeFrom(this.running, attempt);
     if (attempt.dropped || this.ended) return;
-    this.route.add(attempt.client, error.code, this.ctx.clock.now() - attempt.startedAt);
+    const ms = this.ctx.clock.now() - attempt.startedAt;
+    this.route.add(attempt.client, error.code, ms, attempt.costUsd);
     if (this.committed === attempt) return this.cut(error);
     const action = this.cancelAll.aborted ? 'return' : failoverAction(error);
     const log = { group: this.ctx.group.name, code: error.code, action };
     logOf(this.ctx, attempt.client).debug(log, 'group member failed');
-    if (action === 'return' || (action === 'overflow' && !this.canOverflow())) {
+    if (
+      action === 'return' ||
+      (action === 'overflow' && (this.overflowed || this.ctx.group.onContextOverflow.length === 0))
+    ) {
       return this.fail(error);
     }
     this.last = error;
+    this.trace?.failedOver(attempt.client, error.code);
     if (action === 'overflow') {
       // Every member of the same context would refuse it too: only the larger ones are tried.
       this.overflowed = true;
@@ -212,21 +221,10 @@ export class GroupCall implements AttemptOwner {
     this.fill();
   }
 
-  private canOverflow(): boolean {
-    return !this.overflowed && this.ctx.group.onContextOverflow.length > 0;
-  }
-
   /** The committed member failed mid-stream: resumed elsewhere, or its error comes back. */
   private cut(error: LlmActorsError): void {
     const delivery = this.delivery!;
-    if (
-      !this.ctx.group.resumeStreams ||
-      !delivery.plain ||
-      this.cancelAll.aborted ||
-      failoverAction(error) !== 'failover'
-    ) {
-      return this.fail(error);
-    }
+    if (!resumable(this.ctx, delivery, this.cancelAll, error)) return this.fail(error);
     resumeStream({
       ctx: this.ctx,
       messages: this.messages,
@@ -237,6 +235,7 @@ export class GroupCall implements AttemptOwner {
       deadline: this.deadline,
       cancel: this.cancelAll,
       original: error,
+      trace: this.trace,
     }).then(
       (completion) => {
         this.ctx.stats.resumedStreams++;
@@ -263,14 +262,9 @@ export class GroupCall implements AttemptOwner {
         continue;
       }
       a.dropped = true;
-      this.route.add(a.client, 'ABORTED', now - a.startedAt);
+      this.route.add(a.client, 'ABORTED', now - a.startedAt, a.costUsd);
       a.cancel.abort(undefined);
     }
-  }
-
-  private remove(attempt: Attempt): void {
-    const at = this.running.indexOf(attempt);
-    if (at >= 0) this.running.splice(at, 1);
   }
 
   private clearHedge(): void {
@@ -290,15 +284,17 @@ export class GroupCall implements AttemptOwner {
     if (this.ended) return;
     this.end();
     this.ctx.stats.succeeded(this.ctx.clock.now() - this.startedAt);
-    this.resolve(this.route.answer(completion));
+    const answer = this.route.answer(completion);
+    this.trace?.answered(answer);
+    this.resolve(answer);
   }
 
   private fail(error: LlmActorsError): void {
     if (this.ended) return;
     this.end();
     this.ctx.stats.failed(error.code, error.message, this.ctx.clock.now());
-    this.reject(this.route.error(error));
+    const routed = this.route.error(error);
+    this.trace?.failed(routed);
+    this.reject(routed);
   }
 }
-
-function noop(): void {}

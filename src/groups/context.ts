@@ -60,3 +60,22 @@ export function memberOptions(
   if (member.signal !== undefined) member.signal = undefined;
   return member;
 }
+
+/** Calls `abort` when `signal` aborts (at once if it has); the function returned unhooks it. */
+export function onAbort(signal: AbortSignal, abort: () => void): () => void {
+  if (signal.aborted) {
+    abort();
+    return noop;
+  }
+  signal.addEventListener('abort', abort, { once: true });
+  return () => signal.removeEventListener('abort', abort);
+}
+
+/** Does nothing: the default of a hook not set yet, shared rather than made per call. */
+export function noop(): void {}
+
+/** Takes `item` out of `list`, if it is there. */
+export function removeFrom<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
+}

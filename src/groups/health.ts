@@ -2,6 +2,7 @@
  * A group's health snapshot: plain JSON, like a client's, told apart by `kind: 'group'`.
  */
 import type { GroupStrategy, ResolvedGroupConfig } from '../config/group.js';
+import { roundUsd } from '../observe/budget.js';
 import type { ClientStatus } from '../observe/health.js';
 import type { LastError, LatencyPercentiles } from '../observe/stats.js';
 import type { FuseState } from '../policy/fuse.js';
@@ -39,6 +40,11 @@ export interface GroupHealth {
   /** Whole group calls, failovers included. */
   latencyMs: LatencyPercentiles;
   lastError: LastError | null;
+  /**
+   * USD its calls paid, summed over members (answers and billed failed streams): present when
+   * a member (or an `onContextOverflow` client) has a price table.
+   */
+  cost?: { usd: number };
 }
 
 /** The health of a group now. */
@@ -48,7 +54,7 @@ export function groupHealth(
   entry: (client: string) => ClientEntry,
   now: number,
 ): GroupHealth {
-  return {
+  const health: GroupHealth = {
     kind: 'group',
     name: group.name,
     strategy: group.strategy,
@@ -73,4 +79,9 @@ export function groupHealth(
     latencyMs: stats.latency.percentiles(),
     lastError: stats.lastError ? { ...stats.lastError } : null,
   };
+  const clients = [...group.members.map((m) => m.client), ...group.onContextOverflow];
+  if (clients.some((c) => entry(c).spec.config.pricing !== undefined)) {
+    health.cost = { usd: roundUsd(stats.costUsd) };
+  }
+  return health;
 }

@@ -10,7 +10,8 @@ import type { StreamChunk } from '../model/chat.js';
 import type { LlmActorsError } from '../model/errors.js';
 import { aborted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { typed } from './attempt.js';
+import { addUsd, typed } from './attempt.js';
+import type { CallTrace } from './call-trace.js';
 import type { Cancellation } from '../policy/cancellation.js';
 import { childCancellation, logOf, memberOptions, type GroupContext } from './context.js';
 import type { Delivery } from './delivery.js';
@@ -32,6 +33,8 @@ export interface ResumeInput {
   cancel: Cancellation;
   /** The error that cut the stream. */
   original: LlmActorsError;
+  /** The call's span, when traced: the continuing members run in its context. */
+  trace: CallTrace | undefined;
 }
 
 /** How one member's attempt at continuing went. */
@@ -42,6 +45,25 @@ interface Outcome {
   delivered: boolean;
   /** A clean restart whose answer does not start with the delivered text. */
   diverged: boolean;
+}
+
+/**
+ * Whether a stream cut by `error` after its first delta can be continued elsewhere: the group
+ * resumes streams, only text was delivered, the caller is still there, and another member
+ * could do better than the one that failed.
+ */
+export function resumable(
+  ctx: GroupContext,
+  delivery: Delivery,
+  cancel: Cancellation,
+  error: LlmActorsError,
+): boolean {
+  return (
+    ctx.group.resumeStreams &&
+    delivery.plain &&
+    !cancel.aborted &&
+    failoverAction(error) === 'failover'
+  );
 }
 
 /** Continues a cut stream on the members left; the Completion carries the whole text. */
@@ -93,6 +115,7 @@ async function attempt(
   const { cancel, release } = childCancellation(input.cancel);
   const started = ctx.clock.now();
   const outcome: Outcome = { delivered: false, diverged: false };
+  let paidUsd: number | undefined;
   let buffered = '';
   let passed = mode === 'prefill';
   const diverge = () => {
@@ -120,20 +143,22 @@ async function attempt(
     },
     onDrain: (drain) => delivery.onDrain(drain),
     onCancel: (stop) => cancel.onAbort(stop),
+    paid: (_usage, costUsd) => {
+      paidUsd = addUsd(paidUsd, costUsd);
+      ctx.stats.paid(costUsd);
+    },
   };
   const timeoutMs = Math.min(
     ctx.entry(client).spec.config.timeoutMs,
     Math.max(1, input.deadline - started),
   );
+  const options = memberOptions(input.options, timeoutMs);
+  const call = () => ctx.call(client, messages, options, sink, cancel);
+  const trace = input.trace;
   try {
-    const c = await ctx.call(
-      client,
-      messages,
-      memberOptions(input.options, timeoutMs),
-      sink,
-      cancel,
-    );
-    route.add(client, undefined, ctx.clock.now() - started);
+    const c = await (trace === undefined ? call() : trace.resume(client, base.length, mode, call));
+    ctx.stats.paid(c.costUsd);
+    route.add(client, undefined, ctx.clock.now() - started, c.costUsd);
     if (mode === 'restart' && !c.text.startsWith(base)) {
       return { ...outcome, diverged: true };
     }
@@ -141,7 +166,7 @@ async function attempt(
     return { ...outcome, completion: { ...c, text, message: { ...c.message, content: text } } };
   } catch (thrown) {
     const error = typed(client, thrown);
-    route.add(client, error.code, ctx.clock.now() - started);
+    route.add(client, error.code, ctx.clock.now() - started, paidUsd);
     return { ...outcome, error };
   } finally {
     release();

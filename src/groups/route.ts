@@ -10,9 +10,21 @@ export class RouteLog {
 
   constructor(readonly group: string) {}
 
-  /** A member tried: `code` when it failed (or was skipped, with `ms` 0). */
-  add(client: string, code: ErrorCode | undefined, ms: number): void {
-    this.attempts.push(code === undefined ? { client, ms } : { client, code, ms });
+  /**
+   * A member tried: `code` when it failed (or was skipped, with `ms` 0); `costUsd` when it paid
+   * something (its answer, or the usage a failed stream reported) and has a price table.
+   */
+  add(client: string, code: ErrorCode | undefined, ms: number, costUsd?: number): void {
+    const attempt: RouteAttempt = code === undefined ? { client, ms } : { client, code, ms };
+    if (costUsd !== undefined) attempt.costUsd = costUsd;
+    this.attempts.push(attempt);
+  }
+
+  /** What the call paid across its members, USD; undefined when none of them has a price. */
+  costUsd(): number | undefined {
+    let total: number | undefined;
+    for (const a of this.attempts) if (a.costUsd !== undefined) total = (total ?? 0) + a.costUsd;
+    return total;
   }
 
   /** The route as the caller sees it (a copy). */
@@ -21,12 +33,16 @@ export class RouteLog {
   }
 
   /**
-   * The answering member's completion, with the route. The completion is this call's own (the
-   * member made it for this caller) and the log is complete once the call has ended: neither is
-   * copied.
+   * The answering member's completion, with the route; its `costUsd` is what the whole call
+   * paid (the answer and every failed attempt that was billed), so that the callers' costs add
+   * up to the members' `health.cost`.
    */
   answer(completion: Completion): Completion {
+    // The completion is this call's own (the member made it for this caller) and the log is
+    // complete once the call has ended: neither is copied.
     completion.route = { group: this.group, attempts: this.attempts };
+    const costUsd = this.costUsd();
+    if (costUsd !== undefined) completion.costUsd = costUsd;
     return completion;
   }
 

@@ -20,6 +20,8 @@ export class GroupStats {
   failovers = 0;
   hedges = 0;
   resumedStreams = 0;
+  /** USD its calls paid, across members: answers and billed failed streams. */
+  costUsd = 0;
   readonly latency = new LatencyHistogram();
   lastError: LastError | null = null;
   private readonly recent = new Map<string, RecentLatency>();
@@ -28,6 +30,11 @@ export class GroupStats {
   succeeded(ms: number): void {
     this.requests.succeeded++;
     this.latency.record(ms);
+  }
+
+  /** A member's answer or failed stream cost `usd` (undefined: a member without prices). */
+  paid(usd: number | undefined): void {
+    if (usd !== undefined) this.costUsd += usd;
   }
 
   /** A call failed. */

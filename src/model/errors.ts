@@ -59,6 +59,8 @@ export interface RouteAttempt {
   code?: ErrorCode;
   /** Time spent on it, ms (on the runtime's clock). */
   ms: number;
+  /** What it paid, USD: the answer's cost, or a failed stream's billed usage (priced members). */
+  costUsd?: number;
 }
 
 /** What a group call tried. */

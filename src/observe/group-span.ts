@@ -4,8 +4,9 @@
  * and the group's own events (`failover`, `hedge`, `stream.resume`) go on it.
  */
 import type { LlmActorsError } from '../model/errors.js';
+import type { Completion } from '../model/request.js';
 import type { Attributes } from './span-attributes.js';
-import { errorAttributes } from './span-attributes.js';
+import { errorAttributes, responseAttributes } from './span-attributes.js';
 import { tracing } from './tracing.js';
 
 /** A group call's span, while it runs. */
@@ -16,6 +17,11 @@ export interface GroupSpan {
   event(name: string, attributes?: Attributes): void;
   /** Ends the span, as failed when `error` is given. */
   end(error?: LlmActorsError): void;
+  /**
+   * Ends the span with the answer: the answering member's model, usage and name, and what the
+   * whole call cost (`costUsd`, when a member has a price table).
+   */
+  answered(completion: Completion, costUsd: number | undefined): void;
 }
 
 /**
@@ -50,6 +56,11 @@ export function startGroupSpan(group: string, attributes?: Attributes): GroupSpa
         span.setAttributes(errorAttributes(error));
         span.setStatus({ code: api.SpanStatusCode.ERROR, message: error.message });
       }
+      span.end();
+    },
+    answered: (completion, costUsd) => {
+      span.setAttributes(responseAttributes(completion, costUsd));
+      span.setAttribute('llm_actors.client', completion.client);
       span.end();
     },
   };

@@ -118,13 +118,15 @@ export class ClientObserver {
 
   /**
    * A streamed attempt failed after the provider reported its usage: it was billed, so it is
-   * counted in the usage, the cost and the budget, though no caller got an answer.
+   * counted in the usage, the cost and the budget, though no caller got an answer. Returns the
+   * cost (undefined without a price table).
    */
-  paidUnanswered(flight: ObservedFlight, usage: Usage): void {
+  paidUnanswered(flight: ObservedFlight, usage: Usage): number | undefined {
     const cost = this.cost(usage);
     this.stats.paid(usage, cost);
     this.budget?.spend(cost ?? 0, usage.totalTokens);
     if (cost !== undefined) flight.span?.set('llm_actors.cost_usd', cost);
+    return cost;
   }
 
   /** What an answer cost: undefined without a price table, 0 when it was not paid for here. */
