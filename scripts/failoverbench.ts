@@ -27,6 +27,7 @@ import {
   FAILOVERBENCH_TIMING,
   failoverbench,
   scoreFailoverbench,
+  seeFailoverbenchChunk,
   startFailoverbenchServers,
   type FailoverbenchCall,
   type FailoverbenchCell,
@@ -137,13 +138,7 @@ async function streamOnce(
       },
       { signal: abandon.signal },
     );
-    for await (const chunk of stream) {
-      seen.model = chunk.model;
-      const choice = chunk.choices[0];
-      seen.text += choice?.delta?.content ?? '';
-      if (choice?.finish_reason) seen.finishReason = choice.finish_reason;
-      if (chunk.usage) seen.usage = chunk.usage;
-    }
+    for await (const chunk of stream) seeFailoverbenchChunk(seen, chunk);
     return end(true);
   } catch (error) {
     const e = error as { status?: number; code?: string | null; message?: string };

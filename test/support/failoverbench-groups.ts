@@ -11,6 +11,7 @@ import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { createRuntime, type Clock, type GroupHealth, type Runtime } from '../../src/index.js';
 import {
   FAILOVERBENCH_MODELS,
+  seeFailoverbenchChunk,
   startFailoverbenchServers,
   type FailoverbenchCall,
   type FailoverbenchCell,
@@ -135,13 +136,7 @@ async function streamOnce(sdk: OpenAI, boundMs: number, startMs: number): Promis
       )
       .withResponse();
     seen.servedBy = response.headers.get('x-llm-actors-client');
-    for await (const chunk of data) {
-      seen.model = chunk.model;
-      const choice = chunk.choices[0];
-      seen.text += choice?.delta?.content ?? '';
-      if (choice?.finish_reason) seen.finishReason = choice.finish_reason;
-      if (chunk.usage) seen.usage = chunk.usage;
-    }
+    for await (const chunk of data) seeFailoverbenchChunk(seen, chunk);
     seen.completed = true;
   } catch (error) {
     const e = error as { status?: number; code?: string | null; message?: string };
