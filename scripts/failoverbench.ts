@@ -12,8 +12,9 @@
  * `--scale` multiplies the bench's own durations (first token, stall, outage, spacing, bounds),
  * not the runtime's: a scaled run is quick, but cells 6, 7, 9 and 15 may score differently.
  * `--sdk-retries` sets the openai client's `maxRetries` (default: the SDK's own default, 2).
- * `--first-token-timeout MS` and `--idle-timeout MS` set the clients' `firstTokenTimeoutMs` and
- * `idleTimeoutMs` (DESIGN.md "Contract, part 3"); unset by default, as a user who did not know them.
+ * Both clients get the recommended settings of docs/failoverbench.md ("Recommended group
+ * settings"): `firstTokenTimeoutMs` and `idleTimeoutMs` 10 s, a fuse melting at 3 failures in 30 s.
+ * `--first-token-timeout MS` and `--idle-timeout MS` replace the two time limits (0: none).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +27,7 @@ import {
   FAILOVERBENCH_TIMING,
   failoverbench,
   scoreFailoverbench,
+  seeFailoverbenchChunk,
   startFailoverbenchServers,
   type FailoverbenchCall,
   type FailoverbenchCell,
@@ -64,10 +66,22 @@ const timing = Object.fromEntries(
 /** The name the caller addresses: the group, or the faulty client alone. */
 const TARGET = grouped ? 'bench' : 'primary';
 
-/** The client time limits asked for on the command line. */
-const timeLimits = {
-  ...(args['first-token-timeout'] && { firstTokenTimeoutMs: Number(args['first-token-timeout']) }),
-  ...(args['idle-timeout'] && { idleTimeoutMs: Number(args['idle-timeout']) }),
+/** A time limit of the command line (0: none), else the recommended one. */
+function timeLimit(arg: string | undefined, recommended: number): number | undefined {
+  if (arg === undefined) return recommended;
+  return Number(arg) > 0 ? Number(arg) : undefined;
+}
+
+/**
+ * The recommended client settings (docs/failoverbench.md): a provider that is silent before its
+ * first token or mid-stream costs 10 s, not the whole deadline; a fuse that melts after 3
+ * failures in 30 s takes a broken member out of the order although a group sends it only one
+ * attempt per call.
+ */
+const clientSettings = {
+  firstTokenTimeoutMs: timeLimit(args['first-token-timeout'], 10_000),
+  idleTimeoutMs: timeLimit(args['idle-timeout'], 10_000),
+  fuse: { maxFailures: 3, windowMs: 30_000, resetMs: 10_000 },
 };
 
 /**
@@ -82,7 +96,7 @@ function runtimeConfig(primaryUrl: string, fallbackUrl: string) {
     model,
     apiKey: 'failoverbench',
     cache: false as const,
-    ...timeLimits,
+    ...clientSettings,
   });
   const clients = {
     primary: client(primaryUrl, FAILOVERBENCH_MODELS.primary),
@@ -124,13 +138,7 @@ async function streamOnce(
       },
       { signal: abandon.signal },
     );
-    for await (const chunk of stream) {
-      seen.model = chunk.model;
-      const choice = chunk.choices[0];
-      seen.text += choice?.delta?.content ?? '';
-      if (choice?.finish_reason) seen.finishReason = choice.finish_reason;
-      if (chunk.usage) seen.usage = chunk.usage;
-    }
+    for await (const chunk of stream) seeFailoverbenchChunk(seen, chunk);
     return end(true);
   } catch (error) {
     const e = error as { status?: number; code?: string | null; message?: string };

@@ -31,6 +31,28 @@ export interface FailoverbenchCall {
   error?: { status?: number; code?: string | null; message: string };
 }
 
+/** The fields of an OpenAI chat completion chunk that {@link seeFailoverbenchChunk} reads. */
+export interface FailoverbenchChunk {
+  model: string;
+  choices: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+  usage?: FailoverbenchCall['usage'] | null;
+}
+
+/**
+ * Adds one streamed chunk to what the caller saw: its text, the last `model`, the finish
+ * reason and the usage, as every runner of the bench (the script, the tests) reads them.
+ */
+export function seeFailoverbenchChunk(
+  seen: Pick<FailoverbenchCall, 'text' | 'model' | 'finishReason' | 'usage'>,
+  chunk: FailoverbenchChunk,
+): void {
+  seen.model = chunk.model;
+  const choice = chunk.choices[0];
+  seen.text += choice?.delta?.content ?? '';
+  if (choice?.finish_reason) seen.finishReason = choice.finish_reason;
+  if (chunk.usage) seen.usage = chunk.usage;
+}
+
 /** Everything observed during one cell. */
 export interface FailoverbenchObservation {
   calls: FailoverbenchCall[];

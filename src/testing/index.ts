@@ -22,7 +22,9 @@ export {
 } from './failoverbench.js';
 export {
   scoreFailoverbench,
+  seeFailoverbenchChunk,
   type FailoverbenchCall,
+  type FailoverbenchChunk,
   type FailoverbenchObservation,
   type FailoverbenchScore,
 } from './failoverbench-score.js';
