@@ -204,9 +204,8 @@ describe('dashboard charts and causes', () => {
     expect(await card('steady').getByTestId('chart-note-cost').textContent()).toBe(
       `· $${cost.toFixed(4)} in the window`,
     );
-    expect(await card('down').getByTestId('chart-note-cost').textContent()).toBe(
-      '· $0.0000 in the window',
-    );
+    // No pricing, no cost chart.
+    expect(await card('down').getByTestId('chart-cost').isHidden()).toBe(true);
 
     const parked = card('limited').getByTestId('parked');
     expect(await parked.textContent()).toMatch(/^parked 1\d\ds$/);

@@ -133,6 +133,8 @@ function render(c, h, now) {
   c.errors.textContent = count(r.failed + r.rejected - callerFaults);
   c.callerFaults.textContent = count(callerFaults);
   c.cost.textContent = h.cost ? usd(h.cost.usd) : '\\u2014';
+  // Without a price table there is no cost to chart: a line at 0 would say "free".
+  c.charts.cost.box.hidden = !h.cost;
   c.parkedUntil = h.parkedUntil !== null && h.parkedUntil > now ? h.parkedUntil : null;
   var le = h.lastError, lc = h.lastCause;
   var key = JSON.stringify([le, lc]);

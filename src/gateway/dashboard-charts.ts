@@ -80,7 +80,7 @@ function chartBox(c, spec) {
   h.append(' ', note);
   var plot = el('div', 'plot');
   box.append(h, plot);
-  c.charts[spec.key] = { spec: spec, plot: plot, note: note, u: null };
+  c.charts[spec.key] = { spec: spec, box: box, plot: plot, note: note, u: null };
   return box;
 }
 
@@ -124,7 +124,7 @@ function onSeries(body) {
       if (chart.spec.log) data = data.map(function (col, i) {
         return i === 0 ? col : col.map(function (v) { return v > 0 ? v : null; });
       });
-      if (typeof uPlot === 'undefined') return;
+      if (typeof uPlot === 'undefined' || chart.box.hidden) return;
       if (!chart.u) makeChart(chart, data); else chart.u.setData(data);
       fit(chart);
     });
