@@ -59,6 +59,7 @@ export type { CompletionStream, StreamChunk } from './client/stream.js';
 export type { FuseSnapshot, FuseState } from './policy/fuse.js';
 export type { LastCause, LastError, LatencyPercentiles } from './observe/stats.js';
 export type { SeriesPoints } from './observe/series.js';
+export type { GroupSeriesPoints } from './groups/series.js';
 export type { CacheStats } from './cache/counters.js';
 export type { HistoryEntry } from './observe/history.js';
 export type { RuntimeEvent, RuntimeEventListener, RuntimeEventType } from './observe/events.js';

@@ -15,6 +15,7 @@ import { invalidConfig, invalidRequest, restarted, runtimeStopped } from './mode
 import { EventHub, type RuntimeEventListener, type RuntimeEventType } from './observe/events.js';
 import type { ClientHealth } from './observe/health.js';
 import type { SeriesPoints } from './observe/series.js';
+import type { GroupSeriesPoints } from './groups/series.js';
 import { rootLogger } from './observe/logger.js';
 import { awaitActor, unavailable } from './supervision/availability.js';
 import { Registry, newEntry, type ClientEntry } from './supervision/registry.js';
@@ -150,9 +151,10 @@ export class Runtime {
     return name === undefined ? this.groupSet.healthOfAll() : this.groupSet.healthOf(name);
   }
 
-  /** One client's last five minutes, a point per second. @throws UNKNOWN_CLIENT */
-  series(client: string): SeriesPoints {
-    return this.registry.get(client).observed.stats.series();
+  /** A client's or group's (`series<GroupSeriesPoints>`) last minutes. @throws UNKNOWN_CLIENT */
+  series<S extends SeriesPoints | GroupSeriesPoints = SeriesPoints>(name: string): S;
+  series(name: string): SeriesPoints | GroupSeriesPoints {
+    return this.groupSet.seriesOf(name) ?? this.registry.get(name).observed.stats.series();
   }
 
   /** The names of the registered clients. */

@@ -2,7 +2,13 @@ import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, type Gateway } from '../src/gateway/server.js';
-import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
+import {
+  createRuntime,
+  type ClientConfig,
+  type GroupHealth,
+  type GroupSeriesPoints,
+  type Runtime,
+} from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
 import { launchChromium } from './support/chromium.js';
 
@@ -65,12 +71,19 @@ function painted(p: Page, selector: string): Promise<number> {
 }
 
 /**
- * `seconds` seconds of requests to `steady`, ending a few seconds ago: new questions (misses,
- * some slowed by the upstream) and repeated ones (hits). Returns how many were sent.
+ * `seconds` seconds of requests to `name` (a client or a group), ending a few seconds ago: new
+ * questions (misses, some slowed by the upstream) and repeated ones (hits). Returns how many
+ * were sent.
  */
-async function traffic(rt: Runtime, server: TestServer, seconds: number): Promise<number> {
+async function traffic(
+  rt: Runtime,
+  name: string,
+  server: TestServer,
+  seconds: number,
+): Promise<number> {
   const end = Date.now() - 3_000;
-  vi.useFakeTimers({ toFake: ['Date'] });
+  // Date goes on with real time from each second set, so that latencies are measured as usual.
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   let sent = 0;
   try {
     for (let s = seconds; s > 0; s--) {
@@ -81,7 +94,7 @@ async function traffic(rt: Runtime, server: TestServer, seconds: number): Promis
         if (fresh && s % 4 === 0)
           server.inject({ kind: 'latency', ms: 15 + (s % 5) * 10 }, { times: 1 });
         const content = fresh ? `question ${s}/${i}` : `question ${i % 2}`;
-        await rt.request('steady', [{ role: 'user', content }]);
+        await rt.request(name, [{ role: 'user', content }]);
         sent++;
       }
     }
@@ -102,9 +115,14 @@ async function oneClient(name: string): Promise<Gateway> {
 }
 
 describe('dashboard charts and causes', () => {
-  it('charts the last minutes, shows the cause behind a melt and a caller fault apart', async () => {
+  it('charts the last minutes, shows the cause behind a melt, a caller fault, a parked client and a group', async () => {
     upstream = await startTestServer();
-    const steady = { provider: 'openai', baseUrl: upstream.url, model: 'gpt-test' };
+    const steady = {
+      provider: 'openai',
+      baseUrl: upstream.url,
+      model: 'gpt-test',
+      pricing: { inputPerMTok: 2.5, outputPerMTok: 10 },
+    };
     const down = {
       provider: 'openai',
       baseUrl: `http://127.0.0.1:${await closedPort()}`,
@@ -112,15 +130,22 @@ describe('dashboard charts and causes', () => {
       fuse: { maxFailures: 2, resetMs: 60_000 },
       retry: false,
     };
+    const limited = { provider: 'openai', baseUrl: upstream.url, model: 'gpt-mini', retry: false };
     runtime = await createRuntime({
-      clients: { steady: steady as ClientConfig, down: down as ClientConfig },
+      clients: {
+        steady: steady as ClientConfig,
+        down: down as ClientConfig,
+        limited: limited as ClientConfig,
+      },
+      groups: { chat: { members: ['down', 'steady'], strategy: 'fallback' } },
       logger: false,
     });
     gateway = await createGateway(runtime, { port: 0, eventsIntervalMs: 100, logger: false });
 
-    // A minute and a half of traffic, a second at a time on a clock set back (Date alone: sockets and
-    // timers run as usual), so that the charts have lines to draw rather than one spike.
-    const sent = await traffic(runtime, upstream, 90);
+    // A minute and a half of traffic through the group, a second at a time on a clock set back
+    // (Date alone: sockets and timers run as usual), so that the charts have lines to draw rather
+    // than one spike. The melted primary fails the first calls over to `steady`.
+    const sent = await traffic(runtime, 'chat', upstream, 90);
     // The caller's fault: the provider refuses the request as malformed.
     upstream.inject(
       { kind: 'status', status: 400, body: JSON.stringify({ error: { message: 'bad' } }) },
@@ -130,11 +155,18 @@ describe('dashboard charts and causes', () => {
     for (let i = 0; i < 3; i++) {
       await runtime.request('down', [{ role: 'user', content: `ping ${i}` }]).catch(() => 0);
     }
+    // A 429 that names a time parks `limited` for two minutes, its fuse left closed.
+    upstream.inject({ kind: 'status', status: 429, retryAfter: 120 }, { times: 1 });
+    await runtime.request('limited', [{ role: 'user', content: 'hello' }]).catch(() => 0);
     const health = runtime.health('down');
     expect(health.fuse.state).toBe('open');
     expect(health.lastError?.code).toBe('FUSE_OPEN');
     expect(health.lastCause?.code).toBe('NETWORK_ERROR');
     expect(runtime.health('steady').requests.callerFaults).toBe(1);
+    expect(runtime.health('limited').parkedUntil).toBeGreaterThan(Date.now() + 60_000);
+    const group = runtime.health<GroupHealth>('chat');
+    expect(group.failovers).toBeGreaterThan(0);
+    expect(group.requests.succeeded).toBe(sent);
 
     page = await open(gateway.url);
     const card = (name: string) => page!.getByTestId(`card-${name}`);
@@ -156,9 +188,11 @@ describe('dashboard charts and causes', () => {
     expect(await card('steady').getByTestId('caller-faults').textContent()).toBe('1');
     expect(await card('steady').getByTestId('errors').textContent()).toBe('0');
     expect(await card('steady').getByTestId('total').textContent()).toBe(String(sent + 1));
-    expect(await card('steady').getByTestId('cost').textContent()).toBe('—');
+    const cost = runtime.health('steady').cost!.usd;
+    expect(cost).toBeGreaterThan(0);
+    expect(await card('steady').getByTestId('cost').textContent()).toBe(`$${cost.toFixed(4)}`);
 
-    for (const chart of ['requests', 'latency', 'tokens']) {
+    for (const chart of ['requests', 'latency', 'tokens', 'cost']) {
       const canvas = `[data-testid="card-steady"] [data-testid="chart-${chart}"] canvas`;
       await expect.poll(() => page!.locator(canvas).count()).toBe(1);
       await expect.poll(() => painted(page!, canvas)).toBeGreaterThan(200);
@@ -166,6 +200,44 @@ describe('dashboard charts and causes', () => {
     const legend = await card('steady').getByTestId('chart-requests').textContent();
     expect(legend).toContain('hits');
     expect(legend).toContain('caller faults');
+    // Every request `steady` paid for went into the window: the note sums the chart.
+    expect(await card('steady').getByTestId('chart-note-cost').textContent()).toBe(
+      `· $${cost.toFixed(4)} in the window`,
+    );
+    // No pricing, no cost chart.
+    expect(await card('down').getByTestId('chart-cost').isHidden()).toBe(true);
+
+    const parked = card('limited').getByTestId('parked');
+    expect(await parked.textContent()).toMatch(/^parked 1\d\ds$/);
+    expect(await parked.getAttribute('data-state')).toBe('parked');
+    expect(await card('limited').getByTestId('fuse').getAttribute('data-state')).toBe('closed');
+    expect(await card('limited').getAttribute('data-level')).toBe('warn');
+    expect(await card('steady').getByTestId('parked').isHidden()).toBe(true);
+
+    const chat = card('chat');
+    expect(await chat.getByTestId('strategy').textContent()).toBe('fallback');
+    const member = (name: string, testid: string) =>
+      chat.getByTestId(`member-${name}`).getByTestId(testid).getAttribute('data-state');
+    expect(await member('down', 'member-status')).toBe('running');
+    expect(await member('down', 'member-fuse')).toBe('open');
+    expect(await member('down', 'member-ready')).toBe('skipped');
+    expect(await member('steady', 'member-fuse')).toBe('closed');
+    expect(await member('steady', 'member-ready')).toBe('ready');
+    expect(await chat.getByTestId('failovers').textContent()).toBe(String(group.failovers));
+    expect(await chat.getByTestId('total').textContent()).toBe(String(sent));
+    expect(await chat.getByTestId('errors').textContent()).toBe('0');
+    expect(await chat.getByTestId('p99').textContent()).toMatch(/ms$/);
+    expect(await chat.getByTestId('cost').textContent()).toBe(`$${cost.toFixed(4)}`);
+    expect(await chat.getByTestId('last-error').getAttribute('data-kind')).toBe('none');
+    const calls = '[data-testid="card-chat"] [data-testid="chart-calls"] canvas';
+    await expect.poll(() => painted(page!, calls)).toBeGreaterThan(200);
+    expect(await chat.getByTestId('chart-note-calls').textContent()).toBe(
+      `· ${group.failovers} failovers in the window`,
+    );
+    const series = runtime.series<GroupSeriesPoints>('chat');
+    expect(series.succeeded.reduce((a, b) => a + b, 0)).toBe(sent);
+    expect(await chat.getAttribute('data-level')).toBe('warn');
+    expect(await page.getByTestId('summary').textContent()).toMatch(/^3 clients · 1 group/);
 
     const screenshot = process.env.DASHBOARD_SCREENSHOT;
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
@@ -186,58 +258,5 @@ describe('dashboard charts and causes', () => {
       clients: Record<string, { hits: number[] }>;
     };
     expect(series.clients.steady!.hits).toHaveLength(300);
-  });
-
-  it('renders a group card with its members, their states and its failovers', async () => {
-    gateway = await oneClient('primary');
-    const primary = runtime!.health('primary');
-    const backup = {
-      ...primary,
-      name: 'backup',
-      fuse: { state: 'open', failures: 0, melts: 1, retryAt: Date.now() + 30_000 },
-    };
-    const snapshot = {
-      now: Date.now(),
-      clients: {
-        primary: { ...primary, kind: 'client' },
-        backup: { ...backup, kind: 'client' },
-        chat: {
-          kind: 'group',
-          name: 'chat',
-          members: [
-            { name: 'primary', status: 'running', fuse: 'closed' },
-            { name: 'backup', status: 'running', fuse: 'open' },
-          ],
-          requests: { total: 12, succeeded: 11, failed: 1 },
-          failovers: 3,
-          hedges: 1,
-          resumedStreams: 2,
-          latencyMs: { p50: 120, p95: 300, p99: 450 },
-        },
-      },
-    };
-    page = await browser.newPage();
-    // The page reads health as the gateway's event stream sends it: here, a snapshot made up
-    // in the shape the runtime gives groups.
-    await page.route('**/events', (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: 'text/event-stream',
-        body: `retry: 60000\n\nevent: health\ndata: ${JSON.stringify(snapshot)}\n\n`,
-      }),
-    );
-    await page.goto(gateway.url);
-    const group = page.getByTestId('card-chat');
-    await expect.poll(() => group.getByTestId('failovers').textContent()).toBe('3');
-    expect(await group.getByTestId('hedges').textContent()).toBe('1');
-    expect(await group.getByTestId('resumed-streams').textContent()).toBe('2');
-    expect(await group.getByTestId('total').textContent()).toBe('12');
-    expect(await group.getByTestId('p99').textContent()).toBe('450 ms');
-    const member = (name: string, testid: string) =>
-      group.getByTestId(`member-${name}`).getByTestId(testid).getAttribute('data-state');
-    expect(await member('primary', 'member-fuse')).toBe('closed');
-    expect(await member('backup', 'member-fuse')).toBe('open');
-    expect(await group.getAttribute('data-level')).toBe('warn');
-    expect(await page.getByTestId('summary').textContent()).toMatch(/^2 clients · 1 group/);
   });
 });

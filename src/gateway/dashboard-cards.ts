@@ -1,13 +1,12 @@
 /**
- * The dashboard's cards, as part of the page script: a client card (status, fuse and its retry
- * countdown, load, totals, the provider's last failure apart from the last error, charts) and a
- * group card (members and their states, failovers, hedges, resumed streams), each kept in place
- * and updated from every health snapshot. Every string from the server reaches the page through
+ * The dashboard's client cards, as part of the page script: status, fuse and its retry
+ * countdown, a parked client's countdown, load, totals, the provider's last failure apart from
+ * the last error, and charts; each card kept in place and updated from every health snapshot. Every string from the server reaches the page through
  * `textContent` or an attribute setter, never through HTML parsing. Written without template
  * literals so that it can sit inside this module's template string.
  */
 
-/** The cards' part of the page script; `restart`, `ago` and `CHARTS` come from the others. */
+/** The client cards' part of the page script; `restart`, `ago` and `CHARTS` come from the others. */
 export const CARDS_SCRIPT = `
 function el(tag, cls, testid) {
   var node = document.createElement(tag);
@@ -27,15 +26,18 @@ function metric(dl, label, testid) {
 }
 function ms(v) {
   if (!(v > 0)) return '\\u2014';
+  // A time taken on a millisecond clock (a group's) may round to nothing: say so, not 0.00.
+  if (v < 0.01) return '< 0.01 ms';
   if (v < 10) return v.toFixed(2) + ' ms';
   if (v < 1000) return Math.round(v) + ' ms';
   return (v / 1000).toFixed(2) + ' s';
 }
-function count(v) { return typeof v === 'number' ? v.toLocaleString('en-US') : '\\u2014'; }
-function fuseState(f) { return typeof f === 'string' ? f : f && f.state ? f.state : 'closed'; }
+function count(v) { return v.toLocaleString('en-US'); }
+function usd(v) { return '$' + (v >= 1 ? v.toFixed(2) : v.toFixed(4)); }
 
 function createCard(name) {
-  var c = { name: name, kind: 'client', samples: [], retryAt: null, stamps: [], charts: {} };
+  var c = { name: name, kind: 'client', samples: [], retryAt: null, parkedUntil: null, stamps: [],
+    charts: {} };
   c.root = el('article', 'card', 'card-' + name);
   var title = el('h2', '', 'name'); title.textContent = name;
   c.model = el('div', 'model', 'model');
@@ -43,7 +45,8 @@ function createCard(name) {
   c.status = el('span', 'badge', 'status');
   c.fuse = el('span', 'badge', 'fuse');
   c.retry = el('span', 'retry', 'retry-in');
-  badges.append(c.status, c.fuse, c.retry);
+  c.parked = el('span', 'badge', 'parked'); c.parked.hidden = true;
+  badges.append(c.status, c.fuse, c.retry, c.parked);
   var dl = el('dl');
   c.throughput = metric(dl, 'req/s', 'throughput');
   c.hitRate = metric(dl, 'hit rate', 'hit-rate');
@@ -87,6 +90,18 @@ function renderLast(c, node, label, last, kind, none) {
   node.append(when, msg);
 }
 
+/** The ticking parts of a client card: the fuse's retry and the parking's countdowns. */
+function countdown(c, now) {
+  if (c.retryAt === null) { c.retry.textContent = ''; }
+  else {
+    var left = Math.ceil((c.retryAt - now) / 1000);
+    c.retry.textContent = left > 0 ? 'retry in ' + left + 's' : 'probe due';
+  }
+  var parked = c.parkedUntil === null ? 0 : Math.ceil((c.parkedUntil - now) / 1000);
+  c.parked.hidden = parked <= 0;
+  if (parked > 0) setState(c.parked, 'parked', 'parked ' + parked + 's');
+}
+
 function throughput(c, total, now) {
   var s = c.samples;
   if (s.length && total < s[s.length - 1].total) s.length = 0;
@@ -113,11 +128,14 @@ function render(c, h, now) {
   c.restarts.textContent = String(h.restarts);
   c.melts.textContent = String(h.fuse.melts);
   var r = h.requests;
-  var callerFaults = r.callerFaults || 0;
+  var callerFaults = r.callerFaults;
   c.total.textContent = count(r.total);
   c.errors.textContent = count(r.failed + r.rejected - callerFaults);
   c.callerFaults.textContent = count(callerFaults);
-  c.cost.textContent = h.cost && typeof h.cost.usd === 'number' ? '$' + h.cost.usd.toFixed(4) : '\\u2014';
+  c.cost.textContent = h.cost ? usd(h.cost.usd) : '\\u2014';
+  // Without a price table there is no cost to chart: a line at 0 would say "free".
+  c.charts.cost.box.hidden = !h.cost;
+  c.parkedUntil = h.parkedUntil !== null && h.parkedUntil > now ? h.parkedUntil : null;
   var le = h.lastError, lc = h.lastCause;
   var key = JSON.stringify([le, lc]);
   if (key !== c.errorKey) {
@@ -132,63 +150,7 @@ function render(c, h, now) {
     c.error.hidden = Boolean(same);
   }
   var bad = h.status === 'failed' || h.fuse.state === 'open';
-  var warn = h.status !== 'running' || h.fuse.state !== 'closed';
+  var warn = h.status !== 'running' || h.fuse.state !== 'closed' || c.parkedUntil !== null;
   c.root.setAttribute('data-level', bad ? 'bad' : warn ? 'warn' : 'ok');
-}
-
-function createGroupCard(name) {
-  var c = { name: name, kind: 'group', retryAt: null, stamps: [] };
-  c.root = el('article', 'card group', 'card-' + name);
-  var title = el('h2', '', 'name'); title.textContent = name;
-  var badges = el('div', 'badges');
-  var kind = el('span', 'badge', 'kind'); kind.textContent = 'group';
-  badges.append(kind);
-  c.members = el('ul', 'members', 'members');
-  var dl = el('dl');
-  c.total = metric(dl, 'requests', 'total');
-  c.failovers = metric(dl, 'failovers', 'failovers');
-  c.hedges = metric(dl, 'hedges', 'hedges');
-  c.resumed = metric(dl, 'resumed', 'resumed-streams');
-  c.p50 = metric(dl, 'p50', 'p50');
-  c.p99 = metric(dl, 'p99', 'p99');
-  c.errors = metric(dl, 'errors', 'errors');
-  c.cost = metric(dl, 'cost', 'cost');
-  c.root.append(title, badges, c.members, dl);
-  return c;
-}
-
-/** The members as a list, whether health gives them as an array or keyed by name. */
-function membersOf(h) {
-  var m = h.members || [];
-  if (Array.isArray(m)) return m.map(function (x) { return typeof x === 'string' ? { name: x } : x; });
-  return Object.keys(m).map(function (name) { return Object.assign({ name: name }, m[name]); });
-}
-
-function renderGroup(c, h, all) {
-  var members = membersOf(h);
-  c.members.replaceChildren();
-  var down = 0;
-  members.forEach(function (m) {
-    var known = all[m.name] || {};
-    var status = m.status || known.status || 'unknown';
-    var fuse = fuseState(m.fuse || known.fuse);
-    if (status !== 'running' || fuse !== 'closed') down++;
-    var li = el('li', '', 'member-' + m.name);
-    var who = el('span', 'who'); who.textContent = m.name;
-    var s = el('span', 'badge', 'member-status'); setState(s, status, status);
-    var f = el('span', 'badge', 'member-fuse'); setState(f, fuse, 'fuse ' + fuse.replace('_', '-'));
-    li.append(who, s, f);
-    c.members.append(li);
-  });
-  var r = h.requests || {};
-  c.total.textContent = count(r.total);
-  c.errors.textContent = count(r.failed);
-  c.failovers.textContent = count(h.failovers);
-  c.hedges.textContent = count(h.hedges);
-  c.resumed.textContent = count(h.resumedStreams);
-  c.p50.textContent = ms(h.latencyMs && h.latencyMs.p50);
-  c.p99.textContent = ms(h.latencyMs && h.latencyMs.p99);
-  c.cost.textContent = h.cost && typeof h.cost.usd === 'number' ? '$' + h.cost.usd.toFixed(4) : '\\u2014';
-  c.root.setAttribute('data-level', members.length && down === members.length ? 'bad' : down ? 'warn' : 'ok');
 }
 `;

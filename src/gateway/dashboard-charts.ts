@@ -1,7 +1,8 @@
 /**
- * The dashboard's charts: three uPlot charts per client card (requests per second split into
+ * The dashboard's charts: one uPlot chart per group card (calls answered and failed, and
+ * failovers, per second) and four per client card (requests per second split into
  * hits, misses, errors and caller faults; p50/p99 latency of misses and of hits on a log scale;
- * tokens per second), fed by polling `GET /dashboard/series` once a second. The series are kept
+ * tokens per second; USD per second, for a client with `pricing`), fed by polling `GET /dashboard/series` once a second. The series are kept
  * by the runtime (`runtime.series`), so an opened page shows the last five minutes at once.
  * Written without template literals so that it can sit inside this module's template string.
  */
@@ -49,7 +50,28 @@ var CHARTS = [
   { key: 'tokens', title: 'tokens/s',
     series: function () { return [line('tokens', '--warn')]; },
     data: function (p) { return [p.tokens]; } },
+  // Dollars a second are small numbers: the scale follows them down rather than sit at 0..1.
+  { key: 'cost', title: 'cost, USD/s', small: true,
+    series: function () { return [line('USD', '--bad')]; },
+    data: function (p) { return [p.costUsd]; } },
 ];
+/** A group card's chart: its calls answered and failed, and its failovers, per second. */
+var GROUP_CHARTS = [
+  { key: 'calls', title: 'calls/s',
+    series: function () { return [line('answered', '--ok'), line('failed', '--bad'),
+      line('failovers', '--warn', true)]; },
+    data: function (p) { return [p.succeeded, p.failed, p.failovers]; } },
+];
+function sum(xs) { return xs.reduce(function (a, b) { return a + b; }, 0); }
+/** A small amount in few characters: 0.0012 as 1.2m, 0.00004 as 40\u00b5. */
+function smallValues(u, splits) {
+  return splits.map(function (v) {
+    if (v === 0) return '0';
+    if (v >= 1) return String(+v.toPrecision(3));
+    if (v >= 1e-3) return +(v * 1e3).toPrecision(3) + 'm';
+    return +(v * 1e6).toPrecision(3) + '\u00b5';
+  });
+}
 
 function chartBox(c, spec) {
   var box = el('div', 'chart', 'chart-' + spec.key);
@@ -58,7 +80,7 @@ function chartBox(c, spec) {
   h.append(' ', note);
   var plot = el('div', 'plot');
   box.append(h, plot);
-  c.charts[spec.key] = { spec: spec, plot: plot, note: note, u: null };
+  c.charts[spec.key] = { spec: spec, box: box, plot: plot, note: note, u: null };
   return box;
 }
 
@@ -69,6 +91,7 @@ function makeChart(chart, data) {
     font: '11px system-ui, sans-serif', size: 24 };
   var x = Object.assign({}, axis, { incrs: [30, 60, 120], values: ago0 });
   var y = Object.assign({}, axis, { size: 44 });
+  if (chart.spec.small) y.values = smallValues;
   if (log) {
     y.filter = decades;
     y.values = decadeLabels;
@@ -79,7 +102,7 @@ function makeChart(chart, data) {
     width: Math.max(200, chart.plot.clientWidth), height: 110,
     legend: { live: false }, cursor: { show: false },
     scales: { x: { time: false }, y: log ? { distr: 3 } : { range: function (u, min, max) {
-      return [0, Math.max(1, max)]; } } },
+      return [0, chart.spec.small ? (max > 0 ? max * 1.1 : 1e-6) : Math.max(1, max)]; } } },
     axes: [x, y],
     series: [{}].concat(chart.spec.series()),
   };
@@ -89,22 +112,28 @@ function makeChart(chart, data) {
 function onSeries(body) {
   Object.keys(body.clients).forEach(function (name) {
     var c = cards.get(name);
-    if (!c || !c.charts) return;
     var p = body.clients[name];
-    var n = p.hits.length;
-    var xs = p.hits.map(function (_, i) { return i - n + 1; });
+    // A name that changed from client to group waits for its new card.
+    if (!c || (p.kind === 'group') !== (c.kind === 'group')) return;
     Object.keys(c.charts).forEach(function (key) {
       var chart = c.charts[key];
-      var data = [xs].concat(chart.spec.data(p));
+      var columns = chart.spec.data(p);
+      var n = columns[0].length;
+      var xs = columns[0].map(function (_, i) { return i - n + 1; });
+      var data = [xs].concat(columns);
       if (chart.spec.log) data = data.map(function (col, i) {
         return i === 0 ? col : col.map(function (v) { return v > 0 ? v : null; });
       });
-      if (typeof uPlot === 'undefined') return;
+      if (typeof uPlot === 'undefined' || chart.box.hidden) return;
       if (!chart.u) makeChart(chart, data); else chart.u.setData(data);
       fit(chart);
     });
-    var tokens = p.tokens.reduce(function (a, b) { return a + b; }, 0);
-    c.charts.tokens.note.textContent = '\\u00b7 ' + tokens + ' in the window';
+    if (c.kind === 'group') {
+      c.charts.calls.note.textContent = '\\u00b7 ' + sum(p.failovers) + ' failovers in the window';
+      return;
+    }
+    c.charts.tokens.note.textContent = '\\u00b7 ' + sum(p.tokens) + ' in the window';
+    c.charts.cost.note.textContent = '\\u00b7 ' + usd(sum(p.costUsd)) + ' in the window';
   });
 }
 
@@ -119,7 +148,7 @@ function fit(chart) {
 }
 window.addEventListener('resize', function () {
   cards.forEach(function (c) {
-    if (c.charts) Object.keys(c.charts).forEach(function (key) { fit(c.charts[key]); });
+    Object.keys(c.charts).forEach(function (key) { fit(c.charts[key]); });
   });
 });
 setInterval(pollSeries, 1000);

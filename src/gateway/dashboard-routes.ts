@@ -1,12 +1,13 @@
 /**
- * The dashboard's routes: the page at `/`, its charts' data at `/dashboard/series` and the
- * charting library (uPlot) at `/dashboard/assets/`, served from the gateway's own
- * `node_modules` so that the page needs no network but the gateway's.
+ * The dashboard's routes: the page at `/`, its charts' data (clients' and groups') at
+ * `/dashboard/series` and the charting library (uPlot) at `/dashboard/assets/`, served from the
+ * gateway's own `node_modules` so that the page needs no network but the gateway's.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLlmActorsError } from '../model/errors.js';
+import type { GroupSeriesPoints } from '../groups/series.js';
 import type { SeriesPoints } from '../observe/series.js';
 import type { Runtime } from '../runtime.js';
 import { dashboardHtml } from './dashboard.js';
@@ -36,12 +37,12 @@ function asset(name: string): Buffer {
   return body;
 }
 
-/** Every client's last minutes, by name; one unregistered meanwhile is left out. */
-export function seriesOfAll(runtime: Runtime): Record<string, SeriesPoints> {
-  const all: Record<string, SeriesPoints> = {};
-  for (const name of runtime.clients()) {
+/** Every client's and group's last minutes, by name; one removed meanwhile is left out. */
+export function seriesOfAll(runtime: Runtime): Record<string, SeriesPoints | GroupSeriesPoints> {
+  const all: Record<string, SeriesPoints | GroupSeriesPoints> = {};
+  for (const name of [...runtime.clients(), ...runtime.groups()]) {
     try {
-      all[name] = runtime.series(name);
+      all[name] = runtime.series<SeriesPoints | GroupSeriesPoints>(name);
     } catch (error) {
       if (!isLlmActorsError(error, 'UNKNOWN_CLIENT')) throw error;
     }

@@ -20,7 +20,8 @@ h1 { margin: 0; font-size: 17px; font-weight: 650; }
 label { display: flex; gap: 8px; align-items: center; color: var(--muted); }
 input { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line);
   border-radius: 6px; padding: 5px 8px; width: 14em; }
-main { display: grid; gap: 16px; padding: 20px; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
+main { display: grid; gap: 16px; padding: 20px; align-items: start;
+  grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--ok);
   border-radius: 10px; padding: 14px 16px; display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .card[data-level="warn"] { border-left-color: var(--warn); }
@@ -30,9 +31,11 @@ main { display: grid; gap: 16px; padding: 20px; grid-template-columns: repeat(au
 .badges { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .badge { border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600;
   border: 1px solid currentColor; }
-[data-state="running"], [data-state="closed"], [data-state="live"], [data-state="ok"] { color: var(--ok); }
+[data-state="running"], [data-state="closed"], [data-state="live"], [data-state="ok"],
+[data-state="ready"] { color: var(--ok); }
 [data-state="restarting"], [data-state="half_open"], [data-state="connecting"],
-[data-state="reconnecting"], [data-state="pending"] { color: var(--warn); }
+[data-state="reconnecting"], [data-state="pending"], [data-state="parked"],
+[data-state="skipped"] { color: var(--warn); }
 [data-state="failed"], [data-state="open"], [data-state="error"] { color: var(--bad); }
 [data-state="stopped"] { color: var(--idle); }
 .retry { font-size: 12px; color: var(--bad); font-variant-numeric: tabular-nums; }
@@ -60,6 +63,7 @@ dd { margin: 0; font-size: 15px; font-weight: 600; font-variant-numeric: tabular
 .members { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
 .members li { display: flex; gap: 8px; align-items: center; }
 .members .who { flex: 1; font-weight: 600; overflow-wrap: anywhere; }
+.members .load, .strategy { font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; }
 .card.group { border-left-style: double; }
 .actions { display: flex; gap: 10px; align-items: center; }
 button { font: inherit; font-weight: 600; color: var(--accent); background: transparent;

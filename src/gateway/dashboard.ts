@@ -10,6 +10,7 @@
  */
 import { CARDS_SCRIPT } from './dashboard-cards.js';
 import { CHARTS_SCRIPT } from './dashboard-charts.js';
+import { GROUP_SCRIPT } from './dashboard-group.js';
 import { DASHBOARD_STYLE } from './dashboard-style.js';
 
 const SCRIPT = `
@@ -37,11 +38,7 @@ function ago(at) {
 function tick() {
   var now = Date.now() + skew;
   cards.forEach(function (c) {
-    if (c.retryAt === null) { c.retry.textContent = ''; }
-    else {
-      var left = Math.ceil((c.retryAt - now) / 1000);
-      c.retry.textContent = left > 0 ? 'retry in ' + left + 's' : 'probe due';
-    }
+    if (c.kind === 'client') countdown(c, now);
     c.stamps.forEach(function (s) { s.node.textContent = ago(s.at); });
   });
   if (lastAt) updated.textContent = 'updated ' + ago(lastAt);
@@ -134,23 +131,26 @@ const PAGE = `<!doctype html>
 </header>
 <main id="grid" data-testid="clients"></main>
 <p id="empty" class="empty">Waiting for the first health snapshot…</p>
-<script>'use strict';${CARDS_SCRIPT}${CHARTS_SCRIPT}${SCRIPT}</script>
+<script>'use strict';${CARDS_SCRIPT}${GROUP_SCRIPT}${CHARTS_SCRIPT}${SCRIPT}</script>
 </body>
 </html>
 `;
 
 /**
  * The dashboard page the gateway serves at `GET /`: a live card per client (status, fuse with
- * its retry countdown, cache hit rate, latency, throughput, load, restarts, totals, the
- * provider's last failure apart from the last error, charts of the last minutes) and per group
- * (members and their states, failovers) from the `GET /events` stream and
- * `GET /dashboard/series`, and a restart button per client that posts to
- * `/admin/clients/<name>/restart` with the admin token typed in the page (kept in
+ * its retry countdown, parking with its countdown, cache hit rate, latency, throughput, load,
+ * restarts, totals and cost, the provider's last failure apart from the last error, charts of
+ * the last minutes) and per group (strategy, members with their status, fuse, readiness and
+ * load, calls, failovers, hedges, resumed streams, latency, last error, the members' cost) from
+ * the `GET /events` stream and `GET /dashboard/series`, and a restart button per client that
+ * posts to `/admin/clients/<name>/restart` with the admin token typed in the page (kept in
  * sessionStorage). Elements carry `data-testid` attributes (`card-<name>`, `status`, `fuse`,
- * `retry-in`, `hit-rate`, `p50`, `p99`, `throughput`, `restarts`, `total`, `errors`,
+ * `retry-in`, `parked`, `hit-rate`, `p50`, `p99`, `throughput`, `restarts`, `total`, `errors`,
  * `caller-faults`, `cost`, `last-cause`, `last-error`, `chart-requests`, `chart-latency`,
- * `chart-tokens`, `restart`, `restart-result`, `connection`, `admin-token`; on a group card
- * `members`, `member-<name>`, `failovers`, `hedges`, `resumed-streams`) for tests and scripts.
+ * `chart-tokens`, `chart-cost`, `restart`, `restart-result`, `connection`, `admin-token`; on a
+ * group card `strategy`, `members`, `member-<name>` holding `member-status`, `member-fuse`,
+ * `member-ready` and `member-load`, `failovers`, `hedges`, `resumed-streams`) for tests and
+ * scripts.
  *
  * @example
  * ```ts

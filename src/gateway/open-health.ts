@@ -1,14 +1,15 @@
 /**
  * Health as the gateway's open views show it (`/health`, `/health/<name>`, `/events` and so the
- * dashboard — none needs a key): the same snapshot with each client's last error and last cause
- * reduced to their code, time and a fixed reason, plus what the runtime itself wrote of them —
+ * dashboard — none needs a key): the same snapshot, groups included, with each client's last
+ * error and last cause (and each group's last error) reduced to their code, time and a fixed reason, plus what the runtime itself wrote of them —
  * the HTTP status, the system error code of a network failure (ECONNREFUSED). An upstream's
  * error message may quote the request (vLLM's validation errors do), and request content must
  * not reach a page anyone can open. The full message stays in `runtime.health()` and in the
  * answer to the caller who sent the request.
  */
 import type { ErrorCode } from '../model/errors.js';
-import { isClientHealth, type ClientHealth } from '../observe/health.js';
+import type { Health } from '../groups/dispatcher.js';
+import { isClientHealth } from '../observe/health.js';
 import type { LastError } from '../observe/stats.js';
 
 const REASON: Record<ErrorCode, string> = {
@@ -43,8 +44,11 @@ function openLast(last: LastError | null | undefined): LastError | null {
   return open;
 }
 
-/** One client's health without request content. */
-export function openHealth(health: ClientHealth): ClientHealth {
+/** One client's or group's health without request content. */
+export function openHealth<H extends Health>(health: H): H {
+  if (!isClientHealth(health)) {
+    return health.lastError ? { ...health, lastError: openLast(health.lastError) } : health;
+  }
   if (!health.lastError && !health.lastCause) return health;
   return {
     ...health,
@@ -53,12 +57,7 @@ export function openHealth(health: ClientHealth): ClientHealth {
   };
 }
 
-/** Every client's health without request content, keyed by name (groups left out). */
-export function openHealthOfAll(
-  all: Readonly<Record<string, { kind: string }>>,
-): Record<string, ClientHealth> {
-  const clients = Object.entries(all).filter((e): e is [string, ClientHealth] =>
-    isClientHealth(e[1]),
-  );
-  return Object.fromEntries(clients.map(([name, h]) => [name, openHealth(h)]));
+/** Every client's and group's health without request content, keyed by name. */
+export function openHealthOfAll(all: Readonly<Record<string, Health>>): Record<string, Health> {
+  return Object.fromEntries(Object.entries(all).map(([name, h]) => [name, openHealth(h)]));
 }

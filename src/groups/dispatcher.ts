@@ -26,6 +26,7 @@ import type { ClientEntry, Registry } from '../supervision/registry.js';
 import { GroupCall } from './call.js';
 import type { GroupContext, MemberCall } from './context.js';
 import { groupHealth, type GroupHealth } from './health.js';
+import type { GroupSeriesPoints } from './series.js';
 import { GroupStats } from './stats.js';
 
 /** The runtime's request path as a group calls it: one attempt (`once`), its own cancellation. */
@@ -82,7 +83,8 @@ export class GroupDispatcher {
   /** Adds a group already checked against the config's clients. */
   add(group: ResolvedGroupConfig): void {
     const { clock, entry, call } = this;
-    this.groups.set(group.name, { group, stats: new GroupStats(), clock, entry, call });
+    const stats = new GroupStats(() => clock.now());
+    this.groups.set(group.name, { group, stats, clock, entry, call });
   }
 
   /**
@@ -131,6 +133,11 @@ export class GroupDispatcher {
     const context = this.groups.get(name);
     if (context === undefined) return clientHealth(this.registry.get(name));
     return groupHealth(context.group, context.stats, this.entry, this.clock.now());
+  }
+
+  /** A group's last minutes, or undefined when `name` is no group. */
+  seriesOf(name: string): GroupSeriesPoints | undefined {
+    return this.groups.get(name)?.stats.points();
   }
 
   /** Every client's and group's health, by name: clients first. */

@@ -1,9 +1,11 @@
 /**
- * What a group counts: its calls, failovers, hedges and resumed streams, its latency, and each
- * member's recent latency (for the `fastest` strategy). Bounded whatever the traffic.
+ * What a group counts: its calls, failovers, hedges and resumed streams, its latency, its last
+ * minutes, and each member's recent latency (for the `fastest` strategy). Bounded whatever the
+ * traffic.
  */
 import type { ErrorCode } from '../model/errors.js';
 import { LatencyHistogram, type LastError } from '../observe/stats.js';
+import { GroupSeries, type GroupSeriesPoints } from './series.js';
 
 /** How much a new sample moves a member's recent latency (an exponential moving average). */
 const EWMA_WEIGHT = 0.3;
@@ -17,7 +19,6 @@ export interface RecentLatency {
 /** One group's counters. */
 export class GroupStats {
   readonly requests = { total: 0, succeeded: 0, failed: 0 };
-  failovers = 0;
   hedges = 0;
   resumedStreams = 0;
   /** USD its calls paid, across members: answers and billed failed streams. */
@@ -25,11 +26,34 @@ export class GroupStats {
   readonly latency = new LatencyHistogram();
   lastError: LastError | null = null;
   private readonly recent = new Map<string, RecentLatency>();
+  private readonly series = new GroupSeries();
+  private failoverCount = 0;
+
+  /** @param now the clock the last minutes are counted on (the runtime's). */
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  /** Times a call moved on from a failed member to the next. */
+  get failovers(): number {
+    return this.failoverCount;
+  }
+
+  // Callers count a failover with `failovers++`: each step up is one now, for the last minutes.
+  set failovers(count: number) {
+    const at = this.now();
+    for (let n = this.failoverCount; n < count; n++) this.series.count('failovers', at);
+    this.failoverCount = count;
+  }
+
+  /** The last minutes, a point per second, up to now. */
+  points(): GroupSeriesPoints {
+    return this.series.points(this.now());
+  }
 
   /** A call answered after `ms`. */
   succeeded(ms: number): void {
     this.requests.succeeded++;
     this.latency.record(ms);
+    this.series.count('succeeded', this.now());
   }
 
   /** A member's answer or failed stream cost `usd` (undefined: a member without prices). */
@@ -41,6 +65,7 @@ export class GroupStats {
   failed(code: ErrorCode, message: string, at: number): void {
     this.requests.failed++;
     this.lastError = { code, message, at };
+    this.series.count('failed', at);
   }
 
   /** Records a member's answer time, or its first token's for a stream. */

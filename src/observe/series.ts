@@ -1,13 +1,13 @@
 /**
  * The last minutes of a client, one point per second: requests split into cache hits, misses,
- * errors and caller faults, tokens paid, and the p50/p99 latency of hits apart from misses.
+ * errors and caller faults, tokens and USD paid, and the p50/p99 latency of hits apart from misses.
  * A fixed ring of columns, so its memory is the same whatever the traffic: about 20 KB per
  * client for the default five minutes.
  */
 import { LatencyHistogram } from './latency.js';
 
 /** The columns of a point, in the order {@link SeriesPoints} lists them. */
-const COUNTS = ['hits', 'misses', 'errors', 'callerFaults', 'tokens'] as const;
+const COUNTS = ['hits', 'misses', 'errors', 'callerFaults', 'tokens', 'costUsd'] as const;
 const LATENCIES = ['hitP50', 'hitP99', 'missP50', 'missP99'] as const;
 
 /**
@@ -25,8 +25,10 @@ export interface SeriesPoints {
   errors: number[];
   /** Requests that failed through the caller's fault (an invalid request, a provider's 4xx). */
   callerFaults: number[];
-  /** Tokens paid upstream. */
+  /** Tokens paid upstream, answered or not (a cut stream's included). */
   tokens: number[];
+  /** USD paid upstream, for a client with `pricing` (zeros without one). */
+  costUsd: number[];
   hitP50: (number | null)[];
   hitP99: (number | null)[];
   missP50: (number | null)[];
@@ -50,8 +52,8 @@ export class RecentSeries {
     }
   }
 
-  /** A request answered at `at` (epoch ms) in `latencyMs`, `tokens` paid for it upstream. */
-  answered(cacheHit: boolean, latencyMs: number, tokens: number, at: number): void {
+  /** A request answered at `at` (epoch ms) in `latencyMs`. */
+  answered(cacheHit: boolean, latencyMs: number, at: number): void {
     const slot = this.slot(at);
     // Named columns, not looked up by key: this runs on every request, hits included.
     if (cacheHit) {
@@ -61,7 +63,13 @@ export class RecentSeries {
       this.columns.misses[slot]!++;
       this.missLatency.record(latencyMs);
     }
-    if (tokens > 0) this.columns.tokens[slot]! += tokens;
+  }
+
+  /** `tokens` and `costUsd` (0 without a price table) paid upstream at `at`. */
+  paid(tokens: number, costUsd: number, at: number): void {
+    const slot = this.slot(at);
+    this.columns.tokens[slot]! += tokens;
+    this.columns.costUsd[slot]! += costUsd;
   }
 
   /** A request failed at `at`; `callerFault` when the caller caused it. */

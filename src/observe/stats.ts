@@ -82,7 +82,7 @@ export class ClientStats {
     this.requests.succeeded++;
     this.latency.record(latencyMs);
     if (usage) this.paid(usage, costUsd);
-    this.recent.answered(cacheHit, latencyMs, usage?.totalTokens ?? 0, this.now());
+    this.recent.answered(cacheHit, latencyMs, this.now());
   }
 
   /** Usage (and its cost) paid upstream, answered or not. */
@@ -91,6 +91,7 @@ export class ClientStats {
     this.usage.promptTokens += usage.promptTokens;
     this.usage.completionTokens += usage.completionTokens;
     this.usage.totalTokens += usage.totalTokens;
+    this.recent.paid(usage.totalTokens, costUsd ?? 0, this.now());
   }
 
   /** A request failed at `at` (`rejected`: refused before any upstream attempt). */
