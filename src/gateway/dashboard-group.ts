@@ -31,7 +31,7 @@ function createGroupCard(name) {
   c.hedges = metric(dl, 'hedges', 'hedges');
   c.resumed = metric(dl, 'resumed', 'resumed-streams');
   c.resumed.title = 'streams cut mid-answer and completed by another member';
-  c.cost = metric(dl, "members' cost", 'cost');
+  c.cost = metric(dl, 'cost', 'cost');
   c.error = el('div', 'error', 'last-error');
   var errors = el('div', 'errors');
   errors.append(c.error);
@@ -60,7 +60,7 @@ function memberLine(m) {
   return li;
 }
 
-function renderGroup(c, h, all) {
+function renderGroup(c, h) {
   c.strategy.textContent = h.strategy;
   c.members.replaceChildren.apply(c.members, h.members.map(memberLine));
   var ready = h.members.filter(function (m) { return m.ready; }).length;
@@ -71,12 +71,8 @@ function renderGroup(c, h, all) {
   c.resumed.textContent = count(h.resumedStreams);
   c.p50.textContent = ms(h.latencyMs.p50);
   c.p99.textContent = ms(h.latencyMs.p99);
-  // A group pays through its members: their cost, traffic of their own by name included.
-  var priced = h.members.map(function (m) { return all[m.client]; })
-    .filter(function (x) { return x && x.cost; });
-  c.cost.textContent = priced.length ? usd(priced.reduce(function (a, x) { return a + x.cost.usd; }, 0))
-    : '\\u2014';
-  c.cost.title = 'USD paid by the members with pricing, their own traffic included';
+  c.cost.textContent = h.cost ? usd(h.cost.usd) : '\\u2014';
+  c.cost.title = 'USD paid upstream by this group\u2019s calls (members with pricing)';
   var key = JSON.stringify(h.lastError);
   if (key !== c.errorKey) {
     c.errorKey = key;

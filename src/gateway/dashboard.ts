@@ -61,7 +61,7 @@ function onHealth(ev) {
     var c = cards.get(name);
     if (!c) { c = group ? createGroupCard(name) : createCard(name); cards.set(name, c); }
     if (grid.children[i] !== c.root) grid.insertBefore(c.root, grid.children[i] || null);
-    if (group) { groups++; renderGroup(c, h, data.clients); return; }
+    if (group) { groups++; renderGroup(c, h); return; }
     render(c, h, data.now);
     if (h.fuse.state !== 'closed') open++;
   });

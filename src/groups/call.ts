@@ -215,7 +215,7 @@ export class GroupCall implements AttemptOwner {
       this.dropOthers(undefined);
       this.queue = this.ready(this.ctx.group.onContextOverflow);
     } else {
-      this.ctx.stats.failovers++;
+      this.ctx.stats.failedOver();
     }
     this.clearHedge();
     this.fill();

@@ -94,7 +94,7 @@ export async function resumeStream(input: ResumeInput): Promise<Completion> {
     if (cancel.aborted) throw error;
     if (outcome.delivered) original = error;
     if (failoverAction(error) !== 'failover') throw original;
-    ctx.stats.failovers++;
+    ctx.stats.failedOver();
   }
   throw original;
 }

@@ -37,11 +37,10 @@ export class GroupStats {
     return this.failoverCount;
   }
 
-  // Callers count a failover with `failovers++`: each step up is one now, for the last minutes.
-  set failovers(count: number) {
-    const at = this.now();
-    for (let n = this.failoverCount; n < count; n++) this.series.count('failovers', at);
-    this.failoverCount = count;
+  /** A call moved on from a failed member to the next (counted for the last minutes too). */
+  failedOver(): void {
+    this.failoverCount++;
+    this.series.count('failovers', this.now());
   }
 
   /** The last minutes, a point per second, up to now. */
