@@ -89,8 +89,8 @@ export class Runtime {
   }
 
   /**
-   * The request path (`once` and `cancel`: a group member's call). Not async up to a running
-   * actor (a turn saved is saved on every request).
+   * The request path (`once`, `cancel` and `memberDeadline`: a group member's call). Not async
+   * up to a running actor (a turn saved is saved on every request).
    */
   private dispatch(
     client: string,
@@ -99,6 +99,7 @@ export class Runtime {
     sink: StreamSink | undefined,
     once = false,
     cancel?: Cancellation,
+    memberDeadline?: number,
   ): Promise<Completion> {
     try {
       if (this.stopping) throw runtimeStopped();
@@ -115,7 +116,8 @@ export class Runtime {
         this.refuse(entry, error as LlmActorsError);
       }
       // The one deadline of this request, from here on carried as it is.
-      const deadline = this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
+      const deadline =
+        memberDeadline ?? this.clock.now() + (options?.timeoutMs ?? entry.spec.config.timeoutMs);
       const actor = entry.supervision.actor;
       if (actor !== null) return actor.request(messages, options, deadline, sink, once, cancel);
       // Not running: the request waits for a restart under way, within its deadline.

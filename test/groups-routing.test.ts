@@ -126,6 +126,20 @@ describe('members that cannot answer now', () => {
     });
   });
 
+  it('skips a member parked by a 429 that named a time, without a request, and says so', async () => {
+    const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
+    servers.primary!.inject({ kind: 'status', status: 429, retryAfter: 30 }, { times: 1 });
+    const first = await runtime.request('chat', hello, { cache: false });
+    expect(first.client).toBe('backup');
+    expect(first.route!.attempts[0]).toMatchObject({ client: 'primary', code: 'PROVIDER_ERROR' });
+    expect(runtime.health('primary').parkedUntil).not.toBeNull();
+    expect(runtime.health('primary').fuse.failures).toBe(0);
+    const second = await runtime.request('chat', hello, { cache: false });
+    expect(second.client).toBe('backup');
+    expect(second.route!.attempts[0]).toEqual({ client: 'primary', code: 'RATE_LIMITED', ms: 0 });
+    expect(servers.primary!.requests).toBe(1);
+  });
+
   it('skips a failed member, and fails with its error when no member can answer', async () => {
     const { runtime, servers } = await groups.start(
       ['primary'],

@@ -8,7 +8,7 @@ import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
 import { restarted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { Cancellation } from '../policy/cancellation.js';
-import { memberOptions, type GroupContext } from './context.js';
+import type { GroupContext } from './context.js';
 
 /** A member's attempt. */
 export interface Attempt {
@@ -36,8 +36,8 @@ export interface AttemptOwner {
 export interface AttemptRequest {
   messages: ChatMessage[];
   options: RequestOptions | undefined;
-  /** This attempt's own limit: the member's timeout, or less when the group deadline is nearer. */
-  timeoutMs: number;
+  /** This attempt's own deadline: the member's timeout, or the group's when that is nearer. */
+  deadline: number;
   stream: boolean;
 }
 
@@ -61,8 +61,7 @@ export function startAttempt(
         },
       }
     : undefined;
-  const options = memberOptions(request.options, request.timeoutMs);
-  ctx.call(client, request.messages, options, sink, cancel).then(
+  ctx.call(client, request.messages, request.options, sink, cancel, request.deadline).then(
     (completion) => owner.answered(attempt, completion),
     (error: unknown) => owner.failed(attempt, typed(client, error)),
   );

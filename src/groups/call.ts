@@ -76,16 +76,7 @@ export class GroupCall implements AttemptOwner {
       const signal = this.options?.signal;
       if (signal !== undefined) this.unhookCaller = onAbort(signal, () => this.cancel());
       if (this.cancelAll.aborted) return this.fail(aborted(this.ctx.group.name));
-      const { ctx } = this;
-      this.queue = this.ready(
-        orderMembers({
-          group: ctx.group,
-          entry: ctx.entry,
-          stats: ctx.stats,
-          random: () => ctx.clock.random(),
-          stream: this.delivery !== undefined,
-        }),
-      );
+      this.queue = this.ready(orderMembers(this.ctx, this.delivery !== undefined));
       this.fill();
     });
   }
@@ -93,11 +84,11 @@ export class GroupCall implements AttemptOwner {
   /** The members of `clients` that can answer now, in order; the others are skipped. */
   private ready(clients: string[]): string[] {
     const now = this.ctx.clock.now();
-    return readyMembers(clients.map(this.ctx.entry), now, (e) => this.skip(e, now));
+    return readyMembers(clients.map(this.ctx.entry), now, this);
   }
 
-  /** A member that cannot answer now: in the route with its code, and no request. */
-  private skip(entry: ClientEntry, now: number): void {
+  /** @internal A member that cannot answer now: in the route with its code, and no request. */
+  skip(entry: ClientEntry, now: number): void {
     const error = unreadyError(entry, now);
     this.route.add(entry.name, error.code, 0);
     this.firstSkip ??= error;
@@ -116,7 +107,7 @@ export class GroupCall implements AttemptOwner {
       const client = this.queue.shift()!;
       const entry = this.ctx.entry(client);
       // Checked again: it may have melted or crashed since the call began.
-      if (memberReady(entry, now)) this.start(client, this.deadline - now);
+      if (memberReady(entry, now)) this.start(client, now);
       else this.skip(entry, now);
     }
     if (this.ended) return;
@@ -139,12 +130,12 @@ export class GroupCall implements AttemptOwner {
     }, hedge.afterMs);
   }
 
-  private start(client: string, left: number): void {
-    const timeoutMs = Math.min(this.ctx.entry(client).spec.config.timeoutMs, left);
+  private start(client: string, now: number): void {
+    const own = now + this.ctx.entry(client).spec.config.timeoutMs;
     const request = {
       messages: this.messages,
       options: this.options,
-      timeoutMs,
+      deadline: Math.min(own, this.deadline),
       stream: this.delivery !== undefined,
     };
     const attempt =

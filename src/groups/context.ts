@@ -12,16 +12,18 @@ import type { ClientEntry } from '../supervision/registry.js';
 import type { GroupStats } from './stats.js';
 
 /**
- * Sends one member a request with one attempt and no retries (the group fails over instead),
- * its deadline from `options.timeoutMs` and its cancellation through `cancel` (a light one: an
- * AbortController per member call cost a group call as much as the rest of its work).
+ * Sends one member a request with one attempt and no retries (the group fails over instead), by
+ * the absolute `deadline` the group gives it, cancelled through `cancel` (a light one: an
+ * AbortController per member call cost a group call as much as the rest of its work). The
+ * caller's options go as they are: a copy per member cost more than the rest of the call.
  */
 export type MemberCall = (
   client: string,
   messages: ChatMessage[],
-  options: RequestOptions,
+  options: RequestOptions | undefined,
   sink: StreamSink | undefined,
   cancel: Cancellation,
+  deadline: number,
 ) => Promise<Completion>;
 
 /** Everything one group call needs. */
@@ -48,17 +50,6 @@ export function childCancellation(parent: Cancellation): {
   const abort = (reason: unknown) => cancel.abort(reason);
   parent.onAbort(abort);
   return { cancel, release: () => parent.off(abort) };
-}
-
-/** A member's options: the caller's, with the member's own time limit and no caller signal. */
-export function memberOptions(
-  options: RequestOptions | undefined,
-  timeoutMs: number,
-): RequestOptions {
-  const member: RequestOptions = { ...options, timeoutMs };
-  // The caller's signal is the group's to watch: members are cancelled through their own.
-  if (member.signal !== undefined) member.signal = undefined;
-  return member;
 }
 
 /** Calls `abort` when `signal` aborts (at once if it has); the function returned unhooks it. */

@@ -29,7 +29,10 @@ import { groupHealth, type GroupHealth } from './health.js';
 import type { GroupSeriesPoints } from './series.js';
 import { GroupStats } from './stats.js';
 
-/** The runtime's request path as a group calls it: one attempt (`once`), its own cancellation. */
+/**
+ * The runtime's request path as a group calls it: one attempt (`once`), its own cancellation,
+ * the deadline the group gives it.
+ */
 export type MemberDispatch = (
   client: string,
   messages: ChatMessage[],
@@ -37,6 +40,7 @@ export type MemberDispatch = (
   sink: StreamSink | undefined,
   once: boolean,
   cancel: Cancellation | undefined,
+  deadline: number | undefined,
 ) => Promise<Completion>;
 
 /** Every group of a runtime, beside its clients' registry. */
@@ -53,8 +57,8 @@ export class GroupDispatcher {
     dispatch: MemberDispatch,
   ) {
     this.entry = (client) => registry.get(client);
-    this.call = (client, messages, options, sink, cancel) =>
-      dispatch(client, messages, options, sink, true, cancel);
+    this.call = (client, messages, options, sink, cancel, deadline) =>
+      dispatch(client, messages, options, sink, true, cancel, deadline);
   }
 
   /** True when `name` is a group. */

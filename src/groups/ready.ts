@@ -55,14 +55,14 @@ export function hastenProbe(entry: ClientEntry): void {
 }
 
 /**
- * The entries that can answer now, in order; `skip` gets each of the others. While some member
+ * The entries that can answer now, in order; `skipper.skip` gets each of the others. While some member
  * can answer, an open fuse of another gets its probe after its base reset time
  * ({@link hastenProbe}).
  */
 export function readyMembers(
   entries: ClientEntry[],
   now: number,
-  skip: (entry: ClientEntry) => void,
+  skipper: { skip(entry: ClientEntry, now: number): void },
 ): string[] {
   const names: string[] = [];
   for (const e of entries) if (memberReady(e, now)) names.push(e.name);
@@ -74,6 +74,6 @@ export function readyMembers(
     // A hastened probe may be due now: that member keeps its place in the order.
     ready = entries.filter((e) => memberReady(e, now));
   }
-  for (const e of entries) if (!ready.includes(e)) skip(e);
+  for (const e of entries) if (!ready.includes(e)) skipper.skip(e, now);
   return ready.map((e) => e.name);
 }

@@ -13,7 +13,7 @@ import type { ChatMessage, Completion, RequestOptions } from '../model/request.j
 import { addUsd, typed } from './attempt.js';
 import type { CallTrace } from './call-trace.js';
 import type { Cancellation } from '../policy/cancellation.js';
-import { childCancellation, logOf, memberOptions, type GroupContext } from './context.js';
+import { childCancellation, logOf, type GroupContext } from './context.js';
 import type { Delivery } from './delivery.js';
 import { failoverAction, refusedPrefill } from './failover.js';
 import { memberReady, unreadyError } from './ready.js';
@@ -148,12 +148,11 @@ async function attempt(
       ctx.stats.paid(costUsd);
     },
   };
-  const timeoutMs = Math.min(
-    ctx.entry(client).spec.config.timeoutMs,
-    Math.max(1, input.deadline - started),
+  const deadline = Math.min(
+    started + ctx.entry(client).spec.config.timeoutMs,
+    Math.max(input.deadline, started + 1),
   );
-  const options = memberOptions(input.options, timeoutMs);
-  const call = () => ctx.call(client, messages, options, sink, cancel);
+  const call = () => ctx.call(client, messages, input.options, sink, cancel, deadline);
   const trace = input.trace;
   try {
     const c = await (trace === undefined ? call() : trace.resume(client, base.length, mode, call));

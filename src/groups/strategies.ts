@@ -2,27 +2,27 @@
  * The order in which a group call tries its members: one function per strategy.
  */
 import type { ResolvedGroupConfig } from '../config/group.js';
+import type { Clock } from '../model/clock.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import type { GroupStats } from './stats.js';
 
-/** What ordering may read. */
+/** What ordering may read: the group, its members' entries and stats, the runtime clock. */
 export interface OrderingInput {
   group: ResolvedGroupConfig;
   entry: (client: string) => ClientEntry;
   stats: GroupStats;
-  /** A number in [0, 1): the runtime clock's `random`, so tests can pin it. */
-  random: () => number;
-  stream: boolean;
+  /** Its `random` draws the weighted order, so tests can pin it. */
+  clock: Pick<Clock, 'random'>;
 }
 
-/** The members of a group, in the order this call tries them. */
-export function orderMembers(input: OrderingInput): string[] {
+/** The members of a group, in the order this call (a stream or not) tries them. */
+export function orderMembers(input: OrderingInput, stream: boolean): string[] {
   const { group } = input;
   switch (group.strategy) {
     case 'fallback':
       return group.members.map((m) => m.client);
     case 'weighted':
-      return weighted(group.members, input.random);
+      return weighted(group.members, () => input.clock.random());
     case 'least-busy':
       return sortBy(group, (client) => {
         const actor = input.entry(client).supervision.actor;
@@ -34,7 +34,7 @@ export function orderMembers(input: OrderingInput): string[] {
       // A member not measured yet sorts first: it gets measured.
       return sortBy(
         group,
-        (client) => input.stats.recentLatency(client, input.stream ? 'firstToken' : 'request') ?? 0,
+        (client) => input.stats.recentLatency(client, stream ? 'firstToken' : 'request') ?? 0,
       );
     default:
       throw new Error(`unknown group strategy ${String(group.strategy satisfies never)}`);
