@@ -10,17 +10,9 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { clientGatewayPerTest, PLAIN, type ClientGateway } from './support/client-libraries.js';
+import { weather } from './support/tools.js';
 
 const gw = clientGatewayPerTest();
-
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'weather',
-    description: 'The weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
 
 describe.each([
   { api: 'chat completions', useResponsesApi: false, path: 'POST /v1/chat/completions' },

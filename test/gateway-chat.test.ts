@@ -12,17 +12,9 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { gatewayPerTest } from './support/gateway.js';
+import { weather } from './support/tools.js';
 
 const gw = gatewayPerTest();
-
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'weather',
-    description: 'The weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
 
 function sdk(url: string): OpenAI {
   return new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });

@@ -6,7 +6,14 @@ import {
   type GroupHealth,
   type RuntimeConfig,
 } from '../src/index.js';
-import { groupsPerTest, hello, manualClock, offsetClock, openaiClient } from './support/groups.js';
+import {
+  groupsPerTest,
+  hello,
+  manualClock,
+  offsetClock,
+  openaiClient,
+  hedgedPair,
+} from './support/groups.js';
 
 const groups = groupsPerTest();
 const pair = { chat: { members: ['primary', 'backup'] } };
@@ -174,13 +181,7 @@ describe('a member being restarted', () => {
 
 describe('hedging', () => {
   it('starts the next member when the first is slow; the first success wins, the loser is cancelled and its fuse unaffected', async () => {
-    const clock = manualClock();
-    const { runtime, servers } = await groups.start(
-      ['primary', 'backup'],
-      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 2_000 } } },
-      { runtime: { clock } },
-    );
-    servers.primary!.inject({ kind: 'hang' });
+    const { runtime, servers, clock } = await hedgedPair(groups, 2_000);
     const call = runtime.request('chat', hello);
     await servers.primary!.waitForRequests(1);
     clock.advance(1_999);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLlmActorsError, type CompletionStream, type GroupHealth } from '../src/index.js';
 import type { TestChatRequest } from '../src/testing/index.js';
-import { groupsPerTest, hello, manualClock } from './support/groups.js';
+import { groupsPerTest, hello, hedgedPair } from './support/groups.js';
 
 const groups = groupsPerTest();
 const ANSWER = 'one two three four five six';
@@ -126,13 +126,7 @@ describe('a group stream', () => {
   });
 
   it('hedges on the first token: the member that streams first wins, the other is cancelled', async () => {
-    const clock = manualClock();
-    const { runtime, servers } = await groups.start(
-      ['primary', 'backup'],
-      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 500 } } },
-      { runtime: { clock } },
-    );
-    servers.primary!.inject({ kind: 'hang' });
+    const { runtime, servers, clock } = await hedgedPair(groups, 500);
     servers.backup!.setReply(() => ANSWER);
     const s = runtime.stream('chat', hello);
     await servers.primary!.waitForRequests(1);

@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompletionStream } from '../src/index.js';
 import { failure } from './support/failure.js';
-import { groupsPerTest, hello, manualClock, openaiClient } from './support/groups.js';
+import { groupsPerTest, hello, openaiClient, hedgedPair } from './support/groups.js';
 import { recordSpans } from './support/otel.js';
 
 const exporter = recordSpans();
@@ -104,13 +104,7 @@ describe('a group call span', () => {
   });
 
   it('tells the hedge and the member it started beside the slow one', async () => {
-    const clock = manualClock();
-    const { runtime, servers } = await groups.start(
-      ['primary', 'backup'],
-      { chat: { members: ['primary', 'backup'], hedge: { afterMs: 2_000 } } },
-      { runtime: { clock } },
-    );
-    servers.primary!.inject({ kind: 'hang' });
+    const { runtime, servers, clock } = await hedgedPair(groups, 2_000);
     const call = runtime.request('chat', hello);
     await servers.primary!.waitForRequests(1);
     // The hedge's timer fires outside any caller's context: the backup is still a child.

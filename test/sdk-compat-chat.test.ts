@@ -14,17 +14,10 @@ import { z } from 'zod';
 import type { ClientConfig } from '../src/index.js';
 import type { TestChatRequest } from '../src/testing/index.js';
 import { gatewayPerTest } from './support/gateway.js';
+import { weather } from './support/tools.js';
 
 const gw = gatewayPerTest();
 
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'weather',
-    description: 'The weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
 const weatherTool = { type: 'function' as const, strict: false, ...weather.function };
 
 /** Tool results get text; anything else a call of the weather tool. */

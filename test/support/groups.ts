@@ -124,3 +124,21 @@ export function offsetClock(): Clock & { offset: number } {
   };
   return clock;
 }
+
+/**
+ * A group `chat` of `primary` and `backup`, hedged after `afterMs` on a clock the test moves by
+ * hand, whose primary never answers.
+ */
+export async function hedgedPair(
+  groups: ReturnType<typeof groupsPerTest>,
+  afterMs: number,
+): Promise<GroupsUnderTest & { clock: ManualClock }> {
+  const clock = manualClock();
+  const started = await groups.start(
+    ['primary', 'backup'],
+    { chat: { members: ['primary', 'backup'], hedge: { afterMs } } },
+    { runtime: { clock } },
+  );
+  started.servers.primary!.inject({ kind: 'hang' });
+  return { ...started, clock };
+}
