@@ -120,7 +120,8 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write(
     `llm-actors gateway on ${gateway.url}\n` +
       `  clients:   ${runtime.clients().join(', ')}\n` +
-      `  API:       POST ${gateway.url}/v1/chat/completions (model = client name)\n` +
+      (runtime.groups().length > 0 ? `  groups:    ${runtime.groups().join(', ')}\n` : '') +
+      `  API:       POST ${gateway.url}/v1/chat/completions and /v1/responses (model = a client or group name)\n` +
       `  dashboard: ${gateway.url}/\n` +
       // The process to signal: under `npm start` or a shell wrapper it is not the one started.
       `  pid:       ${process.pid} (stop it with: kill ${process.pid})\n`,
