@@ -204,7 +204,7 @@ export class ClientActor implements AttemptHandler {
   crash(reason: unknown): void {
     if (this.dead) return;
     this.abort(restarted(this.own.deps.config.name, reason));
-    void this.own.close(true, this.drain());
+    void this.own.close(true, this.flights.drain());
   }
 
   /** Ends every request now with `error`, aborting upstream; resources stay until close. */
@@ -223,14 +223,9 @@ export class ClientActor implements AttemptHandler {
     this.flights.notifyIdle();
   }
 
-  /** Waits until nothing is in flight, queued or being written to the cache. */
-  drain(): Promise<void> {
-    return this.flights.drain();
-  }
-
-  /** Drains, then closes the pool and the cache. Idempotent. */
+  /** Waits until nothing is in flight, queued or being written, then closes. Idempotent. */
   async close(): Promise<void> {
-    await this.drain();
+    await this.flights.drain();
     this.dead = true;
     this.own.fuse.stop();
     await this.own.close(false, Promise.resolve());

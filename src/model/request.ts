@@ -115,12 +115,8 @@ export interface Choice extends AnswerParts {
   message: AssistantMessage;
 }
 
-/** The normalized answer of every provider. */
-export interface Completion extends AnswerParts {
-  text: string;
-  finishReason: FinishReason;
-  /** The assistant turn to append to `messages` for the next call. */
-  message: AssistantMessage;
+/** The normalized answer of every provider: its first choice, and what the call was. */
+export interface Completion extends Choice {
   usage: Usage;
   /** The model as the provider reported it (or as configured). */
   model: string;
