@@ -84,7 +84,7 @@ export class GroupCall implements AttemptOwner {
   /** The members of `clients` that can answer now, in order; the others are skipped. */
   private ready(clients: string[]): string[] {
     const now = this.ctx.clock.now();
-    return readyMembers(clients.map(this.ctx.entry), now, this);
+    return readyMembers(clients, this.ctx.entry, now, this);
   }
 
   /** @internal A member that cannot answer now: in the route with its code, and no request. */
@@ -246,6 +246,8 @@ export class GroupCall implements AttemptOwner {
 
   /** Cancels every running member but `keep` (neutral for their fuses: ABORTED). */
   private dropOthers(keep: Attempt | undefined): void {
+    const running = this.running;
+    if (running.length === 0 || (running.length === 1 && running[0] === keep)) return;
     const now = this.ctx.clock.now();
     for (const a of this.running.splice(0)) {
       if (a === keep) {

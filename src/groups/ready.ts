@@ -55,19 +55,21 @@ export function hastenProbe(entry: ClientEntry): void {
 }
 
 /**
- * The entries that can answer now, in order; `skipper.skip` gets each of the others. While some member
- * can answer, an open fuse of another gets its probe after its base reset time
- * ({@link hastenProbe}).
+ * The members of `clients` that can answer now, in order; `skipper.skip` gets each of the
+ * others. While some member can answer, an open fuse of another gets its probe after its base
+ * reset time ({@link hastenProbe}).
  */
 export function readyMembers(
-  entries: ClientEntry[],
+  clients: readonly string[],
+  entryOf: (client: string) => ClientEntry,
   now: number,
   skipper: { skip(entry: ClientEntry, now: number): void },
 ): string[] {
   const names: string[] = [];
-  for (const e of entries) if (memberReady(e, now)) names.push(e.name);
+  for (const client of clients) if (memberReady(entryOf(client), now)) names.push(client);
   // Every member can answer (the common case): nothing to hasten or skip.
-  if (names.length === entries.length) return names;
+  if (names.length === clients.length) return names;
+  const entries = clients.map(entryOf);
   let ready = entries.filter((e) => memberReady(e, now));
   if (ready.length > 0 && ready.length < entries.length) {
     for (const e of entries) if (!ready.includes(e)) hastenProbe(e);
