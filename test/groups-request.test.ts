@@ -123,6 +123,18 @@ describe('a group call', () => {
     expect(servers.primary!.requests + servers.backup!.requests).toBe(0);
   });
 
+  it('counts no failover when a failing member has no other to fail over to', async () => {
+    const { runtime, servers } = await groups.start(['primary'], {
+      chat: { members: ['primary'] },
+    });
+    servers.primary!.inject({ kind: 'status', status: 503 });
+    for (let i = 0; i < 3; i++) await failureOf(runtime.request('chat', hello, { cache: false }));
+    expect(runtime.health<GroupHealth>('chat')).toMatchObject({
+      requests: { total: 3, failed: 3 },
+      failovers: 0,
+    });
+  });
+
   it('returns the last member error, with the route, when every member failed', async () => {
     const { runtime, servers } = await groups.start(['primary', 'backup'], pair);
     servers.primary!.inject({ kind: 'status', status: 503 });
@@ -136,7 +148,8 @@ describe('a group call', () => {
     expect(error.route!.attempts.map((a) => a.code)).toEqual(['PROVIDER_ERROR', 'NETWORK_ERROR']);
     expect(runtime.health<GroupHealth>('chat')).toMatchObject({
       requests: { total: 1, succeeded: 0, failed: 1 },
-      failovers: 2,
+      // One move, primary to backup: the backup's failure had nowhere left to go.
+      failovers: 1,
       lastError: { code: 'NETWORK_ERROR' },
     });
   });

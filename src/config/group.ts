@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { invalidConfig } from '../model/failures.js';
+import { formatIssues } from './issues.js';
 
 /** How a group orders its members for each call. */
 export type GroupStrategy = 'fallback' | 'weighted' | 'least-busy' | 'fastest';
@@ -105,11 +106,7 @@ export function resolveGroupConfig(
   const prefix = `groups.${name}`;
   if (isClient(name)) throw invalidConfig(`${prefix}: a client has this name already`, name);
   const parsed = groupSchema.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    const path = [prefix, ...first.path.map(String)].join('.');
-    throw invalidConfig(`${path}: ${first.message}`, name);
-  }
+  if (!parsed.success) throw invalidConfig(formatIssues(prefix, parsed.error), name);
   const c = parsed.data;
   const members = c.members.map((m) =>
     typeof m === 'string' ? { client: m, weight: 1 } : { client: m.client, weight: m.weight ?? 1 },

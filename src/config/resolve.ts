@@ -1,9 +1,9 @@
 /**
  * Validation and defaults: INVALID_CONFIG errors that name the field and the reason.
  */
-import type { z } from 'zod';
 import { invalidConfig } from '../model/failures.js';
 import { DEFAULTS, DEFAULT_BASE_URL } from './defaults.js';
+import { formatIssues } from './issues.js';
 import { resolveGroupConfig, type ResolvedGroupConfig } from './group.js';
 import { FORBIDDEN_NAMES, clientSchema, runtimeSchema } from './schemas.js';
 import type {
@@ -13,42 +13,6 @@ import type {
   ResolvedClientConfig,
   ResolvedRuntimeConfig,
 } from './types.js';
-
-/**
- * One `path: reason` line per problem. An unknown key is named in the path; a union (`{...} or
- * false`) that failed inside the object option reports those inner problems rather than zod's
- * bare "Invalid input".
- */
-function issueLines(issues: readonly z.core.$ZodIssue[], base: PropertyKey[]): string[] {
-  const lines: string[] = [];
-  for (const issue of issues) {
-    const path = [...base, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(line([...path, key], 'unknown key'));
-      continue;
-    }
-    if (issue.code === 'invalid_union') {
-      const inner = issue.errors.find(
-        (errs) => errs.length > 0 && errs.every((e) => e.path.length > 0),
-      );
-      if (inner) {
-        lines.push(...issueLines(inner, path));
-        continue;
-      }
-    }
-    lines.push(line(path, issue.message));
-  }
-  return lines;
-}
-
-function line(path: PropertyKey[], message: string): string {
-  const field = path.map(String).filter(Boolean).join('.');
-  return `${field || 'config'}: ${message}`;
-}
-
-function formatIssues(prefix: string, error: z.ZodError): string {
-  return issueLines(error.issues, prefix ? [prefix] : []).join('; ');
-}
 
 /** Throws INVALID_CONFIG unless `name` can name a client. */
 export function checkClientName(name: unknown): asserts name is string {

@@ -7,7 +7,6 @@
  */
 import type { StreamSink } from '../client/flight.js';
 import { Cancellation } from '../policy/cancellation.js';
-import type { TimerHandle } from '../model/clock.js';
 import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
@@ -16,6 +15,7 @@ import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
 import { CallTrace } from './call-trace.js';
 import { logOf, noop, onAbort, removeFrom, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
+import { HedgeTimer } from './hedge.js';
 import { failoverAction } from './failover.js';
 import { memberReady, readyMembers, unreadyError } from './ready.js';
 import { resumable, resumeStream } from './resume.js';
@@ -35,10 +35,12 @@ export class GroupCall implements AttemptOwner {
   private readonly trace: CallTrace | undefined;
   private queue: string[] = [];
   private wanted = 1;
-  private hedgeTimer: TimerHandle | undefined;
+  private hedge: HedgeTimer | undefined;
   private last: LlmActorsError | undefined;
   private firstSkip: LlmActorsError | undefined;
   private overflowed = false;
+  /** A member failed over: counted once the next one starts, not when none is left to ask. */
+  private movingOn = false;
   private ended = false;
   /** A stream's member whose first delta reached the caller. */
   private committed: Attempt | undefined;
@@ -64,6 +66,7 @@ export class GroupCall implements AttemptOwner {
   /** The caller cancelled: every member under way is cancelled, and none starts. */
   private cancel(): void {
     this.cancelAll.abort(undefined);
+    this.hedge?.clear();
     for (const a of this.running) a.cancel.abort(undefined);
   }
 
@@ -118,19 +121,22 @@ export class GroupCall implements AttemptOwner {
   /** With `hedge`, the next member starts too if this one has not answered in time. */
   private armHedge(): void {
     const hedge = this.ctx.group.hedge;
-    if (hedge === undefined || this.hedgeTimer !== undefined || this.wanted > 1) return;
+    if (hedge === undefined || this.hedge?.armed === true || this.wanted > 1) return;
     if (this.running.length !== 1 || this.queue.length === 0) return;
-    this.hedgeTimer = this.ctx.clock.setTimeout(() => {
-      this.hedgeTimer = undefined;
+    (this.hedge ??= new HedgeTimer(this.ctx.clock)).arm(hedge.afterMs, () => {
       if (this.ended || this.committed !== undefined) return;
       this.wanted = 2;
       this.ctx.stats.hedges++;
       this.trace?.hedging();
       this.fill();
-    }, hedge.afterMs);
+    });
   }
 
   private start(client: string, now: number): void {
+    if (this.movingOn) {
+      this.movingOn = false;
+      this.ctx.stats.failedOver();
+    }
     const own = now + this.ctx.entry(client).spec.config.timeoutMs;
     const request = {
       messages: this.messages,
@@ -161,7 +167,7 @@ export class GroupCall implements AttemptOwner {
   private commit(attempt: Attempt): void {
     this.committed = attempt;
     this.delivery!.answeredBy(attempt.client);
-    this.clearHedge();
+    this.hedge?.clear();
     const now = this.ctx.clock.now();
     this.ctx.stats.sample(attempt.client, 'firstToken', now - attempt.startedAt);
     this.dropOthers(attempt);
@@ -199,6 +205,13 @@ export class GroupCall implements AttemptOwner {
       return this.fail(error);
     }
     this.last = error;
+    // A failing member ranks as its timeout for `fastest`: answering fast with errors is no merit.
+    const kind = this.delivery === undefined ? 'request' : 'firstToken';
+    this.ctx.stats.sample(
+      attempt.client,
+      kind,
+      this.ctx.entry(attempt.client).spec.config.timeoutMs,
+    );
     this.trace?.failedOver(attempt.client, error.code);
     if (action === 'overflow') {
       // Every member of the same context would refuse it too: only the larger ones are tried.
@@ -206,9 +219,9 @@ export class GroupCall implements AttemptOwner {
       this.dropOthers(undefined);
       this.queue = this.ready(this.ctx.group.onContextOverflow);
     } else {
-      this.ctx.stats.failedOver();
+      this.movingOn = true;
     }
-    this.clearHedge();
+    this.hedge?.clear();
     this.fill();
   }
 
@@ -260,15 +273,9 @@ export class GroupCall implements AttemptOwner {
     }
   }
 
-  private clearHedge(): void {
-    if (this.hedgeTimer === undefined) return;
-    this.ctx.clock.clearTimeout(this.hedgeTimer);
-    this.hedgeTimer = undefined;
-  }
-
   private end(): void {
     this.ended = true;
-    this.clearHedge();
+    this.hedge?.clear();
     this.unhookCaller();
     this.dropOthers(undefined);
   }

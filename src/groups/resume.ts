@@ -70,6 +70,8 @@ export function resumable(
 export async function resumeStream(input: ResumeInput): Promise<Completion> {
   const { ctx, queue, route, cancel } = input;
   let original = input.original;
+  // A failover counts when the next member is asked, not when there may be none left.
+  let movedOn = false;
   logOf(ctx, original.client ?? ctx.group.members[0]!.client).debug(
     { group: ctx.group.name, code: original.code, delivered: input.delivery.text.length },
     'resuming a cut stream',
@@ -84,6 +86,7 @@ export async function resumeStream(input: ResumeInput): Promise<Completion> {
       continue;
     }
     if (input.deadline <= now) break;
+    if (movedOn) ctx.stats.failedOver();
     let outcome = await attempt(input, client, 'prefill');
     if (!outcome.completion && !outcome.delivered && refusedPrefill(outcome.error!)) {
       outcome = await attempt(input, client, 'restart');
@@ -94,7 +97,7 @@ export async function resumeStream(input: ResumeInput): Promise<Completion> {
     if (cancel.aborted) throw error;
     if (outcome.delivered) original = error;
     if (failoverAction(error) !== 'failover') throw original;
-    ctx.stats.failedOver();
+    movedOn = true;
   }
   throw original;
 }

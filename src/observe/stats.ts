@@ -60,8 +60,7 @@ export class ClientStats {
   lastError: LastError | null = null;
   lastCause: LastCause | null = null;
 
-  /** @param now the wall clock the last minutes are counted on. */
-  // Looked up on every call, not once, so that fake timers installed later are honoured.
+  /** @param now the clock the last minutes are counted on (the runtime's). */
   constructor(private readonly now: () => number = () => Date.now()) {}
 
   /** The last minutes, a point per second, up to now. */
@@ -81,17 +80,19 @@ export class ClientStats {
   ): void {
     this.requests.succeeded++;
     this.latency.record(latencyMs);
-    if (usage) this.paid(usage, costUsd);
-    this.recent.answered(cacheHit, latencyMs, this.now());
+    // One reading of the clock per request, for both of its points in the last minutes.
+    const at = this.now();
+    if (usage) this.paid(usage, costUsd, at);
+    this.recent.answered(cacheHit, latencyMs, at);
   }
 
   /** Usage (and its cost) paid upstream, answered or not. */
-  paid(usage: Usage, costUsd: number | undefined): void {
+  paid(usage: Usage, costUsd: number | undefined, at = this.now()): void {
     if (costUsd !== undefined) this.costUsd += costUsd;
     this.usage.promptTokens += usage.promptTokens;
     this.usage.completionTokens += usage.completionTokens;
     this.usage.totalTokens += usage.totalTokens;
-    this.recent.paid(usage.totalTokens, costUsd ?? 0, this.now());
+    this.recent.paid(usage.totalTokens, costUsd ?? 0, at);
   }
 
   /** A request failed at `at` (`rejected`: refused before any upstream attempt). */
@@ -104,7 +105,7 @@ export class ClientStats {
     if (callerFault) this.lastError.callerFault = true;
     const cause = providerCause(error);
     if (cause !== undefined) this.lastCause = lastErrorOf(cause, at);
-    this.recent.failed(callerFault, this.now());
+    this.recent.failed(callerFault, at);
   }
 }
 

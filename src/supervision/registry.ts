@@ -55,7 +55,7 @@ export interface ClientEntry {
 
 /** Builds the entry of a newly registered client. */
 export function newEntry(config: ResolvedClientConfig, logger: Logger, clock: Clock): ClientEntry {
-  const stats = new ClientStats();
+  const stats = new ClientStats(() => clock.now());
   const history = new HistoryRing(config.historySize);
   return {
     name: config.name,
