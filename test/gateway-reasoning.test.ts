@@ -102,6 +102,25 @@ describe('signed reasoning through the gateway', () => {
     expect(seen).toEqual(details);
   });
 
+  it('takes reasoning_content when the reasoning_details sent back are only summaries', async () => {
+    const { client, bodies } = await thinkingGateway();
+    await client.chat.completions.create({
+      model: 'claude',
+      messages: [
+        { role: 'user', content: 'Hi' },
+        {
+          role: 'assistant',
+          content: 'Hello',
+          reasoning_content: 'Greet back.',
+          reasoning_details: [{ type: 'reasoning.summary', summary: 'greeting' }],
+        } as ChatCompletionMessageParam,
+        { role: 'user', content: 'Weather?' },
+      ],
+    });
+    const assistant = (bodies[0]!.messages as Json[])[1]!.content as Json[];
+    expect(assistant[0]).toMatchObject({ type: 'thinking', thinking: 'Greet back.' });
+  });
+
   it('refuses a reasoning_details entry it cannot read, naming it', async () => {
     const { client, bodies } = await thinkingGateway();
     const refused = await client.chat.completions

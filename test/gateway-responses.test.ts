@@ -250,6 +250,32 @@ describe('streamed events', () => {
     });
   });
 
+  it('streams redacted thinking as a reasoning item whose encrypted content goes back as it came', async () => {
+    const url = await start('anthropic');
+    gw.upstream!.setScript((req) =>
+      req.messages.at(-1)?.role === 'tool'
+        ? { text: 'Sunny.' }
+        : {
+            redactedReasoning: 'opaque==',
+            toolCalls: [{ id: 'toolu_9', name: 'weather', arguments: {} }],
+          },
+    );
+    const res = await post(url, { input: 'Weather?', tools: [weather], stream: true });
+    const output = res.events().at(-1)!.response.output as Json[];
+    const reasoning = output.find((item) => item.type === 'reasoning')!;
+    expect(typeof reasoning.encrypted_content).toBe('string');
+    await post(url, {
+      input: [
+        { role: 'user', content: 'Weather?' },
+        ...output,
+        { type: 'function_call_output', call_id: 'toolu_9', output: '22' },
+      ],
+      tools: [weather],
+    });
+    const assistant = (gw.upstream!.lastRequest()!.body.messages as Json[])[1]!;
+    expect(assistant.content[0]).toEqual({ type: 'redacted_thinking', data: 'opaque==' });
+  });
+
   it('ends an answer cut by max_output_tokens as incomplete, plain and streamed', async () => {
     const url = await start();
     gw.upstream!.setScript(() => ({ text: 'a long answer', finishReason: 'length' }));

@@ -76,8 +76,12 @@ export function readMessage(value: unknown, i: number): Read<ChatMessage> {
     const parts = readReasoningDetails(m.reasoning_details, `${at}.reasoning_details`);
     if ('error' in parts) return invalidBody(parts.error, 'messages');
     if (parts.length > 0) message.reasoning = parts;
-  } else if (typeof m.reasoning_content === 'string' && m.reasoning_content !== '') {
-    message.reasoning = [{ type: 'reasoning', text: m.reasoning_content }];
+  }
+  // Details that were only summaries stand for nothing: the plain text is the reasoning then.
+  if (message.reasoning === undefined && typeof m.reasoning_content === 'string') {
+    if (m.reasoning_content !== '') {
+      message.reasoning = [{ type: 'reasoning', text: m.reasoning_content }];
+    }
   }
   return message as unknown as ChatMessage;
 }

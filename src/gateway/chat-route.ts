@@ -86,7 +86,7 @@ export function chatRoute<R extends RouteRequest>(
         request.client,
       );
       metrics.observe(answer.body.error.code, false, since(started));
-      if (answer.status >= 500) logFailure(logger, request.client, answer);
+      if (answer.status >= 500) logFailure(logger, request, answer);
       return answer;
     };
     if (!request.stream) {
@@ -209,10 +209,15 @@ async function readJsonBody(
  * only: an upstream's error may quote the request, and the log is read by more people than
  * the caller.
  */
-function logFailure(logger: Logger, client: string, answer: ErrorAnswer): void {
+function logFailure(logger: Logger, request: RouteRequest, answer: ErrorAnswer): void {
   const { code, upstream_status } = answer.body.error;
-  logger.warn({ client, code, status: answer.status, upstream_status }, 'request failed');
-  logger.debug({ client, err: answer.body.error }, 'request failed: the full error');
+  const { client, options } = request;
+  const line = { req: options.requestId, client, code, status: answer.status, upstream_status };
+  logger.warn(line, 'request failed');
+  logger.debug(
+    { req: options.requestId, client, err: answer.body.error },
+    'request failed: the full error',
+  );
 }
 
 /**

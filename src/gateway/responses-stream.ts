@@ -146,6 +146,13 @@ export function responsesWriter(
       if (message === undefined && calls.size === 0) {
         [message, out] = openMessage(open);
       }
+      if (reasoning === undefined && completion.message.reasoning !== undefined) {
+        // Reasoning that streamed no text (redacted thinking) still goes back, encrypted.
+        const item = { id: newId('rs'), type: 'reasoning', summary: [], content: [] };
+        let opened: string;
+        [reasoning, opened] = open('reasoning', item, { type: 'reasoning_text', text: '' });
+        out += opened;
+      }
       const status = statusOf(completion.finishReason);
       const finalCalls = completion.toolCalls ?? [];
       const callOrder = [...calls.keys()].sort((a, b) => a - b);
