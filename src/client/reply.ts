@@ -30,11 +30,12 @@ export class Reply {
   ): void {
     const latencyMs = performance.now() - waiter.t0;
     const completion = completionOf(value, this.client, cacheHit, latencyMs, raw);
-    const cost = this.observer.cost(paid ? value.usage : undefined);
+    const usage = paid ? value.usage : undefined;
+    const cost = this.observer.cost(usage);
     if (cost !== undefined) completion.costUsd = cost;
     this.settle(waiter);
     waiter.resolve(completion);
-    this.observer.succeeded(waiter, completion, paid ? value.usage : undefined);
+    this.observer.succeeded(waiter, completion, usage);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Usage } from '../model/request.js';
 import { fuseOutcome } from '../policy/classify.js';
 import { LatencyHistogram } from './latency.js';
 import { RecentSeries, type SeriesPoints } from './series.js';
+import { isRetryableStatus } from '../policy/classify.js';
 
 export { LatencyHistogram, type LatencyPercentiles } from './latency.js';
 
@@ -119,14 +120,13 @@ function lastErrorOf(error: LlmActorsError, at: number): LastError {
 export function isCallerFault(error: LlmActorsError): boolean {
   if (error.code === 'INVALID_REQUEST') return true;
   const status = error.status;
+  // A 4xx a retry cannot cure (as the official SDKs see them): the request, not the provider.
   return (
     error.code === 'PROVIDER_ERROR' &&
     typeof status === 'number' &&
     status >= 400 &&
     status < 500 &&
-    status !== 408 &&
-    status !== 409 &&
-    status !== 429
+    !isRetryableStatus(status)
   );
 }
 

@@ -6,7 +6,12 @@ import { inspect } from 'node:util';
 import { LlmActorsError, isLlmActorsError, type ProviderErrorFields } from '../model/errors.js';
 import type { FuseOutcome } from './fuse.js';
 import { containsSecret, scrub } from '../model/redact.js';
-import { QUOTA_CODE, rateLimitResetMs } from './rate-limit-headers.js';
+import {
+  QUOTA_CODE,
+  headerValue,
+  rateLimitResetMs,
+  secondsOrDateMs,
+} from './rate-limit-headers.js';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -65,21 +70,13 @@ export function retryAfterMs(
   headers: Record<string, string | string[] | undefined>,
   now: number,
 ): number | undefined {
-  const ms = first(headers['retry-after-ms']);
+  const ms = headerValue(headers['retry-after-ms']);
   if (ms !== undefined) {
     const value = Number(ms);
     if (Number.isFinite(value) && value >= 0) return value;
   }
-  const after = first(headers['retry-after']);
-  if (after === undefined) return undefined;
-  const seconds = Number(after);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(after);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  const after = headerValue(headers['retry-after']);
+  return after === undefined ? undefined : secondsOrDateMs(after, now);
 }
 
 /** The PROVIDER_ERROR of an HTTP answer that is not 2xx. */
@@ -94,10 +91,10 @@ export function httpError(
 ): LlmActorsError {
   // Scrub before cutting: a key straddling the cut would otherwise leak its first half.
   const excerpt = scrub(body, secrets).slice(0, BODY_EXCERPT);
-  const shouldRetry = first(headers['x-should-retry']);
+  const shouldRetry = headerValue(headers['x-should-retry']);
   const fields = providerFields(body, secrets);
   // A spent quota does not come back by waiting a few seconds (it parks the client instead).
-  const quota = status === 429 && (fields?.code === QUOTA_CODE || fields?.type === QUOTA_CODE);
+  const quota = isQuota(status, fields);
   const retryable = quota
     ? false
     : shouldRetry === 'true'
@@ -251,8 +248,11 @@ export const QUOTA_PARK_MS = 60_000;
 
 /** A 429 for a spent quota (OpenAI `insufficient_quota`): not retried, parks the client. */
 export function isQuotaError(error: LlmActorsError): boolean {
-  const fields = error.providerError;
-  return error.status === 429 && (fields?.code === QUOTA_CODE || fields?.type === QUOTA_CODE);
+  return isQuota(error.status, error.providerError);
+}
+
+function isQuota(status: number | null | undefined, fields: ProviderErrorFields | undefined) {
+  return status === 429 && (fields?.code === QUOTA_CODE || fields?.type === QUOTA_CODE);
 }
 
 /**

@@ -28,18 +28,22 @@ export function durationMs(text: string): number | undefined {
   return ms;
 }
 
-function first(value: string | string[] | undefined): string | undefined {
+/** A header's value: the first, when it came several times. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A reset header's value (a duration, seconds, or a date) as ms from `now`. */
-function resetIn(value: string, now: number): number | undefined {
-  const duration = durationMs(value);
-  if (duration !== undefined) return duration;
+/** A `Retry-After`-style value (seconds, or an HTTP date) as ms from `now`. */
+export function secondsOrDateMs(value: string, now: number): number | undefined {
   const seconds = Number(value);
   if (value !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A reset header's value (a duration, seconds, or a date) as ms from `now`. */
+function resetIn(value: string, now: number): number | undefined {
+  return durationMs(value) ?? secondsOrDateMs(value, now);
 }
 
 /**
@@ -51,12 +55,12 @@ export function rateLimitResetMs(headers: Headers, now: number): number | undefi
   let spent: number | undefined;
   let earliest: number | undefined;
   for (const budget of BUDGETS) {
-    const raw = first(headers[budget.reset]);
+    const raw = headerValue(headers[budget.reset]);
     if (raw === undefined) continue;
     const ms = resetIn(raw.trim(), now);
     if (ms === undefined) continue;
     earliest = earliest === undefined ? ms : Math.min(earliest, ms);
-    if (first(headers[budget.remaining])?.trim() === '0') spent = Math.max(spent ?? 0, ms);
+    if (headerValue(headers[budget.remaining])?.trim() === '0') spent = Math.max(spent ?? 0, ms);
   }
   return spent ?? earliest;
 }

@@ -7,6 +7,7 @@ import { TextDecoder } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { tooLarge } from '../model/failures.js';
 import type { Cancellation } from '../policy/cancellation.js';
+import { headerValue } from '../policy/rate-limit-headers.js';
 
 /** A raw HTTP answer with its body read. */
 export interface HttpAnswer {
@@ -187,7 +188,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     // A declared length past the limit fails now, before a byte of the body is read.
-    const length = Number(first(headers['content-length']));
+    const length = Number(headerValue(headers['content-length']));
     if (length > this.limits.maxResponseBytes) this.tooLarge();
   }
 
@@ -274,10 +275,6 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.watch?.hold(false);
     this.controller!.resume();
   }
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function asError(reason: unknown): Error {
