@@ -36,4 +36,22 @@ describe('a group through the adapters', () => {
     })) as AxChatResponse;
     expect(res.results[0]!.content).toBe('from the backup');
   });
+
+  it('offers the AI SDK https images for a group in its first member’s format, and none when it is Ollama', async () => {
+    const { runtime } = await groups.start(
+      ['primary', 'local'],
+      {
+        chat: { members: ['primary', 'local'] },
+        offline: { members: ['local', 'primary'] },
+      },
+      {
+        client: (name, server) =>
+          name === 'local'
+            ? { provider: 'ollama', baseUrl: server.origin, model: 'llama' }
+            : { provider: 'openai', baseUrl: server.url, model: 'gpt' },
+      },
+    );
+    expect(createLanguageModel(runtime, 'chat').supportedUrls).toHaveProperty('image/*');
+    expect(createLanguageModel(runtime, 'offline').supportedUrls).toEqual({});
+  });
 });

@@ -15,6 +15,8 @@ import { content, finishReason, providerMetadata, usage } from './result.js';
 import { streamParts } from './stream.js';
 import { inventedToolCallIds } from '../shared/tool-ids.js';
 import { PROVIDER_OPTIONS_KEY, type LanguageModelOptions } from './types.js';
+import { providerOf } from '../shared/provider.js';
+import type { ProviderName } from '../../config/types.js';
 
 const HTTPS_IMAGES: Record<string, RegExp[]> = { 'image/*': [/^https:\/\//i] };
 
@@ -47,6 +49,8 @@ export function createLanguageModel(
   client: string,
   options: LanguageModelOptions = {},
 ): LanguageModelV3 {
+  // A name keeps its provider: asked of the runtime until it has the name, then kept.
+  let provider: ProviderName | undefined;
   return {
     specificationVersion: 'v3',
     provider: options.provider ?? PROVIDER_OPTIONS_KEY,
@@ -54,9 +58,8 @@ export function createLanguageModel(
     // Read on every call: an https image goes to the provider as a URL where its wire takes
     // one; to Ollama, which takes bytes only, the AI SDK downloads it first.
     get supportedUrls() {
-      return runtime.clients().includes(client) && runtime.health(client).provider !== 'ollama'
-        ? HTTPS_IMAGES
-        : {};
+      provider ??= providerOf(runtime, client);
+      return provider !== undefined && provider !== 'ollama' ? HTTPS_IMAGES : {};
     },
 
     async doGenerate(call: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {

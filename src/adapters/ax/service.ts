@@ -27,6 +27,7 @@ import { checkedProvider, mergeSignals, toRequestOptions } from './request.js';
 import { toResponse, type ChatContext } from './response.js';
 import { streamResponse } from './stream.js';
 import type { AxServiceModelConfig, AxServiceOptions } from './types.js';
+import { providerOf } from '../shared/provider.js';
 
 const MEDIA: AxAIFeatures['media'] = {
   // Sent as base64 data URLs, which every provider of the runtime takes.
@@ -177,13 +178,11 @@ export class LlmActorsAxService implements AxAIService {
   }
 
   /**
-   * The provider of the client, once the runtime has it (undefined for a client it lacks,
-   * which the first `chat()` reports). A client keeps its provider: asked once.
+   * The provider of the client or group, once the runtime has it (undefined for a name it
+   * lacks, which the first `chat()` reports). A name keeps its provider: asked once.
    */
   private provider(): ProviderName | undefined {
-    if (this.knownProvider === undefined && this.runtime.clients().includes(this.client)) {
-      this.knownProvider = this.runtime.health(this.client).provider;
-    }
+    this.knownProvider ??= providerOf(this.runtime, this.client);
     return this.knownProvider;
   }
 
