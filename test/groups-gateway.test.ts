@@ -84,4 +84,12 @@ describe('a group behind the gateway', () => {
     expect(res.status).toBeLessThan(500);
     expect(servers.backup!.requests).toBe(0);
   });
+
+  it('keeps max_completion_tokens as sent when every member speaks OpenAI', async () => {
+    const { url, servers } = await serve();
+    expect((await chat(url, { max_completion_tokens: 40 })).status).toBe(200);
+    const body = servers.primary!.lastRequest()!.body as Record<string, unknown>;
+    expect(body.max_completion_tokens).toBe(40);
+    expect(body.max_tokens).toBeUndefined();
+  });
 });

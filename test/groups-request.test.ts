@@ -182,7 +182,11 @@ describe('a group call', () => {
     const call = runtime.request('chat', hello, { signal: controller.signal });
     await servers.primary!.waitForRequests(1);
     controller.abort();
-    expect((await failureOf(call)).code).toBe('ABORTED');
+    const error = await failureOf(call);
+    expect(error.code).toBe('ABORTED');
+    expect(error.route?.attempts).toEqual([
+      { client: 'primary', code: 'ABORTED', ms: expect.any(Number) },
+    ]);
     expect(servers.backup!.requests).toBe(0);
     expect(runtime.health('primary').fuse.failures).toBe(0);
   });

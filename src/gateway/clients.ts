@@ -3,6 +3,7 @@
  * and metric instruments, kept rather than asked of the runtime on every request (a health
  * snapshot is far dearer than a map lookup), and refreshed when clients come and go.
  */
+import type { GroupHealth } from '../groups/health.js';
 import { isClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
 import type { ClientMetrics, GatewayMetrics } from './metrics.js';
@@ -12,7 +13,10 @@ export interface GatewayClient {
   readonly name: string;
   /** The model it asks for upstream, which streamed chunks name. */
   readonly model: string;
-  /** Its wire format: the gateway keeps `max_completion_tokens` as sent for `openai`. */
+  /**
+   * Its wire format: the gateway keeps `max_completion_tokens` as sent for `openai`. A group's is
+   * the one its members (and `onContextOverflow` clients) all speak, or `group` when they differ.
+   */
   readonly provider: string;
   readonly metrics: ClientMetrics;
 }
@@ -38,7 +42,8 @@ export class ClientDirectory {
     if (client !== undefined || !this.runtime.groups().includes(name)) return client;
     let group = this.groups.get(name);
     if (group === undefined) {
-      group = { name, model: name, provider: 'group', metrics: this.metrics.client(name) };
+      const provider = commonProvider(this.runtime, name);
+      group = { name, model: name, provider, metrics: this.metrics.client(name) };
       this.groups.set(name, group);
     }
     return group;
@@ -65,4 +70,12 @@ export class ClientDirectory {
     }
     this.byName = next;
   }
+}
+
+/** The provider every client group `name` may ask speaks, or `group` when they differ. */
+function commonProvider(runtime: Runtime, name: string): string {
+  const group = runtime.health<GroupHealth>(name);
+  const clients = [...group.members.map((m) => m.client), ...group.onContextOverflow];
+  const providers = new Set(clients.map((client) => runtime.health(client).provider));
+  return providers.size === 1 ? [...providers][0]! : 'group';
 }

@@ -8,7 +8,9 @@ import { isLlmActorsError, type LlmActorsError } from '../model/errors.js';
 import { restarted } from '../model/failures.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import { Cancellation } from '../policy/cancellation.js';
+import type { Clock } from '../model/clock.js';
 import type { GroupContext } from './context.js';
+import type { RouteLog } from './route.js';
 
 /** A member's attempt. */
 export interface Attempt {
@@ -76,4 +78,27 @@ export function typed(client: string, error: unknown): LlmActorsError {
 /** `more` added to `sum`, either of them unknown (a member without a price table). */
 export function addUsd(sum: number | undefined, more: number | undefined): number | undefined {
   return more === undefined ? sum : (sum ?? 0) + more;
+}
+
+/**
+ * Cancels every attempt of `running` but `keep` (neutral for their fuses: ABORTED, as the route
+ * says); `running` is left with `keep` alone, if it was there.
+ */
+export function dropAttempts(
+  running: Attempt[],
+  keep: Attempt | undefined,
+  route: RouteLog,
+  clock: Clock,
+): void {
+  if (running.length === 0 || (running.length === 1 && running[0] === keep)) return;
+  const now = clock.now();
+  for (const a of running.splice(0)) {
+    if (a === keep) {
+      running.push(a);
+      continue;
+    }
+    a.dropped = true;
+    route.add(a.client, 'ABORTED', now - a.startedAt, a.costUsd);
+    a.cancel.abort(undefined);
+  }
 }

@@ -11,12 +11,12 @@ import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
+import { dropAttempts, startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
 import { CallTrace } from './call-trace.js';
-import { logOf, noop, onAbort, removeFrom, type GroupContext } from './context.js';
+import { noop, onAbort, removeFrom, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { HedgeTimer } from './hedge.js';
-import { failoverAction } from './failover.js';
+import { moveAfter } from './failover.js';
 import { memberReady, readyMembers, unreadyError } from './ready.js';
 import { resumable, resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
@@ -53,10 +53,11 @@ export class GroupCall implements AttemptOwner {
     private readonly messages: ChatMessage[],
     private readonly options: RequestOptions | undefined,
     sink: StreamSink | undefined,
+    startedAt = ctx.clock.now(),
   ) {
     this.route = new RouteLog(ctx.group.name);
     this.delivery = sink && new Delivery(sink);
-    this.startedAt = ctx.clock.now();
+    this.startedAt = startedAt;
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
     this.trace = CallTrace.start(ctx.group.name, sink !== undefined);
@@ -72,20 +73,40 @@ export class GroupCall implements AttemptOwner {
 
   /** Runs the call: the answering member's Completion with its route, or the error. */
   run(): Promise<Completion> {
-    return new Promise<Completion>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+    return this.begin(() => {
       this.ctx.stats.requests.total++;
-      const signal = this.options?.signal;
-      if (signal !== undefined) this.unhookCaller = onAbort(signal, () => this.cancel());
       if (this.cancelAll.aborted) return this.fail(aborted(this.ctx.group.name));
       this.queue = this.ready(orderMembers(this.ctx, this.delivery !== undefined));
       this.fill();
     });
   }
 
+  /**
+   * Goes on with a call whose first member, `order[0]`, was asked on the direct path (counted
+   * there, from this call's start) and failed with `error`: as if this call had asked it.
+   */
+  after(order: readonly string[], error: LlmActorsError): Promise<Completion> {
+    return this.begin(() => {
+      const client = order[0]!;
+      this.queue = this.ready(order.slice(1));
+      const cancel = new Cancellation();
+      this.failed({ client, startedAt: this.startedAt, cancel, dropped: false }, error);
+    });
+  }
+
+  /** The call's promise, the caller's signal hooked, `go` run within it. */
+  private begin(go: () => void): Promise<Completion> {
+    return new Promise<Completion>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      const signal = this.options?.signal;
+      if (signal !== undefined) this.unhookCaller = onAbort(signal, () => this.cancel());
+      go();
+    });
+  }
+
   /** The members of `clients` that can answer now, in order; the others are skipped. */
-  private ready(clients: string[]): string[] {
+  private ready(clients: readonly string[]): string[] {
     const now = this.ctx.clock.now();
     return readyMembers(clients, this.ctx.entry, now, this);
   }
@@ -195,23 +216,12 @@ export class GroupCall implements AttemptOwner {
     const ms = this.ctx.clock.now() - attempt.startedAt;
     this.route.add(attempt.client, error.code, ms, attempt.costUsd);
     if (this.committed === attempt) return this.cut(error);
-    const action = this.cancelAll.aborted ? 'return' : failoverAction(error);
-    const log = { group: this.ctx.group.name, code: error.code, action };
-    logOf(this.ctx, attempt.client).debug(log, 'group member failed');
-    if (
-      action === 'return' ||
-      (action === 'overflow' && (this.overflowed || this.ctx.group.onContextOverflow.length === 0))
-    ) {
-      return this.fail(error);
-    }
+    const stream = this.delivery !== undefined;
+    const action = this.cancelAll.aborted
+      ? 'return'
+      : moveAfter(this.ctx, attempt.client, error, this.overflowed, stream);
+    if (action === 'return') return this.fail(error);
     this.last = error;
-    // A failing member ranks as its timeout for `fastest`: answering fast with errors is no merit.
-    const kind = this.delivery === undefined ? 'request' : 'firstToken';
-    this.ctx.stats.sample(
-      attempt.client,
-      kind,
-      this.ctx.entry(attempt.client).spec.config.timeoutMs,
-    );
     this.trace?.failedOver(attempt.client, error.code);
     if (action === 'overflow') {
       // Every member of the same context would refuse it too: only the larger ones are tried.
@@ -259,18 +269,7 @@ export class GroupCall implements AttemptOwner {
 
   /** Cancels every running member but `keep` (neutral for their fuses: ABORTED). */
   private dropOthers(keep: Attempt | undefined): void {
-    const running = this.running;
-    if (running.length === 0 || (running.length === 1 && running[0] === keep)) return;
-    const now = this.ctx.clock.now();
-    for (const a of this.running.splice(0)) {
-      if (a === keep) {
-        this.running.push(a);
-        continue;
-      }
-      a.dropped = true;
-      this.route.add(a.client, 'ABORTED', now - a.startedAt, a.costUsd);
-      a.cancel.abort(undefined);
-    }
+    dropAttempts(this.running, keep, this.route, this.ctx.clock);
   }
 
   private end(): void {

@@ -22,13 +22,15 @@ export type MemberCall = (
   messages: ChatMessage[],
   options: RequestOptions | undefined,
   sink: StreamSink | undefined,
-  cancel: Cancellation,
+  cancel: Cancellation | undefined,
   deadline: number,
 ) => Promise<Completion>;
 
 /** Everything one group call needs. */
 export interface GroupContext {
   readonly group: ResolvedGroupConfig;
+  /** The members' names in their configured order (the `fallback` order, made once). */
+  readonly clients: readonly string[];
   readonly stats: GroupStats;
   readonly clock: Clock;
   /** A member's registry entry (members cannot be unregistered while in a group). */

@@ -24,6 +24,7 @@ import type { ClientHealth } from '../observe/health.js';
 import { clientHealth } from '../supervision/health.js';
 import type { ClientEntry, Registry } from '../supervision/registry.js';
 import { GroupCall } from './call.js';
+import { directCall } from './direct.js';
 import type { GroupContext, MemberCall } from './context.js';
 import { groupHealth, type GroupHealth } from './health.js';
 import type { GroupSeriesPoints } from './series.js';
@@ -88,7 +89,8 @@ export class GroupDispatcher {
   add(group: ResolvedGroupConfig): void {
     const { clock, entry, call } = this;
     const stats = new GroupStats(() => clock.now());
-    this.groups.set(group.name, { group, stats, clock, entry, call });
+    const clients = group.members.map((m) => m.client);
+    this.groups.set(group.name, { group, clients, stats, clock, entry, call });
   }
 
   /**
@@ -125,7 +127,11 @@ export class GroupDispatcher {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new GroupCall(this.groups.get(name)!, messages, options, sink).run();
+    const ctx = this.groups.get(name)!;
+    return (
+      (sink === undefined ? directCall(ctx, messages, options) : undefined) ??
+      new GroupCall(ctx, messages, options, sink).run()
+    );
   }
 
   /**

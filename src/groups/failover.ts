@@ -4,6 +4,7 @@
  * group's `onContextOverflow` members may take it). The table is in docs/groups.md.
  */
 import type { ErrorCode, LlmActorsError } from '../model/errors.js';
+import { logOf, type GroupContext } from './context.js';
 
 /** What a group does after a member's failure. */
 export type FailoverAction = 'failover' | 'return' | 'overflow';
@@ -62,4 +63,31 @@ export function refusedPrefill(error: LlmActorsError): boolean {
       error.status >= 400 &&
       error.status < 500)
   );
+}
+
+/**
+ * What a group call does after its member `client` failed with `error` (said in the member's
+ * log): `return` too for an overflow with no larger member left (`overflowed`: they were tried).
+ * A member failed over ranks as its timeout for `fastest`: answering fast with errors is no merit.
+ */
+export function moveAfter(
+  ctx: GroupContext,
+  client: string,
+  error: LlmActorsError,
+  overflowed: boolean,
+  stream: boolean,
+): FailoverAction {
+  let action = failoverAction(error);
+  if (action === 'overflow' && (overflowed || ctx.group.onContextOverflow.length === 0)) {
+    action = 'return';
+  }
+  logOf(ctx, client).debug(
+    { group: ctx.group.name, code: error.code, action },
+    'group member failed',
+  );
+  if (action !== 'return') {
+    const timeoutMs = ctx.entry(client).spec.config.timeoutMs;
+    ctx.stats.sample(client, stream ? 'firstToken' : 'request', timeoutMs);
+  }
+  return action;
 }

@@ -9,6 +9,8 @@ import type { GroupStats } from './stats.js';
 /** What ordering may read: the group, its members' entries and stats, the runtime clock. */
 export interface OrderingInput {
   group: ResolvedGroupConfig;
+  /** The members' names in their configured order. */
+  clients: readonly string[];
   entry: (client: string) => ClientEntry;
   stats: GroupStats;
   /** Its `random` draws the weighted order, so tests can pin it. */
@@ -16,11 +18,11 @@ export interface OrderingInput {
 }
 
 /** The members of a group, in the order this call (a stream or not) tries them. */
-export function orderMembers(input: OrderingInput, stream: boolean): string[] {
+export function orderMembers(input: OrderingInput, stream: boolean): readonly string[] {
   const { group } = input;
   switch (group.strategy) {
     case 'fallback':
-      return group.members.map((m) => m.client);
+      return input.clients;
     case 'weighted':
       return weighted(group.members, () => input.clock.random());
     case 'least-busy':

@@ -50,6 +50,11 @@ export function tracing(): Tracing | undefined {
   return loaded;
 }
 
+/** True when spans are being made: the API is loaded and a real tracer provider is registered. */
+export function tracingOn(): boolean {
+  return loaded !== undefined && loaded.on();
+}
+
 function bind(api: Api): Tracing {
   const provider = api.trace.getTracerProvider();
   // With no provider registered, the global proxy delegates to the API's one no-op provider,
