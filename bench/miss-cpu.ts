@@ -4,9 +4,10 @@
  * concurrency 64 after a warm-up, and the scavenges V8 ran meanwhile. Less sensitive to a
  * busy machine than throughput, which makes it the tool for an A/B of two checkouts:
  *
- *   node --expose-gc --import tsx bench/miss-cpu.ts [--no-cache] [--group] [--requests N]
+ *   node --expose-gc --import tsx bench/miss-cpu.ts [--no-cache] [--group] [--stream] [--requests N]
  *
- * (`--group`: through a group whose one member is the client).
+ * (`--group`: through a group whose one member is the client; `--stream`: streamed, every chunk
+ * read).
  *
  * run alternately in each checkout a few times, and compare the medians.
  */
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
   options: {
     'no-cache': { type: 'boolean', default: false },
     group: { type: 'boolean', default: false },
+    stream: { type: 'boolean', default: false },
     requests: { type: 'string', default: '20000' },
   },
 });
@@ -52,7 +54,14 @@ async function run(total: number): Promise<void> {
   const worker = async () => {
     while (started < total) {
       started++;
-      await runtime.request(target, [{ role: 'user', content: `question ${asked++}` }]);
+      const messages = [{ role: 'user' as const, content: `question ${asked++}` }];
+      if (!args.stream) {
+        await runtime.request(target, messages);
+        continue;
+      }
+      const stream = runtime.stream(target, messages);
+      for await (const chunk of stream) void chunk;
+      await stream.completion;
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
@@ -72,6 +81,7 @@ console.log(
   JSON.stringify({
     cache: !args['no-cache'],
     group: args.group,
+    stream: args.stream,
     requests: N,
     cpuMicrosPerRequest: Number(((cpu.user + cpu.system) / N).toFixed(1)),
     gcRuns: scavenges,
