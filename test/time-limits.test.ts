@@ -165,6 +165,29 @@ describe('idleTimeoutMs', () => {
     await failure(s.completion);
   });
 
+  it('takes a stream silent after its finish reason as whole, with the usage it sent', async () => {
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiChunk({ content: 'all ' }) + openaiChunk({ content: 'of it' }, 'stop'));
+        res.write(openaiUsage(4, 3));
+      }),
+    );
+    const rt = await start({ baseUrl: raw.url, idleTimeoutMs: 5_000, retry: false });
+    const s = rt.stream('c', hi);
+    const chunks = collect(s);
+    await until(() => raw!.calls === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clocked.clock.advance(5_000);
+    expect((await chunks).join('')).toBe('all of it');
+    await expect(s.completion).resolves.toMatchObject({
+      text: 'all of it',
+      finishReason: 'stop',
+      usage: { promptTokens: 4, completionTokens: 3 },
+    });
+    expect(rt.health('c').fuse.failures).toBe(0);
+  });
+
   it('does not count the time a slow reader leaves the stream unread', async () => {
     const words = Array.from({ length: 200 }, (_, i) => `w${i} `);
     raw = clocked.own(

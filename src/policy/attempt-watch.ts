@@ -34,6 +34,8 @@ export function attemptLimits(config: {
 export class AttemptWatch {
   /** The attempt's cancellation. */
   readonly cancel = new Cancellation();
+  /** It was `idleTimeoutMs` that ended the attempt. */
+  idled = false;
   private first: TimerHandle | undefined;
   private idle: TimerHandle | undefined;
   /** When the body last moved (or reading resumed), on the clock. */
@@ -109,6 +111,7 @@ export class AttemptWatch {
       return;
     }
     this.idle = undefined;
+    this.idled = true;
     this.expire(idleTimeout(this.limits.client, ms));
   }
 

@@ -100,6 +100,9 @@ export abstract class HttpProvider implements Provider {
       if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
       return { completion: reader.end(), raw: undefined };
     } catch (error) {
+      // Silent after its finish reason (a server that holds the connection open): whole.
+      const whole = call.watch?.idled === true ? reader.complete() : undefined;
+      if (whole !== undefined) return { completion: whole, raw: undefined };
       // A stream cut or failed after its usage was reported was billed all the same.
       const paid = reader.paid();
       if (paid !== undefined) call.onPaid?.(paid);

@@ -128,17 +128,26 @@ export abstract class StreamReader implements TextSink {
   }
 
   /**
-   * The body ended cleanly: the whole answer — also without the terminator when the finish
-   * reason came. Without either: BAD_RESPONSE when events were skipped (what they held is
-   * lost), else NETWORK_ERROR (the stream stopped short).
+   * The whole answer if it has come: its terminator read, or its finish reason (a stream may
+   * end, or fall silent, without the terminator after it). Undefined while it is not whole.
    */
-  end(): CachedCompletion {
+  complete(): CachedCompletion | undefined {
     this.readRest();
     if (this.completion === undefined) {
       const usage = this.finishedWithout();
       if (usage !== undefined) this.finish(usage);
     }
-    if (this.completion !== undefined) return this.completion;
+    return this.completion;
+  }
+
+  /**
+   * The body ended cleanly: the whole answer — also without the terminator when the finish
+   * reason came. Without either: BAD_RESPONSE when events were skipped (what they held is
+   * lost), else NETWORK_ERROR (the stream stopped short).
+   */
+  end(): CachedCompletion {
+    const completion = this.complete();
+    if (completion !== undefined) return completion;
     if (this.skipped > 0) {
       throw badResponse(
         this.client,

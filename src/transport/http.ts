@@ -34,6 +34,8 @@ export interface BodyWatch {
   headers(): void;
   data(): void;
   hold(held: boolean): void;
+  /** True once the body's silence limit has ended the answer (read by the stream's reader). */
+  readonly idled?: boolean;
 }
 
 /** What bounds the answers of one client's transport. */
