@@ -5,7 +5,6 @@
  * committed to the member whose first delta reaches the caller; after that a cut goes to
  * {@link resumeStream}.
  */
-import type { StreamSink } from '../client/flight.js';
 import { Cancellation } from '../policy/cancellation.js';
 import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
@@ -52,16 +51,16 @@ export class GroupCall implements AttemptOwner {
     private readonly ctx: GroupContext,
     private readonly messages: ChatMessage[],
     private readonly options: RequestOptions | undefined,
-    sink: StreamSink | undefined,
+    delivery: Delivery | undefined,
     startedAt = ctx.clock.now(),
   ) {
     this.route = new RouteLog(ctx.group.name);
-    this.delivery = sink && new Delivery(sink);
+    this.delivery = delivery;
     this.startedAt = startedAt;
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
-    this.trace = CallTrace.start(ctx.group.name, sink !== undefined);
-    sink?.onCancel(() => this.cancel());
+    this.trace = CallTrace.start(ctx.group.name, delivery !== undefined);
+    delivery?.onCancel(() => this.cancel());
   }
 
   /** The caller cancelled: every member under way is cancelled, and none starts. */
@@ -83,14 +82,23 @@ export class GroupCall implements AttemptOwner {
 
   /**
    * Goes on with a call whose first member, `order[0]`, was asked on the direct path (counted
-   * there, from this call's start) and failed with `error`: as if this call had asked it.
+   * there, from this call's start) and failed with `error`: as if this call had asked it —
+   * `committed` when its stream had reached the caller, `costUsd` what its failure was billed.
    */
-  after(order: readonly string[], error: LlmActorsError): Promise<Completion> {
+  after(
+    order: readonly string[],
+    error: LlmActorsError,
+    committed = false,
+    costUsd?: number,
+  ): Promise<Completion> {
     return this.begin(() => {
       const client = order[0]!;
       this.queue = this.ready(order.slice(1));
       const cancel = new Cancellation();
-      this.failed({ client, startedAt: this.startedAt, cancel, dropped: false }, error);
+      const attempt: Attempt = { client, startedAt: this.startedAt, cancel, dropped: false };
+      if (costUsd !== undefined) attempt.costUsd = costUsd;
+      if (committed) this.committed = attempt;
+      this.failed(attempt, error);
     });
   }
 

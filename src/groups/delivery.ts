@@ -35,6 +35,11 @@ export class Delivery {
     this.sink.answeredBy?.(client);
   }
 
+  /** The caller's way to stop the call (the last one given is the one called). */
+  onCancel(cancel: () => void): void {
+    this.sink.onCancel(cancel);
+  }
+
   /** Passes the sender's resume function on to the caller's buffer. */
   onDrain(drain: () => void): void {
     this.sink.onDrain(drain);

@@ -24,6 +24,7 @@ import type { ClientHealth } from '../observe/health.js';
 import { clientHealth } from '../supervision/health.js';
 import type { ClientEntry, Registry } from '../supervision/registry.js';
 import { GroupCall } from './call.js';
+import { Delivery } from './delivery.js';
 import { directCall } from './direct.js';
 import type { GroupContext, MemberCall } from './context.js';
 import { groupHealth, type GroupHealth } from './health.js';
@@ -129,8 +130,8 @@ export class GroupDispatcher {
     }
     const ctx = this.groups.get(name)!;
     return (
-      (sink === undefined ? directCall(ctx, messages, options) : undefined) ??
-      new GroupCall(ctx, messages, options, sink).run()
+      directCall(ctx, messages, options, sink) ??
+      new GroupCall(ctx, messages, options, sink && new Delivery(sink)).run()
     );
   }
 
