@@ -17,6 +17,7 @@ import type { ClientDirectory } from './clients.js';
 import { readBody, sendError, sendJson, simpleError } from './http.js';
 import { errorAnswer, type ErrorAnswer } from './wire.js';
 import { requestIdOf } from './request-context.js';
+import { streamToolCallIds, withToolCallIds } from './tool-ids.js';
 
 /** What a chat route needs from its gateway. */
 export interface ChatContext {
@@ -97,7 +98,8 @@ export function chatRoute<R extends RouteRequest>(
         return sendError(res, failed(error));
       }
       metrics.observe('ok', completion.cacheHit, since(started));
-      return sendJson(res, 200, dialect.answer(completion, request), answerHeaders(completion));
+      const answer = dialect.answer(withToolCallIds(completion, request.messages), request);
+      return sendJson(res, 200, answer, answerHeaders(completion));
     }
     const stream = runtime.stream(request.client, request.messages, request.options);
     const iterator = stream[Symbol.asyncIterator]();
@@ -123,15 +125,16 @@ export function chatRoute<R extends RouteRequest>(
     });
     const answering = stream.client ?? request.client;
     const writer = dialect.writer(request, clients.get(answering)?.model ?? request.client);
+    const withIds = streamToolCallIds(request.messages);
     res.write(writer.start());
     try {
       while (!next.done) {
-        if (!res.writableEnded) res.write(writer.chunk(next.value));
+        if (!res.writableEnded) res.write(writer.chunk(withIds(next.value)));
         next = await iterator.next();
       }
       const completion = await stream.completion;
       metrics.observe('ok', completion.cacheHit, since(started));
-      res.end(writer.end(completion));
+      res.end(writer.end(withToolCallIds(completion, request.messages)));
     } catch (error) {
       metrics.observe(errorAnswer(error).body.error.code, false, since(started));
       res.end(writer.fail(error));

@@ -13,7 +13,7 @@ import { prepare } from './call.js';
 import { apiCallError } from './errors.js';
 import { content, finishReason, providerMetadata, usage } from './result.js';
 import { streamParts } from './stream.js';
-import { inventedToolCallIds } from '../shared/tool-ids.js';
+import { inventedToolCallIds } from '../../providers/tool-ids.js';
 import { PROVIDER_OPTIONS_KEY, type LanguageModelOptions } from './types.js';
 import { providerOf } from '../shared/provider.js';
 import type { ProviderName } from '../../config/types.js';

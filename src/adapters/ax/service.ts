@@ -18,7 +18,7 @@ import type {
 } from '@ax-llm/ax';
 import type { ProviderName } from '../../config/types.js';
 import type { Runtime } from '../../runtime.js';
-import { inventedToolCallIds } from '../shared/tool-ids.js';
+import { inventedToolCallIds } from '../../providers/tool-ids.js';
 import { toAxError, unsupported } from './errors.js';
 import { toMessages } from './messages.js';
 import { chatMetrics } from './metrics.js';

@@ -4,7 +4,7 @@
  * sends the id back with both the call and its result.
  */
 import { createHash } from 'node:crypto';
-import type { ChatMessage } from '../../model/chat.js';
+import type { ChatMessage } from '../model/chat.js';
 
 /**
  * The id of the call at each index of one answer to `messages`, made from a digest of the
