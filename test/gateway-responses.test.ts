@@ -74,7 +74,6 @@ describe('what /v1/responses refuses', () => {
       [{ background: true }, 'background', 'stateful Responses are not supported'],
       [{ conversation: 'conv_1' }, 'conversation', 'stateful Responses are not supported'],
       [{ max_tool_calls: 3 }, 'max_tool_calls', 'max_tool_calls: not carried'],
-      [{ service_tier: 'flex' }, 'service_tier', 'service_tier: not carried'],
       [{ tools: [{ type: 'web_search' }] }, 'tools', '"web_search" tools are not carried'],
       [{ tools: [{ type: 'file_search', vector_store_ids: [] }] }, 'tools', '"file_search" tools'],
       [{ reasoning: { summary: 'brief' } }, 'reasoning', 'reasoning.summary: expected "auto"'],
@@ -107,6 +106,13 @@ describe('what /v1/responses refuses', () => {
       store: false,
       metadata: { k: 'v' },
     });
+  });
+
+  it('passes service_tier, prompt_cache_key and safety_identifier on to the provider', async () => {
+    const url = await start();
+    const sent = { service_tier: 'flex', prompt_cache_key: 'k1', safety_identifier: 'u-9' };
+    expect((await post(url, { input: 'hi', ...sent })).status).toBe(200);
+    expect(gw.upstream!.lastRequest()!.body).toMatchObject(sent);
   });
 
   it("names the runtime's findings as the body has them", async () => {

@@ -50,6 +50,9 @@ const OWN_FIELDS = new Set([
   'temperature',
   'top_p',
   'user',
+  'service_tier',
+  'prompt_cache_key',
+  'safety_identifier',
   'stream',
   'stream_options',
   'metadata',
@@ -60,7 +63,13 @@ const OWN_FIELDS = new Set([
 ]);
 
 /** Fields the chat route's wire format shares, sent on to the provider as they are. */
-const PASSED_ON = ['top_p', 'user'] as const;
+const PASSED_ON = [
+  'top_p',
+  'user',
+  'service_tier',
+  'prompt_cache_key',
+  'safety_identifier',
+] as const;
 
 /** Fields that need responses kept by the server, which the gateway does not keep. */
 const STATEFUL = new Set(['previous_response_id', 'conversation', 'prompt']);
