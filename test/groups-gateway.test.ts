@@ -92,4 +92,18 @@ describe('a group behind the gateway', () => {
     expect(body.max_completion_tokens).toBe(40);
     expect(body.max_tokens).toBeUndefined();
   });
+
+  it('reports each group on /metrics: calls, failovers and which members are ready', async () => {
+    const { url, servers } = await serve();
+    servers.primary!.inject({ kind: 'status', status: 503 }, { times: 1 });
+    expect((await chat(url, {})).status).toBe(200);
+    expect((await chat(url, {})).status).toBe(200);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('llm_actors_group_requests_total{group="chat"} 2');
+    expect(text).toContain('llm_actors_group_requests_succeeded_total{group="chat"} 2');
+    expect(text).toContain('llm_actors_group_failovers_total{group="chat"} 1');
+    expect(text).toContain('llm_actors_group_member_ready{group="chat",client="primary"} 1');
+    expect(text).toContain('llm_actors_group_member_ready{group="chat",client="backup"} 1');
+    expect(text).not.toContain('llm_actors_group_cost_usd_total{');
+  });
 });

@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isClientHealth, type ClientHealth } from '../observe/health.js';
 import type { Runtime } from '../runtime.js';
+import { registerGroupMetrics } from './group-metrics.js';
 
 /** The registry and the request-path instruments. */
 export interface GatewayMetrics {
@@ -199,6 +200,7 @@ export function createMetrics(runtime: Runtime): GatewayMetrics {
       },
     });
   }
+  registerGroupMetrics(registry, runtime);
   const client = requestInstruments(registry);
   return { registry, client, unknown: client(UNKNOWN) };
 }
