@@ -22,7 +22,7 @@ export interface SseEvent {
 /** Parses event-stream text pushed in arbitrary pieces. */
 export class SseParser {
   private buffer = '';
-  private data: string[] = [];
+  private readonly data: string[] = [];
   /** Characters in `data`, with the line breaks that will join them. */
   private dataChars = 0;
   private event = '';
@@ -44,8 +44,10 @@ export class SseParser {
     // The buffer holds no line break (only the unfinished line): search just the new text, so a
     // large event costs time in proportion to its size, not to its size squared. indexOf finds
     // the breaks natively, far faster than a loop over the characters.
+    // Most pieces start at an event's start: the piece is searched as it came, since appending it
+    // to an empty buffer would make a string that the first search copies whole to flatten.
     const from = this.buffer.length;
-    const buffer = (this.buffer += input);
+    const buffer = from === 0 ? input : this.buffer + input;
     let start = 0;
     let lf = buffer.indexOf('\n', from);
     let cr = buffer.indexOf('\r', from);
@@ -75,10 +77,14 @@ export class SseParser {
 
   private line(line: string, events: SseEvent[]): void {
     if (line === '') {
-      if (this.data.length > 0) {
-        events.push({ event: this.event || 'message', data: this.data.join('\n') });
+      const data = this.data;
+      if (data.length > 0) {
+        events.push({
+          event: this.event || 'message',
+          data: data.length === 1 ? data[0]! : data.join('\n'),
+        });
       }
-      this.data = [];
+      data.length = 0;
       this.dataChars = 0;
       this.event = '';
       return;
