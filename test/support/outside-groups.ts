@@ -23,7 +23,8 @@ export interface ServedGroup extends GroupsUnderTest {
 export function servedGroupPerTest(): {
   serve(options?: {
     group?: Partial<GroupConfig>;
-    client?: Partial<ClientConfig>;
+    /** What each member's config changes (an OpenAI client of its server otherwise). */
+    client?: Partial<ClientConfig> | ((name: string, server: TestServer) => Partial<ClientConfig>);
     runtime?: Partial<RuntimeConfig>;
   }): Promise<ServedGroup>;
 } {
@@ -40,7 +41,13 @@ export function servedGroupPerTest(): {
         { chat: { members: ['primary', 'backup'], ...options.group } },
         {
           client: (name: string, server: TestServer) =>
-            openaiClient(server, { model: `${name}-model`, cache: false, ...options.client }),
+            openaiClient(server, {
+              model: `${name}-model`,
+              cache: false,
+              ...(typeof options.client === 'function'
+                ? options.client(name, server)
+                : options.client),
+            } as Partial<ClientConfig>),
           runtime: options.runtime,
         },
       );

@@ -1,0 +1,135 @@
+/**
+ * A group's failures behind the gateway as the official `openai` client sees them with its
+ * default retries (2): what it must not retry comes back after one gateway request and at once,
+ * and a provider's meaning survives the gateway, whichever provider said it.
+ */
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { HELLO, sdkError, servedGroupPerTest, type ServedGroup } from './support/outside-groups.js';
+
+const served = servedGroupPerTest();
+
+/** An `openai` client of the gateway with the SDK's default retries, counting its requests. */
+function countingSdk(group: ServedGroup): { sdk: OpenAI; requests: () => number } {
+  let requests = 0;
+  const sdk = new OpenAI({
+    baseURL: `${group.gateway.url}/v1`,
+    apiKey: 'unused',
+    fetch: (input, init) => {
+      requests++;
+      return fetch(input, init);
+    },
+  });
+  return { sdk, requests: () => requests };
+}
+
+/** The three ways a caller asks: chat plain, chat streamed (read to the end), responses. */
+const CALLS: Array<[string, (sdk: OpenAI) => Promise<unknown>]> = [
+  [
+    'chat.completions.create',
+    (sdk) => sdk.chat.completions.create({ model: 'chat', messages: HELLO }),
+  ],
+  [
+    'chat.completions.create with stream: true',
+    async (sdk) => {
+      const stream = await sdk.chat.completions.create({
+        model: 'chat',
+        messages: HELLO,
+        stream: true,
+      });
+      for await (const chunk of stream) void chunk;
+    },
+  ],
+  ['responses.create', (sdk) => sdk.responses.create({ model: 'chat', input: 'hello' })],
+];
+
+describe('a group behind the gateway, failing, as the openai client sees it', () => {
+  it.each(CALLS)(
+    'answers %s with one 503 FUSE_OPEN at once when every member is melted: the SDK does not retry',
+    async (_, call) => {
+      const group = await served.serve({ client: { fuse: { maxFailures: 1, resetMs: 10_000 } } });
+      group.servers.primary!.inject({ kind: 'status', status: 503 }, { times: 1 });
+      group.servers.backup!.inject({ kind: 'status', status: 503 }, { times: 1 });
+      await sdkError(group.once.chat.completions.create({ model: 'chat', messages: HELLO }));
+      const { sdk, requests } = countingSdk(group);
+      const started = performance.now();
+      const error = await sdkError(call(sdk));
+      // A retry would wait out the Retry-After (10 s) first.
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(requests()).toBe(1);
+      expect(error).toMatchObject({
+        status: 503,
+        code: 'FUSE_OPEN',
+        shouldRetry: 'false',
+        retryAfter: '10',
+      });
+      expect(error.message).toContain('tried primary (FUSE_OPEN), backup (FUSE_OPEN)');
+      expect([group.servers.primary!.requests, group.servers.backup!.requests]).toEqual([1, 1]);
+    },
+  );
+
+  it.each(CALLS)(
+    'answers %s refused for content policy with that 400 after one upstream request',
+    async (_, call) => {
+      const group = await served.serve();
+      group.servers.primary!.inject({
+        kind: 'status',
+        status: 400,
+        body: JSON.stringify({
+          error: {
+            message: 'refused by the content policy',
+            type: 'invalid_request_error',
+            param: 'messages',
+            code: 'content_policy_violation',
+          },
+        }),
+      });
+      const { sdk, requests } = countingSdk(group);
+      const error = await sdkError(call(sdk));
+      expect(error).toMatchObject({
+        name: 'BadRequestError',
+        status: 400,
+        code: 'content_policy_violation',
+        type: 'invalid_request_error',
+        param: 'messages',
+        shouldRetry: 'false',
+      });
+      expect(error.message).toContain('refused by the content policy');
+      expect(requests()).toBe(1);
+      expect([group.servers.primary!.requests, group.servers.backup!.requests]).toEqual([1, 0]);
+    },
+  );
+
+  it("names an Anthropic member's context overflow context_length_exceeded, so OpenAI clients know it", async () => {
+    // The primary speaks Anthropic: its overflow is a 400 "prompt is too long", with no code.
+    const group = await served.serve({
+      client: (name, server) =>
+        name === 'primary'
+          ? { provider: 'anthropic', baseUrl: server.origin, apiKey: 'anthropic-key' }
+          : {},
+    });
+    group.servers.primary!.inject({
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message: 'prompt is too long: 210000 tokens > 200000 maximum',
+        },
+      }),
+    });
+    const error = await sdkError(
+      group.sdk.chat.completions.create({ model: 'chat', messages: HELLO }),
+    );
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'context_length_exceeded',
+      type: 'invalid_request_error',
+      shouldRetry: 'false',
+    });
+    expect(error.message).toContain('prompt is too long');
+    // No onContextOverflow: the backup has the same context, so it was never asked.
+    expect([group.servers.primary!.requests, group.servers.backup!.requests]).toEqual([1, 0]);
+  });
+});
