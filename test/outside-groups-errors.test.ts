@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { manualClock } from './support/groups.js';
 import { HELLO, sdkError, servedGroupPerTest, type ServedGroup } from './support/outside-groups.js';
 
 const served = servedGroupPerTest();
@@ -131,5 +132,32 @@ describe('a group behind the gateway, failing, as the openai client sees it', ()
     expect(error.message).toContain('prompt is too long');
     // No onContextOverflow: the backup has the same context, so it was never asked.
     expect([group.servers.primary!.requests, group.servers.backup!.requests]).toEqual([1, 0]);
+  });
+});
+
+describe('a group that no member can answer now, behind the gateway', () => {
+  it('answers with the member that can answer soonest: a backup parked for 2 s beside a melted primary is a 429 to retry in 2 s', async () => {
+    const clock = manualClock();
+    const group = await served.serve({
+      client: { fuse: { maxFailures: 1, resetMs: 10_000 } },
+      runtime: { clock },
+    });
+    const { primary, backup } = group.servers;
+    primary!.inject({ kind: 'status', status: 503 }, { times: 1 });
+    backup!.inject({ kind: 'status', status: 429, retryAfter: 2 }, { times: 1 });
+    const ask = () => group.once.chat.completions.create({ model: 'chat', messages: HELLO });
+    // The primary melts (open for 10 s), the backup is parked for 2 s.
+    expect(await sdkError(ask())).toMatchObject({ status: 429, code: 'PROVIDER_ERROR' });
+    const error = await sdkError(ask());
+    expect(error).toMatchObject({
+      status: 429,
+      code: 'RATE_LIMITED',
+      shouldRetry: 'true',
+      retryAfter: '2',
+    });
+    expect(error.message).toContain('tried primary (FUSE_OPEN), backup (RATE_LIMITED)');
+    clock.advance(2_000);
+    expect((await ask()).model).toBe('backup-model');
+    expect([primary!.requests, backup!.requests]).toEqual([1, 2]);
   });
 });

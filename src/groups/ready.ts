@@ -48,6 +48,21 @@ export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
 }
 
 /**
+ * Of two skipped members' errors, the one of the member that can answer sooner (the smaller
+ * `retryAfterMs`; the earlier skip when neither says or they say the same): a call that no member
+ * can answer fails with it, so a caller retrying on its Retry-After (or an SDK told it may retry
+ * a parked member's RATE_LIMITED) comes back when the group can answer, not when its first
+ * member can.
+ */
+export function soonerSkip(
+  earlier: LlmActorsError | undefined,
+  later: LlmActorsError,
+): LlmActorsError {
+  if (earlier === undefined) return later;
+  return (later.retryAfterMs ?? Infinity) < (earlier.retryAfterMs ?? Infinity) ? later : earlier;
+}
+
+/**
  * While other members carry the traffic, a member whose fuse has been open for its base
  * `resetMs` gets its probe now rather than after the backoff's growing wait: a recovered
  * provider is back in use within `resetMs`, even after repeated melts.
