@@ -161,3 +161,51 @@ describe('a group that no member can answer now, behind the gateway', () => {
     expect([primary!.requests, backup!.requests]).toEqual([1, 2]);
   });
 });
+
+describe('a group stream cut after its first delta (no resumeStreams), read with the openai client', () => {
+  /** A group whose primary streams two words of six, then drops the connection. */
+  async function cutPrimary(): Promise<ServedGroup> {
+    const group = await served.serve();
+    group.servers.primary!.setReply(() => 'one two three four five six');
+    group.servers.primary!.inject({ kind: 'stream_cut', afterDeltas: 2 });
+    return group;
+  }
+
+  it('throws from the chat completions iterator after the text so far', async () => {
+    const group = await cutPrimary();
+    let text = '';
+    const read = async () => {
+      const stream = await group.sdk.chat.completions.create({
+        model: 'chat',
+        messages: HELLO,
+        stream: true,
+      });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    };
+    expect(await sdkError(read())).toMatchObject({ name: 'APIError', code: 'NETWORK_ERROR' });
+    expect(text).toBe('one two ');
+  });
+
+  it('throws from the Responses iterator and rejects responses.stream().finalResponse()', async () => {
+    const group = await cutPrimary();
+    let text = '';
+    const read = async () => {
+      const stream = await group.sdk.responses.create({
+        model: 'chat',
+        input: 'hello',
+        stream: true,
+      });
+      for await (const event of stream) {
+        if (event.type === 'response.output_text.delta') text += event.delta;
+      }
+    };
+    expect(await sdkError(read())).toMatchObject({ name: 'APIError', code: 'NETWORK_ERROR' });
+    expect(text).toBe('one two ');
+    group.servers.primary!.inject({ kind: 'stream_cut', afterDeltas: 2 });
+    const helper = group.sdk.responses.stream({ model: 'chat', input: 'hello' });
+    expect(await sdkError(helper.finalResponse())).toMatchObject({
+      name: 'APIError',
+      code: 'NETWORK_ERROR',
+    });
+  });
+});
