@@ -8,7 +8,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateText, streamText, type LanguageModel } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { servedGroupPerTest, type ServedGroup } from './support/outside-groups.js';
+import { asked, servedGroupPerTest, type ServedGroup } from './support/outside-groups.js';
 
 const served = servedGroupPerTest();
 
@@ -38,10 +38,16 @@ async function failingPrimary(): Promise<ServedGroup> {
   return group;
 }
 
-const asked = (group: ServedGroup) => [
-  group.servers.primary!.requests,
-  group.servers.backup!.requests,
-];
+/** An AI SDK `streamText` read to its end: the text, the finish reason, the errors it told. */
+async function streamed(
+  model: LanguageModel,
+): Promise<{ text: string; finishReason: string; errors: number }> {
+  let errors = 0;
+  const result = streamText({ model, prompt: 'hello', onError: () => void errors++ });
+  let text = '';
+  for await (const delta of result.textStream) text += delta;
+  return { text, finishReason: await result.finishReason, errors };
+}
 
 describe.each(API)('a group with a failing primary over $api', ({ responses }) => {
   it("gives the AI SDK's generateText the backup's answer and model", async () => {
@@ -55,17 +61,11 @@ describe.each(API)('a group with a failing primary over $api', ({ responses }) =
 
   it("streams the backup's answer to the AI SDK's streamText", async () => {
     const group = await failingPrimary();
-    const errors: unknown[] = [];
-    const result = streamText({
-      model: aiSdk(group, responses),
-      prompt: 'hello',
-      onError: ({ error }) => void errors.push(error),
+    expect(await streamed(aiSdk(group, responses))).toEqual({
+      text: 'all is well',
+      finishReason: 'stop',
+      errors: 0,
     });
-    let text = '';
-    for await (const delta of result.textStream) text += delta;
-    expect(text).toBe('all is well');
-    expect(await result.finishReason).toBe('stop');
-    expect(errors).toEqual([]);
     expect(asked(group)).toEqual([1, 1]);
   });
 
@@ -88,17 +88,11 @@ describe.each(API)('a group with a failing primary over $api', ({ responses }) =
     const group = await served.serve();
     group.servers.primary!.setReply(() => 'one two three four five six');
     group.servers.primary!.inject({ kind: 'stream_cut', afterDeltas: 2 });
-    const errors: unknown[] = [];
-    const result = streamText({
-      model: aiSdk(group, responses),
-      prompt: 'hello',
-      onError: ({ error }) => void errors.push(error),
+    expect(await streamed(aiSdk(group, responses))).toEqual({
+      text: 'one two ',
+      finishReason: 'error',
+      errors: 1,
     });
-    let text = '';
-    for await (const delta of result.textStream) text += delta;
-    expect(text).toBe('one two ');
-    expect(await result.finishReason).toBe('error');
-    expect(errors).toHaveLength(1);
     expect(asked(group)).toEqual([1, 0]);
   });
 

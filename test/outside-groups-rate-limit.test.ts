@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { manualClock } from './support/groups.js';
-import { HELLO, sdkError, servedGroupPerTest } from './support/outside-groups.js';
+import { asked, HELLO, sdkError, servedGroupPerTest } from './support/outside-groups.js';
 
 const served = servedGroupPerTest();
 
@@ -13,17 +13,18 @@ describe('a group of rate-limited members behind the gateway', () => {
   it('sends the call after the primary spent its budget to the backup at once, not after the refill', async () => {
     // The clock never moves: a call that waited for the primary's refill would never answer.
     const clock = manualClock();
-    const { sdk, servers, runtime } = await served.serve({
+    const group = await served.serve({
       client: { rateLimit: { requestsPerMinute: 2 } },
       runtime: { clock },
     });
+    const { sdk, runtime } = group;
     const call = () =>
       sdk.chat.completions.create({ model: 'chat', messages: HELLO }).withResponse();
     for (let i = 0; i < 2; i++) expect((await call()).data.model).toBe('primary-model');
     const third = await call();
     expect(third.response.headers.get('x-llm-actors-client')).toBe('backup');
     expect(third.data.model).toBe('backup-model');
-    expect([servers.primary!.requests, servers.backup!.requests]).toEqual([2, 1]);
+    expect(asked(group)).toEqual([2, 1]);
     // Out of budget for 30 s (two a minute): parked, so the next calls skip it without asking.
     expect(runtime.health('primary').parkedUntil).toBe(clock.now() + 30_000);
     expect((await call()).data.model).toBe('backup-model');
@@ -32,11 +33,12 @@ describe('a group of rate-limited members behind the gateway', () => {
 
   it('answers a 429 with Retry-After at once when every member is out of budget', async () => {
     const clock = manualClock();
-    const { once, servers } = await served.serve({
+    const group = await served.serve({
       // Four a minute: the next request has room in 15 s, well within a member's deadline.
       client: { rateLimit: { requestsPerMinute: 4 } },
       runtime: { clock },
     });
+    const { once } = group;
     for (let i = 0; i < 8; i++)
       await once.chat.completions.create({ model: 'chat', messages: HELLO });
     const error = await sdkError(once.chat.completions.create({ model: 'chat', messages: HELLO }));
@@ -48,6 +50,6 @@ describe('a group of rate-limited members behind the gateway', () => {
       retryAfter: '15',
     });
     expect(error.message).toContain('tried primary (RATE_LIMITED), backup (RATE_LIMITED)');
-    expect([servers.primary!.requests, servers.backup!.requests]).toEqual([4, 4]);
+    expect(asked(group)).toEqual([4, 4]);
   });
 });

@@ -105,3 +105,8 @@ export function inFlight(served: GroupsUnderTest): Record<string, number> {
     runtime.clients().map((name) => [name, runtime.health(name).requests.inFlight]),
   );
 }
+
+/** The upstream requests each member's server has had: `[primary, backup]`. */
+export function asked(served: GroupsUnderTest): [number, number] {
+  return [served.servers.primary!.requests, served.servers.backup!.requests];
+}
