@@ -160,7 +160,10 @@ export function rateLimited(
     ? 'the provider asked for a pause (429) that ends'
     : 'the rateLimit budget frees up';
   const ms = Math.max(0, Math.ceil(waitMs));
-  const after = group === undefined ? "after the request's deadline" : 'too late for a group call';
+  const after =
+    group === undefined
+      ? "after the request's deadline"
+      : 'and a group call does not wait for one member';
   return new LlmActorsError('RATE_LIMITED', `${client}: ${why} in ${ms} ms, ${after}`, {
     client,
     retryAfterMs: ms,
