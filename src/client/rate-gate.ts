@@ -62,14 +62,12 @@ export class RateGate {
       // Behind others: refused at once when even the head waits past this deadline.
       const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
-      if (until <= flight.deadline) return this.hold(flight);
-      return rateLimited(this.client, until - this.clock.now(), parked !== null);
+      return this.refusal(flight, until, parked !== null) ?? this.hold(flight);
     }
     const parked = this.park.pausedUntil();
     if (parked !== null) {
-      if (parked > flight.deadline) {
-        return rateLimited(this.client, parked - this.clock.now(), true);
-      }
+      const refused = this.refusal(flight, parked, true);
+      if (refused !== undefined) return refused;
       this.hold(flight);
       this.sleep(parked);
       return 'held';
@@ -80,7 +78,8 @@ export class RateGate {
     if (taken === 0) return 'pass';
     if (typeof taken === 'number') {
       const now = this.clock.now();
-      if (now + taken > flight.deadline) return rateLimited(this.client, taken, false);
+      const refused = this.refusal(flight, now + taken, false);
+      if (refused !== undefined) return refused;
       this.hold(flight);
       this.sleep(now + taken, true);
       return 'held';
@@ -88,6 +87,19 @@ export class RateGate {
     this.hold(flight);
     this.answer(taken);
     return 'held';
+  }
+
+  /**
+   * The RATE_LIMITED of a flight that would wait here until `until`, or undefined when it may
+   * wait: one whose deadline comes first is refused, and so is a group's attempt (`once`), which
+   * must not wait for one member while the group has others that may answer now.
+   */
+  private refusal(flight: Flight, until: number, parked: boolean): LlmActorsError | undefined {
+    const late = until > flight.deadline;
+    if (!late && !flight.once) return undefined;
+    // Out of budget until then: parked, so its groups skip it meanwhile without asking.
+    if (!late && !parked) this.park.hold(until);
+    return rateLimited(this.client, until - this.clock.now(), parked, late ? undefined : 'group');
   }
 
   /**
@@ -172,17 +184,19 @@ export class RateGate {
       const now = this.clock.now();
       const parked = this.park.pausedUntil();
       if (parked !== null) {
-        if (parked > flight.deadline)
-          this.out(flight, rateLimited(this.client, parked - now, true));
+        const refused = this.refusal(flight, parked, true);
+        if (refused !== undefined) this.out(flight, refused);
         else this.sleep(parked);
         continue;
       }
       const taken = this.budget === undefined ? 0 : this.budget.take(this.charge(flight));
       if (typeof taken !== 'number') this.answer(taken);
       else if (taken === 0) this.out(flight, undefined);
-      else if (now + taken > flight.deadline) {
-        this.out(flight, rateLimited(this.client, taken, false));
-      } else this.sleep(now + taken, true);
+      else {
+        const refused = this.refusal(flight, now + taken, false);
+        if (refused !== undefined) this.out(flight, refused);
+        else this.sleep(now + taken, true);
+      }
     }
   }
 
@@ -215,10 +229,10 @@ export class RateGate {
       if (wait === 0) this.refund(flight);
     } else if (wait === 0) {
       this.out(flight, undefined);
-    } else if (this.clock.now() + wait > flight.deadline) {
-      this.out(flight, rateLimited(this.client, wait, false));
     } else {
-      this.sleep(this.clock.now() + wait, true);
+      const refused = this.refusal(flight, this.clock.now() + wait, false);
+      if (refused !== undefined) this.out(flight, refused);
+      else this.sleep(this.clock.now() + wait, true);
     }
     this.pump();
   }

@@ -213,10 +213,14 @@ export function responsesWriter(
       return out + event(type, { response });
     },
     fail(error: unknown) {
-      const { code, message: text, param } = errorAnswer(error).body.error;
+      const { code, message: text, param, type } = errorAnswer(error).body.error;
       const failed = responseObject(head, 'failed', [], { error: { code, message: text } });
+      // `error` beside OpenAI's fields: the openai SDK's stream throws on an event that has it,
+      // so a caller iterating the stream (LangChain, which skips `error` events) gets an error,
+      // not the text so far as if it were the whole answer.
+      const nested = { type, code, message: text, param };
       return (
-        event('error', { code, message: text, param }) +
+        event('error', { code, message: text, param, error: nested }) +
         event('response.failed', { response: failed })
       );
     },

@@ -6,6 +6,7 @@
 import { nanoid } from 'nanoid';
 import { isLlmActorsError, type ErrorCode, type LlmActorsError } from '../model/errors.js';
 import type { AssistantMessage, StreamChunk, TokenLogprob } from '../model/chat.js';
+import { isContextOverflow } from '../groups/failover.js';
 import { reasoningDetailsOf, type ReasoningDetail } from './reasoning-details.js';
 import type { AnswerParts, Completion, FinishReason } from '../model/request.js';
 
@@ -267,7 +268,9 @@ export function errorAnswer(error: unknown): ErrorAnswer {
     // type, param and message, so clients that switch on them work through the gateway.
     body.message = fields.message ?? body.message;
     body.type = fields.type ?? body.type;
-    body.code = fields.code ?? body.code;
+    // A context overflow in OpenAI's words whatever the provider said ("prompt is too long"):
+    // the gateway speaks OpenAI's wire, and its clients switch on that code.
+    body.code = fields.code ?? (isContextOverflow(error) ? 'context_length_exceeded' : body.code);
     body.param = fields.param ?? null;
     body.llm_actors_code = error.code;
   }

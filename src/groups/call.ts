@@ -16,7 +16,7 @@ import { noop, onAbort, removeFrom, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { HedgeTimer } from './hedge.js';
 import { moveAfter } from './failover.js';
-import { memberReady, readyMembers, unreadyError } from './ready.js';
+import { memberReady, readyMembers, soonerSkip, unreadyError } from './ready.js';
 import { resumable, resumeStream } from './resume.js';
 import { RouteLog } from './route.js';
 import type { ClientEntry } from '../supervision/registry.js';
@@ -36,7 +36,7 @@ export class GroupCall implements AttemptOwner {
   private wanted = 1;
   private hedge: HedgeTimer | undefined;
   private last: LlmActorsError | undefined;
-  private firstSkip: LlmActorsError | undefined;
+  private soonestSkip: LlmActorsError | undefined;
   private overflowed = false;
   /** A member failed over: counted once the next one starts, not when none is left to ask. */
   private movingOn = false;
@@ -123,7 +123,7 @@ export class GroupCall implements AttemptOwner {
   skip(entry: ClientEntry, now: number): void {
     const error = unreadyError(entry, now);
     this.route.add(entry.name, error.code, 0);
-    this.firstSkip ??= error;
+    this.soonestSkip = soonerSkip(this.soonestSkip, error);
   }
 
   /** Starts members until `wanted` run; ends the call when none runs and none is left. */
@@ -272,7 +272,7 @@ export class GroupCall implements AttemptOwner {
     if (this.ctx.clock.now() >= this.deadline) {
       return timedOut(this.ctx.group.name, this.timeoutMs, ' (group deadline)');
     }
-    return this.last ?? this.firstSkip ?? restarted(this.ctx.group.name);
+    return this.last ?? this.soonestSkip ?? restarted(this.ctx.group.name);
   }
 
   /** Cancels every running member but `keep` (neutral for their fuses: ABORTED). */

@@ -37,12 +37,29 @@ export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
       return unknownClient(`${entry.name}: the client was unregistered`, entry.name);
     case 'running': {
       const parked = parkedUntil(actor);
-      if (parked !== null && parked > now) return rateLimited(entry.name, parked - now, true);
+      if (parked !== null && parked > now) {
+        return rateLimited(entry.name, parked - now, true, 'group');
+      }
       return fuseOpen(entry.name, actor?.live().fuse.retryAt ?? null, now);
     }
     default:
       throw new Error(`unknown client status ${String(status satisfies never)}`);
   }
+}
+
+/**
+ * Of two skipped members' errors, the one of the member that can answer sooner (the smaller
+ * `retryAfterMs`; the earlier skip when neither says or they say the same): a call that no member
+ * can answer fails with it, so a caller retrying on its Retry-After (or an SDK told it may retry
+ * a parked member's RATE_LIMITED) comes back when the group can answer, not when its first
+ * member can.
+ */
+export function soonerSkip(
+  earlier: LlmActorsError | undefined,
+  later: LlmActorsError,
+): LlmActorsError {
+  if (earlier === undefined) return later;
+  return (later.retryAfterMs ?? Infinity) < (earlier.retryAfterMs ?? Infinity) ? later : earlier;
 }
 
 /**
