@@ -70,6 +70,16 @@ export function startAttempt(
   return attempt;
 }
 
+/**
+ * An attempt made before a {@link GroupCall} took the call over (on the direct path), started
+ * at `startedAt`; `costUsd`: what its failed stream was billed.
+ */
+export function pastAttempt(client: string, startedAt: number, costUsd?: number): Attempt {
+  const attempt: Attempt = { client, startedAt, cancel: new Cancellation(), dropped: false };
+  if (costUsd !== undefined) attempt.costUsd = costUsd;
+  return attempt;
+}
+
 /** The runtime rejects only with typed errors; anything else is a fault of the member. */
 export function typed(client: string, error: unknown): LlmActorsError {
   return isLlmActorsError(error) ? error : restarted(client, error);

@@ -10,7 +10,8 @@ import type { LlmActorsError } from '../model/errors.js';
 import { aborted, restarted, timedOut } from '../model/failures.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
-import { dropAttempts, startAttempt, type Attempt, type AttemptOwner } from './attempt.js';
+import type { Attempt, AttemptOwner } from './attempt.js';
+import { dropAttempts, pastAttempt, startAttempt } from './attempt.js';
 import { CallTrace } from './call-trace.js';
 import { noop, onAbort, removeFrom, type GroupContext } from './context.js';
 import { Delivery } from './delivery.js';
@@ -27,8 +28,6 @@ export class GroupCall implements AttemptOwner {
   private readonly route: RouteLog;
   private readonly running: Attempt[] = [];
   private readonly cancelAll = new Cancellation();
-  private readonly delivery: Delivery | undefined;
-  private readonly startedAt: number;
   private readonly timeoutMs: number;
   private readonly deadline: number;
   private readonly trace: CallTrace | undefined;
@@ -51,12 +50,10 @@ export class GroupCall implements AttemptOwner {
     private readonly ctx: GroupContext,
     private readonly messages: ChatMessage[],
     private readonly options: RequestOptions | undefined,
-    delivery: Delivery | undefined,
-    startedAt = ctx.clock.now(),
+    private readonly delivery: Delivery | undefined,
+    private readonly startedAt = ctx.clock.now(),
   ) {
     this.route = new RouteLog(ctx.group.name);
-    this.delivery = delivery;
-    this.startedAt = startedAt;
     this.timeoutMs = options?.timeoutMs ?? ctx.group.timeoutMs;
     this.deadline = this.startedAt + this.timeoutMs;
     this.trace = CallTrace.start(ctx.group.name, delivery !== undefined);
@@ -92,11 +89,8 @@ export class GroupCall implements AttemptOwner {
     costUsd?: number,
   ): Promise<Completion> {
     return this.begin(() => {
-      const client = order[0]!;
       this.queue = this.ready(order.slice(1));
-      const cancel = new Cancellation();
-      const attempt: Attempt = { client, startedAt: this.startedAt, cancel, dropped: false };
-      if (costUsd !== undefined) attempt.costUsd = costUsd;
+      const attempt = pastAttempt(order[0]!, this.startedAt, costUsd);
       if (committed) this.committed = attempt;
       this.failed(attempt, error);
     });
@@ -115,8 +109,7 @@ export class GroupCall implements AttemptOwner {
 
   /** The members of `clients` that can answer now, in order; the others are skipped. */
   private ready(clients: readonly string[]): string[] {
-    const now = this.ctx.clock.now();
-    return readyMembers(clients, this.ctx.entry, now, this);
+    return readyMembers(clients, this.ctx.entry, this.ctx.clock.now(), this);
   }
 
   /** @internal A member that cannot answer now: in the route with its code, and no request. */
