@@ -2,7 +2,8 @@
  * The gate before the concurrency slots: a flight goes on only while its client is not parked
  * (a provider's 429 that named a time) and its rate budget has room. Flights that must wait
  * wait here, first come first served, each as long as its deadline allows: one that would
- * still be waiting at its deadline is refused at once with RATE_LIMITED.
+ * still be waiting at its deadline is refused at once with RATE_LIMITED, and so is a group's
+ * attempt that would have to wait at all (its group moves on to another member).
  */
 import type { Clock, TimerHandle } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
@@ -59,16 +60,18 @@ export class RateGate {
    */
   enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
     if (this.queue.length > 0) {
-      // Behind others: refused at once when even the head waits past this deadline.
+      // Behind others: refused at once when even the head waits past this deadline (only a
+      // fleet budget's answer is waited for by all).
       const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
-      if (until <= flight.deadline) return this.hold(flight);
-      return rateLimited(this.client, until - this.clock.now(), parked !== null);
+      const now = this.clock.now();
+      if (until <= now || this.mayWait(flight, until)) return this.hold(flight);
+      return rateLimited(this.client, until - now, parked !== null, !flight.once);
     }
     const parked = this.park.pausedUntil();
     if (parked !== null) {
-      if (parked > flight.deadline) {
-        return rateLimited(this.client, parked - this.clock.now(), true);
+      if (!this.mayWait(flight, parked)) {
+        return rateLimited(this.client, parked - this.clock.now(), true, !flight.once);
       }
       this.hold(flight);
       this.sleep(parked);
@@ -80,7 +83,8 @@ export class RateGate {
     if (taken === 0) return 'pass';
     if (typeof taken === 'number') {
       const now = this.clock.now();
-      if (now + taken > flight.deadline) return rateLimited(this.client, taken, false);
+      if (!this.mayWait(flight, now + taken))
+        return rateLimited(this.client, taken, false, !flight.once);
       this.hold(flight);
       this.sleep(now + taken, true);
       return 'held';
@@ -130,6 +134,14 @@ export class RateGate {
     this.held = 0;
   }
 
+  /**
+   * Whether `flight` may wait here until `until`: within its deadline, and not a group's
+   * attempt (`once`), which moves on at once to a member that can answer now.
+   */
+  private mayWait(flight: Flight, until: number): boolean {
+    return until <= flight.deadline && !flight.once;
+  }
+
   /** The tokens `flight` is charged (estimated once, when it first asks). */
   private charge(flight: Flight): number {
     flight.rateTokens ??= this.countTokens
@@ -172,16 +184,16 @@ export class RateGate {
       const now = this.clock.now();
       const parked = this.park.pausedUntil();
       if (parked !== null) {
-        if (parked > flight.deadline)
-          this.out(flight, rateLimited(this.client, parked - now, true));
+        if (!this.mayWait(flight, parked))
+          this.out(flight, rateLimited(this.client, parked - now, true, !flight.once));
         else this.sleep(parked);
         continue;
       }
       const taken = this.budget === undefined ? 0 : this.budget.take(this.charge(flight));
       if (typeof taken !== 'number') this.answer(taken);
       else if (taken === 0) this.out(flight, undefined);
-      else if (now + taken > flight.deadline) {
-        this.out(flight, rateLimited(this.client, taken, false));
+      else if (!this.mayWait(flight, now + taken)) {
+        this.out(flight, rateLimited(this.client, taken, false, !flight.once));
       } else this.sleep(now + taken, true);
     }
   }
@@ -215,8 +227,8 @@ export class RateGate {
       if (wait === 0) this.refund(flight);
     } else if (wait === 0) {
       this.out(flight, undefined);
-    } else if (this.clock.now() + wait > flight.deadline) {
-      this.out(flight, rateLimited(this.client, wait, false));
+    } else if (!this.mayWait(flight, this.clock.now() + wait)) {
+      this.out(flight, rateLimited(this.client, wait, false, !flight.once));
     } else {
       this.sleep(this.clock.now() + wait, true);
     }

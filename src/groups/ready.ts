@@ -37,7 +37,8 @@ export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
       return unknownClient(`${entry.name}: the client was unregistered`, entry.name);
     case 'running': {
       const parked = parkedUntil(actor);
-      if (parked !== null && parked > now) return rateLimited(entry.name, parked - now, true);
+      if (parked !== null && parked > now)
+        return rateLimited(entry.name, parked - now, true, false);
       return fuseOpen(entry.name, actor?.live().fuse.retryAt ?? null, now);
     }
     default:

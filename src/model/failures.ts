@@ -147,15 +147,22 @@ export function budgetExceeded(
 
 /**
  * RATE_LIMITED: the client's budget (`rateLimit`) or a provider's 429 that named a time (the
- * client is parked) keeps the request back for `waitMs`, past its deadline. Retryable then.
+ * client is parked) keeps the request back for `waitMs`, past its deadline — or, not `late`, a
+ * group's attempt that does not wait at all. Retryable then.
  */
-export function rateLimited(client: string, waitMs: number, parked: boolean): LlmActorsError {
+export function rateLimited(
+  client: string,
+  waitMs: number,
+  parked: boolean,
+  late = true,
+): LlmActorsError {
   const why = parked
     ? 'the provider asked for a pause (429) that ends'
     : 'the rateLimit budget frees up';
+  const then = late ? "after the request's deadline" : 'and a group does not wait for it';
   return new LlmActorsError(
     'RATE_LIMITED',
-    `${client}: ${why} in ${Math.ceil(waitMs)} ms, after the request's deadline`,
+    `${client}: ${why} in ${Math.ceil(waitMs)} ms, ${then}`,
     { client, retryAfterMs: Math.ceil(waitMs) },
   );
 }
