@@ -72,7 +72,7 @@ describe('a group member out of its rate budget', () => {
       ['primary'],
       { chat: { members: ['primary'] } },
       {
-        client: (name, server) =>
+        client: (_name, server) =>
           openaiClient(server, { cache: false, rateLimit: { requestsPerMinute: 2 } }),
         runtime: { clock },
       },
