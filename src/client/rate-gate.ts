@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
-import { rateLimited } from '../model/failures.js';
+import { queueFull, rateLimited } from '../model/failures.js';
 import type { Park } from '../policy/park.js';
 import { estimateTokens, type RateBudget } from '../policy/rate-budget.js';
 import type { Flight, FlightAnswer } from './flight.js';
@@ -66,12 +66,12 @@ export class RateGate {
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
       const now = this.clock.now();
       if (until <= now || this.mayWait(flight, until)) return this.hold(flight);
-      return rateLimited(this.client, until - now, parked !== null, !flight.once);
+      return this.refusal(flight, until - now, parked !== null);
     }
     const parked = this.park.pausedUntil();
     if (parked !== null) {
       if (!this.mayWait(flight, parked)) {
-        return rateLimited(this.client, parked - this.clock.now(), true, !flight.once);
+        return this.refusal(flight, parked - this.clock.now(), true);
       }
       this.hold(flight);
       this.sleep(parked);
@@ -83,8 +83,7 @@ export class RateGate {
     if (taken === 0) return 'pass';
     if (typeof taken === 'number') {
       const now = this.clock.now();
-      if (!this.mayWait(flight, now + taken))
-        return rateLimited(this.client, taken, false, !flight.once);
+      if (!this.mayWait(flight, now + taken)) return this.refusal(flight, taken, false);
       this.hold(flight);
       this.sleep(now + taken, true);
       return 'held';
@@ -135,11 +134,18 @@ export class RateGate {
   }
 
   /**
-   * Whether `flight` may wait here until `until`: within its deadline, and not a group's
-   * attempt (`once`), which moves on at once to a member that can answer now.
+   * Whether `flight` may wait here until `until`: within its deadline, not a group's attempt
+   * (`once`), which moves on at once to a member that can answer now, and not one that came
+   * when `maxQueue` flights waited already (`noWait`).
    */
   private mayWait(flight: Flight, until: number): boolean {
-    return until <= flight.deadline && !flight.once;
+    return until <= flight.deadline && !flight.once && flight.noWait !== true;
+  }
+
+  /** The error of a flight that may not wait `waitMs` (`parked`: for a provider's 429). */
+  private refusal(flight: Flight, waitMs: number, parked: boolean): LlmActorsError {
+    if (flight.noWait === true) return queueFull(this.client, this.held);
+    return rateLimited(this.client, waitMs, parked, !flight.once);
   }
 
   /** The tokens `flight` is charged (estimated once, when it first asks). */
@@ -185,7 +191,7 @@ export class RateGate {
       const parked = this.park.pausedUntil();
       if (parked !== null) {
         if (!this.mayWait(flight, parked))
-          this.out(flight, rateLimited(this.client, parked - now, true, !flight.once));
+          this.out(flight, this.refusal(flight, parked - now, true));
         else this.sleep(parked);
         continue;
       }
@@ -193,7 +199,7 @@ export class RateGate {
       if (typeof taken !== 'number') this.answer(taken);
       else if (taken === 0) this.out(flight, undefined);
       else if (!this.mayWait(flight, now + taken)) {
-        this.out(flight, rateLimited(this.client, taken, false, !flight.once));
+        this.out(flight, this.refusal(flight, taken, false));
       } else this.sleep(now + taken, true);
     }
   }
@@ -228,7 +234,7 @@ export class RateGate {
     } else if (wait === 0) {
       this.out(flight, undefined);
     } else if (!this.mayWait(flight, this.clock.now() + wait)) {
-      this.out(flight, rateLimited(this.client, wait, false, !flight.once));
+      this.out(flight, this.refusal(flight, wait, false));
     } else {
       this.sleep(this.clock.now() + wait, true);
     }
