@@ -28,8 +28,12 @@ export class RateGate {
   private timer: TimerHandle | undefined;
   /** When the head's timer fires (epoch ms), while it is set. */
   private wakeAt = 0;
-  /** A fleet budget is being asked for the head. */
-  private asking = false;
+  /**
+   * The flights whose take a fleet budget is answering. Several are asked at once (Redis runs
+   * the takes in the order sent): one round trip at a time would hold a burst behind a slow
+   * Redis until its deadlines passed.
+   */
+  private readonly asking = new Set<Flight>();
   private exits: GateExits | undefined;
   private readonly wake = () => {
     this.timer = undefined;
@@ -60,8 +64,13 @@ export class RateGate {
    */
   enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
     if (this.queue.length > 0) {
-      // Behind others: refused at once when even the head waits past this deadline (only a
-      // fleet budget's answer is waited for by all).
+      // Behind flights that only wait for a fleet budget's answer: it asks too, at once.
+      if (this.timer === undefined && this.asking.size > 0 && this.park.pausedUntil() === null) {
+        this.hold(flight);
+        this.ask(flight, this.budget!.take(this.charge(flight)));
+        return 'held';
+      }
+      // Behind others: refused at once when even the head waits past this deadline.
       const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
       const now = this.clock.now();
@@ -89,7 +98,7 @@ export class RateGate {
       return 'held';
     }
     this.hold(flight);
-    this.answer(taken);
+    this.ask(flight, taken);
     return 'held';
   }
 
@@ -130,6 +139,7 @@ export class RateGate {
     this.timer = undefined;
     this.park.hold(0);
     this.queue.length = 0;
+    this.asking.clear();
     this.held = 0;
   }
 
@@ -181,12 +191,13 @@ export class RateGate {
 
   /** Lets the flights at the head go on while they may; the first that must wait sets a timer. */
   private pump(): void {
-    while (this.queue.length > 0 && this.timer === undefined && !this.asking) {
+    while (this.queue.length > 0 && this.timer === undefined) {
       const flight = this.queue[0]!;
       if (!flight.held) {
         this.queue.shift();
         continue;
       }
+      if (this.asking.has(flight)) break;
       const now = this.clock.now();
       const parked = this.park.pausedUntil();
       if (parked !== null) {
@@ -196,7 +207,7 @@ export class RateGate {
         continue;
       }
       const taken = this.budget === undefined ? 0 : this.budget.take(this.charge(flight));
-      if (typeof taken !== 'number') this.answer(taken);
+      if (typeof taken !== 'number') this.ask(flight, taken);
       else if (taken === 0) this.out(flight, undefined);
       else if (!this.mayWait(flight, now + taken)) {
         this.out(flight, this.refusal(flight, taken, false));
@@ -207,35 +218,45 @@ export class RateGate {
   /** The head leaves: on through `pass`, or refused with `error`. */
   private out(flight: Flight, error: LlmActorsError | undefined): void {
     this.queue.shift();
+    this.leave(flight, error);
+  }
+
+  /** `flight`, out of the queue, goes on through `pass` or is refused with `error`. */
+  private leave(flight: Flight, error: LlmActorsError | undefined): void {
     this.left(flight);
     if (error === undefined) this.exits!.pass(flight);
     else this.exits!.refuse(flight, error);
   }
 
-  /** A fleet budget's answer for the head. */
-  private answer(taken: Promise<number>): void {
-    this.asking = true;
-    void taken.then((wait) => {
-      this.asking = false;
+  /** A fleet budget's answer (or, with Redis gone meanwhile, the local one) for `flight`. */
+  private ask(flight: Flight, taken: number | Promise<number>): void {
+    this.asking.add(flight);
+    void Promise.resolve(taken).then((wait) => {
       try {
-        this.answered(wait);
+        this.answered(flight, wait);
       } catch (error) {
         this.exits!.fault(error);
       }
     });
   }
 
-  private answered(wait: number): void {
-    const flight = this.queue[0];
-    if (flight === undefined) return;
-    if (!flight.held) {
+  /**
+   * `flight`'s take answered: it goes on (even ahead of a head that must wait: the budget is
+   * its), is refused, or waits — on a timer if it is the head, else until its turn comes.
+   */
+  private answered(flight: Flight, wait: number): void {
+    if (!this.asking.delete(flight)) return;
+    const at = this.queue.indexOf(flight);
+    if (at < 0 || !flight.held) {
       // Its callers went while Redis answered: what it took goes back.
       if (wait === 0) this.refund(flight);
     } else if (wait === 0) {
-      this.out(flight, undefined);
+      this.queue.splice(at, 1);
+      this.leave(flight, undefined);
     } else if (!this.mayWait(flight, this.clock.now() + wait)) {
-      this.out(flight, this.refusal(flight, wait, false));
-    } else {
+      this.queue.splice(at, 1);
+      this.leave(flight, this.refusal(flight, wait, false));
+    } else if (at === 0 && this.timer === undefined) {
       this.sleep(this.clock.now() + wait, true);
     }
     this.pump();
