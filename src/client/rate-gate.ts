@@ -60,7 +60,8 @@ export class RateGate {
 
   /**
    * `'pass'`: go on now (the budget is taken). `'held'`: the flight waits here and leaves
-   * through the exits. An error: RATE_LIMITED, it would wait past its deadline.
+   * through the exits. An error: RATE_LIMITED, it would wait past its deadline (or at all, for
+   * a group's attempt); QUEUE_FULL, it would wait with `maxQueue` flights waiting already.
    */
   enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
     if (this.queue.length > 0) {
