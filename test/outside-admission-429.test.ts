@@ -1,17 +1,19 @@
 /**
  * A 429 (or 503) whose named wait is nothing — `Retry-After: 0`, an HTTP date already past,
  * `retry-after-ms: 0` — parks nothing, so it must not be treated as a park: it counts against
- * the fuse like a 429 without a time, and a retry after it still waits at least half the base
- * delay rather than coming back at once. The runtime's clock is moved by hand; the upstreams
+ * the fuse like a 429 without a time, and a retry after it (or after Anthropic's 529, overloaded)
+ * still waits at least half the base delay rather than coming back at once. The runtime's clock is moved by hand; the upstreams
  * are real local servers.
  */
 import { describe, expect, it } from 'vitest';
 import { hi } from './support/driver.js';
 import { failure } from './support/failure.js';
-import { clockedPerTest, settle, until } from './support/manual-clock.js';
+import { clockedPerTest, ManualClock, settle, until } from './support/manual-clock.js';
+import { runtimePerTest } from './support/runtime.js';
 import { rawUpstream } from './support/raw-upstream.js';
 
 const clocked = clockedPerTest();
+const runtimes = runtimePerTest();
 
 const PAST = new Date(Date.UTC(2025, 0, 1)).toUTCString();
 
@@ -45,25 +47,42 @@ describe('a 429 that names no wait', () => {
   );
 });
 
-describe('a retry after a busy provider that names no wait', () => {
+/** A hand-moved clock whose jitter draws 0: a full-jitter retry would go at once. */
+class NoJitter extends ManualClock {
+  override random(): number {
+    return 0;
+  }
+}
+
+describe('a retry after a busy provider', () => {
   it.each([
     [429, { 'retry-after': '0' }],
     [429, { 'retry-after': PAST }],
     [503, { 'retry-after': '0' }],
+    [529, {}],
   ])('after a %i with %j waits at least half the base delay', async (status, headers) => {
     const raw = await busy(status, headers);
-    const rt = await clocked.start({
-      baseUrl: raw.url,
-      retry: { maxAttempts: 2, baseDelayMs: 1_000, maxDelayMs: 10_000 },
+    const clock = new NoJitter();
+    const rt = await runtimes.start({
+      clock,
+      clients: {
+        c: {
+          provider: 'openai',
+          model: 'gpt',
+          baseUrl: raw.url,
+          cache: false,
+          retry: { maxAttempts: 2, baseDelayMs: 1_000, maxDelayMs: 10_000 },
+        },
+      },
     });
     const pending = failure(rt.request('c', hi));
     await until(() => raw.calls === 1);
-    // The retry's sleep is on the runtime clock: nothing goes before half of 1 000 ms.
-    await until(() => clocked.clock.pending > 1);
-    clocked.clock.advance(499);
+    // The retry sleeps on the runtime clock: nothing goes before half of 1 000 ms.
+    await until(() => clock.pending > 1);
+    clock.advance(499);
     await settle();
     expect(raw.calls).toBe(1);
-    clocked.clock.advance(1);
+    clock.advance(1);
     await until(() => raw.calls === 2);
     expect(await pending).toMatchObject({ status });
   });
