@@ -7,7 +7,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index.js';
-import { redisPerFile } from './support/redis.js';
+import { redisPerFile, sharedRateClient } from './support/redis.js';
 import { runtimePerTest } from './support/runtime.js';
 
 const shared = redisPerFile();
@@ -45,16 +45,7 @@ async function slowRedis(ms: number): Promise<string> {
 
 async function runtimeOver(url: string, requestsPerMinute: number, model: string) {
   const rt = await start({
-    clients: {
-      c: {
-        provider: 'openai',
-        baseUrl: shared.server.url,
-        model,
-        cache: false,
-        retry: false,
-        rateLimit: { requestsPerMinute, shared: { url } },
-      },
-    },
+    clients: { c: sharedRateClient(shared.server.url, model, { requestsPerMinute }, url) },
   });
   await expect.poll(() => rt.health('c').fleet?.rate, { timeout: 5_000 }).toBe('up');
   return rt;
