@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientConfig, Runtime } from '../src/index.js';
 import { freePort } from '../src/testing/index.js';
 import { failure } from './support/failure.js';
-import { redisPerFile } from './support/redis.js';
+import { redisPerFile, sharedRateClient } from './support/redis.js';
 import { runtimePerTest } from './support/runtime.js';
 import { rateKey } from '../src/fleet/rate-link.js';
 
@@ -27,16 +27,7 @@ async function member(
   url = shared.redis.url,
 ): Promise<Runtime> {
   const rt = await start({
-    clients: {
-      c: {
-        provider: 'openai',
-        baseUrl: shared.server.url,
-        model,
-        cache: false,
-        retry: false,
-        rateLimit: { ...rateLimit, shared: { url } },
-      },
-    },
+    clients: { c: sharedRateClient(shared.server.url, model, rateLimit, url) },
   });
   return rt;
 }

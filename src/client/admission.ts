@@ -62,9 +62,12 @@ export class Admission {
   /** Takes a slot for `flight`, or queues it, or says the queue is full or the gate refuses. */
   admit(flight: Flight): Admitted {
     const held = this.gate?.held ?? 0;
-    if ((held > 0 || this.running >= this.maxConcurrency) && this.queued >= this.maxQueue) {
+    const full = this.queued >= this.maxQueue;
+    if ((held > 0 || this.running >= this.maxConcurrency) && full) {
       return queueFull(this.client, this.queued);
     }
+    // A slot is free, but the gate may still hold it: with the queue full it must not wait.
+    if (full && this.gate !== undefined) flight.noWait = true;
     const gated = this.gate?.enter(flight) ?? 'pass';
     if (gated === 'held') return 'queued';
     return gated === 'pass' ? this.slot(flight) : gated;

@@ -70,6 +70,8 @@ export interface Flight {
   span: RequestSpan | undefined;
   /** Waiting in the rate gate (parked client, or no rate budget yet). */
   held?: boolean;
+  /** It came when `maxQueue` flights waited already: it goes on at once or not at all. */
+  noWait?: true;
   /** The tokens the rate budget was charged for it, settled with the real usage after. */
   rateTokens?: number;
 }

@@ -2,11 +2,12 @@
  * The gate before the concurrency slots: a flight goes on only while its client is not parked
  * (a provider's 429 that named a time) and its rate budget has room. Flights that must wait
  * wait here, first come first served, each as long as its deadline allows: one that would
- * still be waiting at its deadline is refused at once with RATE_LIMITED.
+ * still be waiting at its deadline is refused at once with RATE_LIMITED, and so is a group's
+ * attempt that would have to wait at all (its group moves on to another member).
  */
 import type { Clock, TimerHandle } from '../model/clock.js';
 import { LlmActorsError } from '../model/errors.js';
-import { rateLimited } from '../model/failures.js';
+import { queueFull, rateLimited } from '../model/failures.js';
 import type { Park } from '../policy/park.js';
 import { estimateTokens, type RateBudget } from '../policy/rate-budget.js';
 import type { Flight, FlightAnswer } from './flight.js';
@@ -27,8 +28,12 @@ export class RateGate {
   private timer: TimerHandle | undefined;
   /** When the head's timer fires (epoch ms), while it is set. */
   private wakeAt = 0;
-  /** A fleet budget is being asked for the head. */
-  private asking = false;
+  /**
+   * The flights whose take a fleet budget is answering. Several are asked at once (Redis runs
+   * the takes in the order sent): one round trip at a time would hold a burst behind a slow
+   * Redis until its deadlines passed.
+   */
+  private readonly asking = new Set<Flight>();
   private exits: GateExits | undefined;
   private readonly wake = () => {
     this.timer = undefined;
@@ -55,19 +60,29 @@ export class RateGate {
 
   /**
    * `'pass'`: go on now (the budget is taken). `'held'`: the flight waits here and leaves
-   * through the exits. An error: RATE_LIMITED, it would wait past its deadline.
+   * through the exits. An error: RATE_LIMITED, it would wait past its deadline (or at all, for
+   * a group's attempt); QUEUE_FULL, it would wait with `maxQueue` flights waiting already.
    */
   enter(flight: Flight): 'pass' | 'held' | LlmActorsError {
     if (this.queue.length > 0) {
+      // Behind flights that only wait for a fleet budget's answer: it asks too, at once.
+      if (this.timer === undefined && this.asking.size > 0 && this.park.pausedUntil() === null) {
+        this.hold(flight);
+        this.ask(flight, this.budget!.take(this.charge(flight)));
+        return 'held';
+      }
       // Behind others: refused at once when even the head waits past this deadline.
       const parked = this.park.pausedUntil();
       const until = Math.max(this.timer === undefined ? 0 : this.wakeAt, parked ?? 0);
-      return this.refusal(flight, until, parked !== null) ?? this.hold(flight);
+      const now = this.clock.now();
+      if (until <= now || this.mayWait(flight, until)) return this.hold(flight);
+      return this.refusal(flight, until - now, parked !== null);
     }
     const parked = this.park.pausedUntil();
     if (parked !== null) {
-      const refused = this.refusal(flight, parked, true);
-      if (refused !== undefined) return refused;
+      if (!this.mayWait(flight, parked)) {
+        return this.refusal(flight, parked - this.clock.now(), true);
+      }
       this.hold(flight);
       this.sleep(parked);
       return 'held';
@@ -78,28 +93,14 @@ export class RateGate {
     if (taken === 0) return 'pass';
     if (typeof taken === 'number') {
       const now = this.clock.now();
-      const refused = this.refusal(flight, now + taken, false);
-      if (refused !== undefined) return refused;
+      if (!this.mayWait(flight, now + taken)) return this.refusal(flight, taken, false);
       this.hold(flight);
       this.sleep(now + taken, true);
       return 'held';
     }
     this.hold(flight);
-    this.answer(taken);
+    this.ask(flight, taken);
     return 'held';
-  }
-
-  /**
-   * The RATE_LIMITED of a flight that would wait here until `until`, or undefined when it may
-   * wait: one whose deadline comes first is refused, and so is a group's attempt (`once`), which
-   * must not wait for one member while the group has others that may answer now.
-   */
-  private refusal(flight: Flight, until: number, parked: boolean): LlmActorsError | undefined {
-    const late = until > flight.deadline;
-    if (!late && !flight.once) return undefined;
-    // Out of budget until then: parked, so its groups skip it meanwhile without asking.
-    if (!late && !parked) this.park.hold(until);
-    return rateLimited(this.client, until - this.clock.now(), parked, late ? undefined : 'group');
   }
 
   /**
@@ -139,7 +140,23 @@ export class RateGate {
     this.timer = undefined;
     this.park.hold(0);
     this.queue.length = 0;
+    this.asking.clear();
     this.held = 0;
+  }
+
+  /**
+   * Whether `flight` may wait here until `until`: within its deadline, not a group's attempt
+   * (`once`), which moves on at once to a member that can answer now, and not one that came
+   * when `maxQueue` flights waited already (`noWait`).
+   */
+  private mayWait(flight: Flight, until: number): boolean {
+    return until <= flight.deadline && !flight.once && flight.noWait !== true;
+  }
+
+  /** The error of a flight that may not wait `waitMs` (`parked`: for a provider's 429). */
+  private refusal(flight: Flight, waitMs: number, parked: boolean): LlmActorsError {
+    if (flight.noWait === true) return queueFull(this.client, this.held);
+    return rateLimited(this.client, waitMs, parked, !flight.once);
   }
 
   /** The tokens `flight` is charged (estimated once, when it first asks). */
@@ -175,64 +192,73 @@ export class RateGate {
 
   /** Lets the flights at the head go on while they may; the first that must wait sets a timer. */
   private pump(): void {
-    while (this.queue.length > 0 && this.timer === undefined && !this.asking) {
+    while (this.queue.length > 0 && this.timer === undefined) {
       const flight = this.queue[0]!;
       if (!flight.held) {
         this.queue.shift();
         continue;
       }
+      if (this.asking.has(flight)) break;
       const now = this.clock.now();
       const parked = this.park.pausedUntil();
       if (parked !== null) {
-        const refused = this.refusal(flight, parked, true);
-        if (refused !== undefined) this.out(flight, refused);
+        if (!this.mayWait(flight, parked))
+          this.out(flight, this.refusal(flight, parked - now, true));
         else this.sleep(parked);
         continue;
       }
       const taken = this.budget === undefined ? 0 : this.budget.take(this.charge(flight));
-      if (typeof taken !== 'number') this.answer(taken);
+      if (typeof taken !== 'number') this.ask(flight, taken);
       else if (taken === 0) this.out(flight, undefined);
-      else {
-        const refused = this.refusal(flight, now + taken, false);
-        if (refused !== undefined) this.out(flight, refused);
-        else this.sleep(now + taken, true);
-      }
+      else if (!this.mayWait(flight, now + taken)) {
+        this.out(flight, this.refusal(flight, taken, false));
+      } else this.sleep(now + taken, true);
     }
   }
 
   /** The head leaves: on through `pass`, or refused with `error`. */
   private out(flight: Flight, error: LlmActorsError | undefined): void {
     this.queue.shift();
+    this.leave(flight, error);
+  }
+
+  /** `flight`, out of the queue, goes on through `pass` or is refused with `error`. */
+  private leave(flight: Flight, error: LlmActorsError | undefined): void {
     this.left(flight);
     if (error === undefined) this.exits!.pass(flight);
     else this.exits!.refuse(flight, error);
   }
 
-  /** A fleet budget's answer for the head. */
-  private answer(taken: Promise<number>): void {
-    this.asking = true;
-    void taken.then((wait) => {
-      this.asking = false;
+  /** A fleet budget's answer (or, with Redis gone meanwhile, the local one) for `flight`. */
+  private ask(flight: Flight, taken: number | Promise<number>): void {
+    this.asking.add(flight);
+    void Promise.resolve(taken).then((wait) => {
       try {
-        this.answered(wait);
+        this.answered(flight, wait);
       } catch (error) {
         this.exits!.fault(error);
       }
     });
   }
 
-  private answered(wait: number): void {
-    const flight = this.queue[0];
-    if (flight === undefined) return;
-    if (!flight.held) {
+  /**
+   * `flight`'s take answered: it goes on (even ahead of a head that must wait: the budget is
+   * its), is refused, or waits — on a timer if it is the head, else until its turn comes.
+   */
+  private answered(flight: Flight, wait: number): void {
+    if (!this.asking.delete(flight)) return;
+    const at = this.queue.indexOf(flight);
+    if (at < 0 || !flight.held) {
       // Its callers went while Redis answered: what it took goes back.
       if (wait === 0) this.refund(flight);
     } else if (wait === 0) {
-      this.out(flight, undefined);
-    } else {
-      const refused = this.refusal(flight, this.clock.now() + wait, false);
-      if (refused !== undefined) this.out(flight, refused);
-      else this.sleep(this.clock.now() + wait, true);
+      this.queue.splice(at, 1);
+      this.leave(flight, undefined);
+    } else if (!this.mayWait(flight, this.clock.now() + wait)) {
+      this.queue.splice(at, 1);
+      this.leave(flight, this.refusal(flight, wait, false));
+    } else if (at === 0 && this.timer === undefined) {
+      this.sleep(this.clock.now() + wait, true);
     }
     this.pump();
   }

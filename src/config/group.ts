@@ -118,20 +118,26 @@ export function resolveGroupConfig(
     if (!isClient(client))
       throw invalidConfig(`${prefix}.${field}: no client named ${client}`, name);
   };
-  const seen = new Set<string>();
-  members.forEach((m, i) => {
-    check(`members.${i}`, m.client);
-    if (seen.has(m.client)) {
-      throw invalidConfig(`${prefix}.members.${i}: ${m.client} is listed twice`, name);
-    }
-    seen.add(m.client);
-  });
+  const once = (field: string, clients: string[]) => {
+    const seen = new Set<string>();
+    clients.forEach((client, i) => {
+      check(`${field}.${i}`, client);
+      if (seen.has(client)) {
+        throw invalidConfig(`${prefix}.${field}.${i}: ${client} is listed twice`, name);
+      }
+      seen.add(client);
+    });
+  };
+  once(
+    'members',
+    members.map((m) => m.client),
+  );
   const strategy = c.strategy ?? 'fallback';
   if (strategy === 'weighted' && members.every((m) => m.weight === 0)) {
     throw invalidConfig(`${prefix}.members: every weight is 0`, name);
   }
   const overflow = c.onContextOverflow ?? [];
-  overflow.forEach((client, i) => check(`onContextOverflow.${i}`, client));
+  once('onContextOverflow', overflow);
   return {
     name,
     members,

@@ -35,7 +35,16 @@ function line(path: PropertyKey[], message: string): string {
   return `${field || 'config'}: ${message}`;
 }
 
-/** Every problem of `error` as `path: reason`, under `prefix`, joined by `; `. */
+/** The problems said in full; the rest are counted (a list of 100 000 bad entries is not). */
+const MAX_LINES = 20;
+
+/**
+ * The problems of `error` as `path: reason`, under `prefix`, joined by `; `: the first
+ * {@link MAX_LINES}, then how many more, so that hostile input cannot make a message of megabytes.
+ */
 export function formatIssues(prefix: string, error: z.ZodError): string {
-  return issueLines(error.issues, prefix ? [prefix] : []).join('; ');
+  const lines = issueLines(error.issues, prefix ? [prefix] : []);
+  if (lines.length <= MAX_LINES) return lines.join('; ');
+  const more = lines.length - MAX_LINES;
+  return `${lines.slice(0, MAX_LINES).join('; ')}; and ${more} more problem${more === 1 ? '' : 's'}`;
 }

@@ -38,7 +38,7 @@ export function unreadyError(entry: ClientEntry, now: number): LlmActorsError {
     case 'running': {
       const parked = parkedUntil(actor);
       if (parked !== null && parked > now) {
-        return rateLimited(entry.name, parked - now, true, 'group');
+        return rateLimited(entry.name, parked - now, true, false);
       }
       return fuseOpen(entry.name, actor?.live().fuse.retryAt ?? null, now);
     }

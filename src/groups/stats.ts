@@ -10,10 +10,21 @@ import { GroupSeries, type GroupSeriesPoints } from './series.js';
 /** How much a new sample moves a member's recent latency (an exponential moving average). */
 const EWMA_WEIGHT = 0.3;
 
+/**
+ * How long a member's recent latency counts, ms. Older, it is forgotten: the member is ranked as
+ * not measured (first, so it is measured again) and its next sample starts afresh. Without this
+ * one slow answer or one failure (ranked as the member's whole timeout) would keep the fastest
+ * member out of `fastest`'s first place for good, as it would never be asked again to show it
+ * is fast.
+ */
+export const RECENT_LATENCY_MS = 60_000;
+
 /** A member's recent latency, ms: whole answers, and first tokens of streams. */
 export interface RecentLatency {
   request: number | undefined;
   firstToken: number | undefined;
+  /** When each kind was last sampled (the runtime's clock). */
+  at: { request: number; firstToken: number };
 }
 
 /** One group's counters. */
@@ -68,19 +79,30 @@ export class GroupStats {
   }
 
   /** Records a member's answer time, or its first token's for a stream. */
-  sample(client: string, kind: keyof RecentLatency, ms: number): void {
+  sample(client: string, kind: 'request' | 'firstToken', ms: number): void {
     let recent = this.recent.get(client);
     if (recent === undefined) {
-      recent = { request: undefined, firstToken: undefined };
+      recent = { request: undefined, firstToken: undefined, at: { request: 0, firstToken: 0 } };
       this.recent.set(client, recent);
     }
-    const before = recent[kind];
+    const now = this.now();
+    const before = this.recentLatency(client, kind, now);
     recent[kind] = before === undefined ? ms : before + EWMA_WEIGHT * (ms - before);
+    recent.at[kind] = now;
   }
 
-  /** A member's recent latency of `kind`; undefined until it has answered once. */
-  recentLatency(client: string, kind: keyof RecentLatency): number | undefined {
-    return this.recent.get(client)?.[kind];
+  /**
+   * A member's recent latency of `kind`; undefined until it has answered once, and again once
+   * its last sample is older than {@link RECENT_LATENCY_MS}.
+   */
+  recentLatency(
+    client: string,
+    kind: 'request' | 'firstToken',
+    now = this.now(),
+  ): number | undefined {
+    const recent = this.recent.get(client);
+    if (recent === undefined || now - recent.at[kind] > RECENT_LATENCY_MS) return undefined;
+    return recent[kind];
   }
 
   /** Forgets a member that left the group. */

@@ -147,27 +147,24 @@ export function budgetExceeded(
 
 /**
  * RATE_LIMITED: the client's budget (`rateLimit`) or a provider's 429 that named a time (the
- * client is parked) keeps the request back for `waitMs`, past its deadline — or, `group`, a
- * group's call, which moves on to another member rather than wait for this one. Retryable then.
+ * client is parked) keeps the request back for `waitMs`, past its deadline — or, not `late`, a
+ * group's attempt that does not wait at all. Retryable then.
  */
 export function rateLimited(
   client: string,
   waitMs: number,
   parked: boolean,
-  group?: 'group',
+  late = true,
 ): LlmActorsError {
   const why = parked
     ? 'the provider asked for a pause (429) that ends'
     : 'the rateLimit budget frees up';
-  const ms = Math.max(0, Math.ceil(waitMs));
-  const after =
-    group === undefined
-      ? "after the request's deadline"
-      : 'and a group call does not wait for one member';
-  return new LlmActorsError('RATE_LIMITED', `${client}: ${why} in ${ms} ms, ${after}`, {
-    client,
-    retryAfterMs: ms,
-  });
+  const then = late ? "after the request's deadline" : 'and a group does not wait for it';
+  return new LlmActorsError(
+    'RATE_LIMITED',
+    `${client}: ${why} in ${Math.ceil(waitMs)} ms, ${then}`,
+    { client, retryAfterMs: Math.ceil(waitMs) },
+  );
 }
 
 /** TIMEOUT of one attempt: no headers (a stream: no first delta) within firstTokenTimeoutMs. */

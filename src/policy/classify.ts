@@ -235,8 +235,9 @@ export function fuseOutcome(error: LlmActorsError): FuseOutcome {
       return 'failure';
     case 'PROVIDER_ERROR':
       // A 429 that says when to come back (or that the quota is spent) parks the client: the
-      // provider is well, only busy with us.
-      if (parkMs(error) !== undefined) return 'neutral';
+      // provider is well, only busy with us. One that names no wait (Retry-After: 0, a date
+      // past) parks nothing, and counts like a 429 without a time.
+      if ((parkMs(error) ?? 0) > 0) return 'neutral';
       return error.status == null || isFailureStatus(error.status) ? 'failure' : 'success';
     default:
       return 'neutral';

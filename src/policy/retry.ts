@@ -35,8 +35,9 @@ export function retryPolicy(retry: RetryConfig | false, random: () => number): R
  * The provider's Retry-After (capped by `maxDelayMs`) when it gave one; otherwise a jittered
  * exponential backoff b = min(maxDelayMs, baseDelayMs * 2^(n-1)), n the attempts made so far:
  * full jitter, a uniform draw in [0, b), except after a provider that said it is busy (`busy`:
- * a 429 or a 503), where the draw is in [b/2, b). Full jitter can come back within milliseconds,
- * which to a provider shedding load is hammering.
+ * a 429, a 503 or a 529), where the draw is in [b/2, b). Full jitter can come back within milliseconds,
+ * which to a provider shedding load is hammering — and so can a busy provider's Retry-After of
+ * 0 (or a date already past): after one, the wait is at least b/2 too.
  */
 export function retryDelay(
   retry: RetryConfig,
@@ -45,14 +46,18 @@ export function retryDelay(
   random: () => number,
   busy = false,
 ): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs);
   const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempts - 1));
+  if (retryAfterMs !== undefined) {
+    const named = Math.min(retryAfterMs, retry.maxDelayMs);
+    return busy ? Math.max(named, Math.floor(backoff / 2)) : named;
+  }
   return busy ? Math.floor(backoff / 2 + (random() * backoff) / 2) : Math.floor(random() * backoff);
 }
 
-/** A provider that answered 429 or 503: it is shedding load. */
+/** A provider that answered 429, 503 or Anthropic's 529 (overloaded): it is shedding load. */
 function isBusy(error: LlmActorsError): boolean {
-  return error.code === 'PROVIDER_ERROR' && (error.status === 429 || error.status === 503);
+  const status = error.status;
+  return error.code === 'PROVIDER_ERROR' && (status === 429 || status === 503 || status === 529);
 }
 
 /**

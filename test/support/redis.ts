@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import type { ClientConfig } from '../../src/index.js';
 import { freePort, startTestServer, type TestServer } from '../../src/testing/index.js';
 
 /** A running redis-server that the test owns. */
@@ -147,4 +148,24 @@ export function redisPerFile(): RedisAndUpstream {
     await shared.server?.close();
   });
   return shared;
+}
+
+/**
+ * The config of a client of `baseUrl` (openai, no cache, no retries) whose `rateLimit` budget
+ * is shared by the fleet through the Redis at `url`.
+ */
+export function sharedRateClient(
+  baseUrl: string,
+  model: string,
+  rateLimit: ClientConfig['rateLimit'],
+  url: string,
+): ClientConfig {
+  return {
+    provider: 'openai',
+    baseUrl,
+    model,
+    cache: false,
+    retry: false,
+    rateLimit: { ...rateLimit, shared: { url } },
+  } as ClientConfig;
 }
