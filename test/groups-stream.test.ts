@@ -84,6 +84,26 @@ describe('a group stream', () => {
     expect(runtime.health<GroupHealth>('chat').resumedStreams).toBe(1);
   });
 
+  it('leaves out the delivered text when the next member ignores the prefill and starts over', async () => {
+    const { runtime, servers } = await cutPair(true);
+    servers.backup!.setReply(() => ANSWER);
+    const { chunks, text, completion, error } = await drain(runtime.stream('chat', hello));
+    expect(error).toBeUndefined();
+    expect(text).toBe(ANSWER);
+    expect(chunks.slice(0, 3)).toEqual(['one ', 'two ', 'three ']);
+    expect(prefillOf(servers.backup!.lastRequest()!)).toBe('one two three ');
+    expect(completion!.text).toBe(ANSWER);
+    expect(servers.backup!.requests).toBe(1);
+  });
+
+  it('passes on a continuation that starts like the delivered text but goes elsewhere', async () => {
+    const { runtime, servers } = await cutPair(true);
+    servers.backup!.setReply(() => 'one two! and that is all');
+    const { text, completion } = await drain(runtime.stream('chat', hello));
+    expect(text).toBe('one two three one two! and that is all');
+    expect(completion!.text).toBe(text);
+  });
+
   it('restarts a member that refuses the prefill and passes on only what extends the delivered text', async () => {
     const { runtime, servers } = await cutPair(true);
     servers.backup!.inject(

@@ -37,6 +37,12 @@ export interface ResumeInput {
   trace: CallTrace | undefined;
 }
 
+/**
+ * The delivered text a prefilled member's answer must start with before it is taken for a repeat
+ * of it (the member ignored the prefill): shorter, a continuation could start with it by chance.
+ */
+const MIN_REPEAT_CHARS = 8;
+
 /** How one member's attempt at continuing went. */
 interface Outcome {
   completion?: Completion;
@@ -120,7 +126,9 @@ async function attempt(
   const outcome: Outcome = { delivered: false, diverged: false };
   let paidUsd: number | undefined;
   let buffered = '';
-  let passed = mode === 'prefill';
+  // A prefilled member may ignore the prefill and answer from the start: its text is held until
+  // it is seen to continue (or to repeat the delivered text, which is then left out).
+  let passed = mode === 'prefill' && base.length < MIN_REPEAT_CHARS;
   const diverge = () => {
     outcome.diverged = true;
     cancel.abort(undefined);
@@ -131,10 +139,25 @@ async function attempt(
     outcome.delivered ||= chunk.text !== '';
     return delivery.forward(chunk);
   };
+  /** A prefilled member's text until it tells a continuation from a repeat of `base`. */
+  const probe = (chunk: StreamChunk): boolean => {
+    const plain = chunk.toolCall === undefined && chunk.choice === undefined;
+    if (plain && chunk.reasoning === undefined && chunk.text === '') return true;
+    if (plain && chunk.reasoning === undefined) {
+      buffered += chunk.text;
+      if (buffered.length < base.length && base.startsWith(buffered)) return true;
+    }
+    passed = true;
+    const held = buffered.length >= base.length && buffered.startsWith(base);
+    const rest = held ? buffered.slice(base.length) : buffered;
+    const kept = rest === '' || deliver({ text: rest });
+    return plain && chunk.reasoning === undefined ? kept : deliver(chunk) && kept;
+  };
   const sink: StreamSink = {
     delta(chunk) {
       if (outcome.diverged) return true;
       if (passed) return deliver(chunk);
+      if (mode === 'prefill') return probe(chunk);
       if (chunk.toolCall !== undefined || chunk.choice !== undefined) return diverge();
       // Reasoning of a restarted answer was not part of what the caller saw: left out.
       if (chunk.text === '') return true;
@@ -164,6 +187,8 @@ async function attempt(
     if (mode === 'restart' && !c.text.startsWith(base)) {
       return { ...outcome, diverged: true };
     }
+    // Ended while it still read as the start of the delivered text: a continuation after all.
+    if (!passed && mode === 'prefill' && buffered !== '') deliver({ text: buffered });
     const text = delivery.text;
     return { ...outcome, completion: { ...c, text, message: { ...c.message, content: text } } };
   } catch (thrown) {
