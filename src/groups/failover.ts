@@ -25,8 +25,14 @@ const FAILS_OVER: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CLIENT_FAILED',
 ]);
 
-/** OpenAI's code, and the words OpenAI-compatible servers and Anthropic use for it. */
-const OVERFLOW_TEXT = /context_length_exceeded|maximum context length|prompt is too long/i;
+/**
+ * OpenAI's code, and the words others use for it: OpenAI-compatible servers and vLLM ("maximum
+ * context length"), Anthropic ("prompt is too long", "input length and `max_tokens` exceed
+ * context limit"), Ollama ("the input length exceeds the context length"), llama.cpp ("exceeds
+ * the available context size", `exceed_context_size_error`).
+ */
+const OVERFLOW_TEXT =
+  /context_length_exceeded|maximum context length|prompt is too long|exceeds? (the )?(available )?context (length|size|limit)|exceed_context_size_error/i;
 
 /** True when a provider refused the request as longer than the model's context. */
 export function isContextOverflow(error: LlmActorsError): boolean {
