@@ -4,6 +4,7 @@
  * silent mid-way is a NETWORK_ERROR: retried before the first delta, the stream's end after).
  * The runtime's clock is moved by hand; the upstreams are real local servers.
  */
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type ClientConfig, type Runtime } from '../src/index.js';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
@@ -163,6 +164,59 @@ describe('idleTimeoutMs', () => {
     expect(error.message).toContain('idleTimeoutMs');
     expect(raw.calls).toBe(1);
     await failure(s.completion);
+  });
+
+  it("waits a stream's first delta by firstTokenTimeoutMs, not idleTimeoutMs", async () => {
+    let opened: ServerResponse | undefined;
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiChunk({ role: 'assistant', content: '' }));
+        opened = res;
+      }),
+    );
+    const rt = await start({
+      baseUrl: raw.url,
+      firstTokenTimeoutMs: 60_000,
+      idleTimeoutMs: 5_000,
+      retry: false,
+    });
+    const s = rt.stream('c', hi);
+    const chunks = collect(s);
+    await until(() => opened !== undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A model thinking for 20 s before its first token: within its first-token limit.
+    clocked.clock.advance(20_000);
+    opened!.end(openaiChunk({ content: 'thought it over' }, 'stop') + 'data: [DONE]\n\n');
+    expect((await chunks).join('')).toBe('thought it over');
+    expect(raw.calls).toBe(1);
+  });
+
+  it('does not take keep-alive comments for progress: a stream that sends only those is silent', async () => {
+    let opened: ServerResponse | undefined;
+    raw = clocked.own(
+      await rawUpstream((res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiChunk({ content: 'half' }));
+        opened = res;
+      }),
+    );
+    const rt = await start({ baseUrl: raw.url, idleTimeoutMs: 5_000, retry: false });
+    const s = rt.stream('c', hi);
+    const seen: string[] = [];
+    const ended = failure(
+      (async () => {
+        for await (const chunk of s) seen.push(chunk.text);
+      })(),
+    );
+    await until(() => seen.length === 1);
+    clocked.clock.advance(3_000);
+    opened!.write(': keep-alive\n\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clocked.clock.advance(2_000);
+    const error = await ended;
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(error.message).toContain('idleTimeoutMs');
   });
 
   it('takes a stream silent after its finish reason as whole, with the usage it sent', async () => {

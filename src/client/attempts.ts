@@ -78,7 +78,7 @@ export function providerCall(deps: ProviderStageDeps): Dispatch {
         if (!flight.delivered) {
           flight.delivered = true;
           watch?.token();
-        }
+        } else watch?.data();
         if (sink.delta(chunk)) return true;
         // The consumer is behind: the transport pauses until it has read its buffer down.
         sink.onDrain(resume);

@@ -62,16 +62,22 @@ export class AttemptWatch {
     }
   }
 
-  /** The response headers arrived: the silence limit starts. */
+  /**
+   * The response headers arrived: for an answer that is not streamed, the silence limit starts.
+   * A stream's starts at its first delta; until then `firstTokenTimeoutMs` (or the deadline)
+   * is its limit, so a model that thinks long before its first token is not cut for silence.
+   */
   headers(): void {
-    if (!this.stream) this.clearFirst();
-    const ms = this.limits.idleMs;
-    if (ms === undefined || this.idle !== undefined || this.cancel.aborted) return;
-    this.last = this.clock.now();
-    this.idle = this.clock.setTimeout(this.checkIdle, ms);
+    if (this.stream) return;
+    this.clearFirst();
+    this.startIdle();
   }
 
-  /** A piece of the body arrived. */
+  /**
+   * The answer moved on: a piece of a body that is not streamed, or a stream's delta. A stream's
+   * keep-alive comments and pings are not reported, so a stalled stream that sends only those
+   * is still silent.
+   */
   data(): void {
     this.last = this.clock.now();
   }
@@ -82,9 +88,17 @@ export class AttemptWatch {
     if (!held) this.last = this.clock.now();
   }
 
-  /** The first delta of a stream reached the caller. */
+  /** The first delta of a stream reached the caller: the silence limit starts. */
   token(): void {
     this.clearFirst();
+    this.startIdle();
+  }
+
+  private startIdle(): void {
+    const ms = this.limits.idleMs;
+    if (ms === undefined || this.idle !== undefined || this.cancel.aborted) return;
+    this.last = this.clock.now();
+    this.idle = this.clock.setTimeout(this.checkIdle, ms);
   }
 
   /** The attempt ended: timers stop, the flight's cancellation is let go. */

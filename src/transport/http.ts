@@ -27,8 +27,9 @@ export interface TextSink {
 }
 
 /**
- * Told how an answer arrives, for time limits on it: its headers, each piece of its body, and
- * when reading pauses for a consumer that is behind (true) or resumes (false).
+ * Told how an answer arrives, for time limits on it: its headers, each piece of a body that is not
+ * streamed (a stream's reader reports its deltas instead), and when reading pauses for a
+ * consumer that is behind (true) or resumes (false).
  */
 export interface BodyWatch {
   headers(): void;
@@ -195,8 +196,9 @@ class PostHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.watch?.data();
     if (this.decoder === undefined) {
+      // A stream's progress is its deltas, which its reader reports: not keep-alive bytes.
+      this.watch?.data();
       this.collect(chunk);
       return;
     }
