@@ -76,7 +76,7 @@ describe('a group stream', () => {
     expect(error).toBeUndefined();
     expect(text).toBe(ANSWER);
     expect(chunks.slice(0, 3)).toEqual(['one ', 'two ', 'three ']);
-    expect(prefillOf(servers.backup!.lastRequest()!)).toBe('one two three ');
+    expect(prefillOf(servers.backup!.lastRequest()!)).toBe('one two three');
     expect(completion!.text).toBe(ANSWER);
     expect(completion!.message.content).toBe(ANSWER);
     expect(completion!.client).toBe('backup');
@@ -91,7 +91,7 @@ describe('a group stream', () => {
     expect(error).toBeUndefined();
     expect(text).toBe(ANSWER);
     expect(chunks.slice(0, 3)).toEqual(['one ', 'two ', 'three ']);
-    expect(prefillOf(servers.backup!.lastRequest()!)).toBe('one two three ');
+    expect(prefillOf(servers.backup!.lastRequest()!)).toBe('one two three');
     expect(completion!.text).toBe(ANSWER);
     expect(servers.backup!.requests).toBe(1);
   });

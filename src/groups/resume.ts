@@ -119,8 +119,15 @@ async function attempt(
 ): Promise<Outcome> {
   const { ctx, delivery, route } = input;
   const base = delivery.text;
+  // Sent without its trailing whitespace (Anthropic refuses a prefill that ends with some, and
+  // models continue a word better than a space); the continuation's leading whitespace, which
+  // the caller has had already, is left out.
+  const prefill = base.trimEnd();
+  let leading = mode === 'prefill' && prefill.length < base.length;
   const messages: ChatMessage[] =
-    mode === 'prefill' ? [...input.messages, { role: 'assistant', content: base }] : input.messages;
+    mode === 'prefill'
+      ? [...input.messages, { role: 'assistant', content: prefill }]
+      : input.messages;
   const { cancel, release } = childCancellation(input.cancel);
   const started = ctx.clock.now();
   const outcome: Outcome = { delivered: false, diverged: false };
@@ -156,6 +163,12 @@ async function attempt(
   const sink: StreamSink = {
     delta(chunk) {
       if (outcome.diverged) return true;
+      if (leading && chunk.text !== '') {
+        const text = chunk.text.trimStart();
+        if (text === '') return true;
+        leading = false;
+        if (text !== chunk.text) chunk = { ...chunk, text };
+      }
       if (passed) return deliver(chunk);
       if (mode === 'prefill') return probe(chunk);
       if (chunk.toolCall !== undefined || chunk.choice !== undefined) return diverge();
