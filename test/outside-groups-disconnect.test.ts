@@ -82,7 +82,7 @@ describe('a caller hanging up on a group behind the gateway', () => {
     expect(text).toBe('one two ');
     expect(group.servers.backup!.lastRequest()!.messages.at(-1)).toEqual({
       role: 'assistant',
-      content: 'one two ',
+      content: 'one two',
     });
     await settledAfterHangUp(group, ['backup']);
   });
