@@ -285,6 +285,14 @@ describe('the openai provider, answers', () => {
     expect((await rt.request('gpt', question)).text).toBe('Hello, world.');
   });
 
+  it('sends a reasoning model its token limit as max_completion_tokens, even with no effort set', async () => {
+    const rt = await start({ model: 'o4-mini' });
+    replies.push(() => message({ content: 'ok' }));
+    await rt.request('gpt', question, { maxTokens: 300 });
+    expect(bodies[0]).toMatchObject({ max_completion_tokens: 300 });
+    expect(bodies[0]!.max_tokens).toBeUndefined();
+  });
+
   it('reads reasoning, usage details and logprobs, and sends the reasoning effort', async () => {
     const rt = await start();
     replies.push(() =>

@@ -129,6 +129,9 @@ class OpenAIStreamReader extends StreamReader {
   }
 }
 
+/** OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…), which refuse `max_tokens`. */
+const REASONING_MODEL = /^(o\d|gpt-5)/;
+
 /** The openai provider of one client. */
 export class OpenAIProvider extends HttpProvider {
   constructor(config: ResolvedClientConfig, secrets: readonly string[], now: () => number) {
@@ -147,8 +150,13 @@ export class OpenAIProvider extends HttpProvider {
     body.messages = openaiMessages(messages);
     if (params.temperature !== undefined) body.temperature = params.temperature;
     if (params.maxTokens !== undefined) {
-      // Reasoning models take only the newer name; a caller who sent it through extra chose it.
-      const newer = params.reasoning !== undefined || 'max_completion_tokens' in body;
+      // Reasoning models take only the newer name (known by their names too, so a request that
+      // sets no effort, or comes through a group, still reaches them); a caller who sent it
+      // through extra chose it.
+      const newer =
+        params.reasoning !== undefined ||
+        'max_completion_tokens' in body ||
+        REASONING_MODEL.test(this.config.model);
       body[newer ? 'max_completion_tokens' : 'max_tokens'] = params.maxTokens;
     }
     writeChatOptions(body, params);
