@@ -106,4 +106,30 @@ describe('a group behind the gateway', () => {
     expect(text).toContain('llm_actors_group_member_ready{group="chat",client="backup"} 1');
     expect(text).not.toContain('llm_actors_group_cost_usd_total{');
   });
+
+  it('names the member that finished a resumed Responses stream in response.completed', async () => {
+    const { url, servers } = await serve();
+    const answer = 'one two three four five six';
+    servers.primary!.setReply(() => answer);
+    servers.primary!.inject({ kind: 'stream_cut', afterDeltas: 3 });
+    servers.backup!.setReply((req) => {
+      const last = req.messages.at(-1);
+      return last?.role === 'assistant' ? answer.slice(last.content.length) : answer;
+    });
+    const res = await fetch(`${url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', input: 'hi', stream: true }),
+    });
+    const events = (await res.text())
+      .split('\n\n')
+      .map((e) => e.split('\n').find((l) => l.startsWith('data: ')))
+      .filter((l) => l !== undefined)
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; response?: { model: string } });
+    const completed = events.find((e) => e.type === 'response.completed');
+    expect(completed?.response?.model).toBe('backup-model');
+    expect(events.find((e) => e.type === 'response.created')?.response?.model).toBe(
+      'primary-model',
+    );
+  });
 });

@@ -204,7 +204,9 @@ export function responsesWriter(
         out += event('response.output_item.done', { output_index: item.index, item: done });
         output.push(done);
       }
-      const response = responseObject(head, status, output, {
+      // The model that finished the answer, as the plain answer says (a resumed stream's last
+      // member, not the first).
+      const response = responseObject({ ...head, model: completion.model }, status, output, {
         usage: completion.usage,
         finish: completion.finishReason,
       });
