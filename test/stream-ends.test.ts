@@ -226,3 +226,30 @@ describe('an event that is not JSON', () => {
     expect(rt.health('c').stream).toEqual({ skippedEvents: 0 });
   });
 });
+
+describe('an index a stream numbers its choices or tool calls with', () => {
+  const chunk = (choice: Record<string, unknown>) =>
+    `data: ${JSON.stringify({ id: 'x', model: 'm', choices: [choice] })}\n\n`;
+
+  it('past the choices a stream may have is a BAD_RESPONSE, at once, not an array that size', async () => {
+    const url = await streaming(
+      chunk({ index: 100_000_000, delta: { content: 'hi' }, finish_reason: 'stop' }),
+    );
+    const rt = await start('openai', url);
+    const error = await failure(collect(rt.stream('c', hi)));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('choice index is 100000000, not 0 to 127');
+  });
+
+  it('negative or past the tool calls one answer may make is a BAD_RESPONSE', async () => {
+    for (const index of [-1, 2 ** 31]) {
+      const call = { index, id: 'a', function: { name: 'f', arguments: '{}' } };
+      const url = await streaming(chunk({ index: 0, delta: { tool_calls: [call] } }));
+      const rt = await start('openai', url);
+      const error = await failure(collect(rt.stream('c', hi)));
+      expect(error.code).toBe('BAD_RESPONSE');
+      expect(error.message).toContain(`tool call index is ${index}, not 0 to 1023`);
+      await raw!.close();
+    }
+  });
+});

@@ -22,7 +22,7 @@ import {
   writeChatOptions,
 } from './openai-wire.js';
 import type { DeltaCallback } from './provider.js';
-import { midStreamError, StreamReader } from './stream-reader.js';
+import { MAX_STREAM_CHOICES, midStreamError, StreamReader } from './stream-reader.js';
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -44,9 +44,13 @@ class OpenAIStreamReader extends StreamReader {
   protected readonly terminator = 'data: [DONE]';
   private readonly sse = new SseParser(this.limits.maxEventBytes);
   private usage: unknown = undefined;
-  /** Choices seen, and of them those whose finish_reason came. */
-  private readonly seen = new Set<number>();
-  private readonly finished = new Set<number>();
+  /**
+   * Per choice index: false once seen, true once its finish_reason came (a plain array with two
+   * counts: two Sets per stream cost more than the rest of its bookkeeping).
+   */
+  private readonly states: boolean[] = [];
+  private seen = 0;
+  private finished = 0;
 
   constructor(
     config: ResolvedClientConfig,
@@ -88,19 +92,21 @@ class OpenAIStreamReader extends StreamReader {
       const choice = choices[i];
       if (typeof choice !== 'object' || choice === null) continue;
       const index = Number.isInteger(choice.index) ? (choice.index as number) : i;
+      this.checkIndex('choice', index, MAX_STREAM_CHOICES);
       this.choice(choice, index, this.tagAll || index > 0);
     }
   }
 
   /** Every choice that came has its finish reason: no [DONE] is needed to know it is whole. */
   protected finishedWithout() {
-    return this.finished.size > 0 && this.finished.size === this.seen.size
-      ? openaiUsage(this.usage)
-      : undefined;
+    return this.finished > 0 && this.finished === this.seen ? openaiUsage(this.usage) : undefined;
   }
 
   private choice(choice: Json, index: number, tag: boolean): void {
-    this.seen.add(index);
+    if (this.states[index] === undefined) {
+      this.states[index] = false;
+      this.seen++;
+    }
     const delta = choice.delta as Json | undefined;
     const reasoning = reasoningText(delta);
     if (reasoning !== undefined) this.reasoningDelta(reasoning, index, tag);
@@ -123,7 +129,10 @@ class OpenAIStreamReader extends StreamReader {
     const logprobs = logprobsOf(choice.logprobs);
     if (logprobs !== undefined) this.answer.logprobs(index, logprobs);
     if (choice.finish_reason != null) {
-      this.finished.add(index);
+      if (this.states[index] === false) {
+        this.states[index] = true;
+        this.finished++;
+      }
       this.answer.finish(index, openaiFinishReason(choice.finish_reason));
     }
   }

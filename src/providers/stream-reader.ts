@@ -33,6 +33,11 @@ export function midStreamError(
 
 function noop(): void {}
 
+/** The most choices a stream may have (OpenAI's `n` goes up to 128). */
+export const MAX_STREAM_CHOICES = 128;
+/** The most tool calls one choice of a stream may make. */
+export const MAX_STREAM_TOOL_CALLS = 1024;
+
 /** What bounds a stream reader's memory. */
 export type StreamLimits = Pick<ResolvedClientConfig, 'maxResponseBytes' | 'maxEventBytes'>;
 
@@ -195,9 +200,19 @@ export abstract class StreamReader implements TextSink {
 
   /** Hands a fragment of a tool call to the consumer. */
   protected toolCallDelta(toolCall: ToolCallDelta, choice = 0, tag = false): void {
+    this.checkIndex('tool call', toolCall.index, MAX_STREAM_TOOL_CALLS);
     this.count(toolCall.arguments);
     this.answer.toolCall(choice, toolCall);
     this.send(tag ? { text: '', toolCall, choice } : { text: '', toolCall });
+  }
+
+  /**
+   * Refuses an index the provider numbered a choice or a tool call with past `max`: the answer
+   * is kept as an array by index, which a hostile index would grow without bound.
+   */
+  protected checkIndex(what: string, index: number, max: number): void {
+    if (index >= 0 && index < max) return;
+    throw badResponse(this.client, `a streamed ${what} index is ${index}, not 0 to ${max - 1}`);
   }
 
   private count(text: string): void {
