@@ -253,3 +253,43 @@ describe('an index a stream numbers its choices or tool calls with', () => {
     }
   });
 });
+
+describe('an Anthropic stream of content blocks that say nothing', () => {
+  it('past 4096 blocks is a BAD_RESPONSE, not an entry held for each', async () => {
+    const block = anthropicEvent('content_block_start', {
+      index: 1,
+      content_block: { type: 'thinking', thinking: '' },
+    });
+    const url = await streaming(anthropicHead + block.repeat(5000));
+    const rt = await start('anthropic', url);
+    const error = await failure(collect(rt.stream('c', hi)));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('content block index is 4096, not 0 to 4095');
+  });
+
+  it('counts redacted thinking against maxResponseBytes', async () => {
+    const data = 'x'.repeat(600);
+    const block = anthropicEvent('content_block_start', {
+      index: 1,
+      content_block: { type: 'redacted_thinking', data },
+    });
+    raw = await rawUpstream((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(anthropicHead + block.repeat(3));
+    });
+    const rt = await runtimes.start({
+      clients: {
+        c: {
+          provider: 'anthropic',
+          baseUrl: raw.url,
+          model: 'm',
+          retry: false,
+          maxResponseBytes: 1024,
+        },
+      },
+    });
+    const error = await failure(collect(rt.stream('c', hi)));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('maxResponseBytes');
+  });
+});

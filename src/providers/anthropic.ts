@@ -69,6 +69,9 @@ const ERROR_STATUS: Record<string, number> = {
   invalid_request_error: 400,
 };
 
+/** The most content blocks one streamed answer may have. */
+const MAX_STREAM_BLOCKS = 4096;
+
 /** What a streamed content block is, by its index. */
 type Open =
   | { kind: 'text' | 'other' }
@@ -85,6 +88,8 @@ class AnthropicStreamReader extends StreamReader {
   private readonly blocks = new Map<number, Open>();
   private readonly parts: ReasoningPart[] = [];
   private calls = 0;
+  /** Content blocks started so far. */
+  private started = 0;
   private jsonAnswered = false;
   /** message_delta brought the stop reason: the answer is whole, message_stop or not. */
   private stopped = false;
@@ -168,6 +173,8 @@ class AnthropicStreamReader extends StreamReader {
   }
 
   private start(index: number, block: Json): void {
+    // Each block holds an entry however little it says: their number is bounded too.
+    this.checkIndex('content block', this.started++, MAX_STREAM_BLOCKS);
     if (block.type === 'text') {
       this.blocks.set(index, { kind: 'text' });
       if (typeof block.text === 'string') this.delta(block.text);
@@ -190,6 +197,7 @@ class AnthropicStreamReader extends StreamReader {
         (part as { signature?: string }).signature = block.signature;
       }
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+      this.count(block.data);
       this.parts.push({ type: 'redacted-reasoning', data: block.data });
     } else {
       this.blocks.set(index, { kind: 'other' });

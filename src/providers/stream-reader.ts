@@ -215,7 +215,8 @@ export abstract class StreamReader implements TextSink {
     throw badResponse(this.client, `a streamed ${what} index is ${index}, not 0 to ${max - 1}`);
   }
 
-  private count(text: string): void {
+  /** Counts what the answer holds of `text` against `maxResponseBytes`. */
+  protected count(text: string): void {
     this.textBytes += Buffer.byteLength(text);
     const max = this.limits.maxResponseBytes;
     if (this.textBytes > max)
