@@ -11,10 +11,11 @@ import { startTestServer, type TestServer } from './testing/index.js';
 
 const USAGE = `Usage: llm-actors serve --config <file> [--port 8787] [--host 127.0.0.1] [--demo]
 
-  --config <file>  YAML or JSON: clients (as createRuntime takes them), an optional gateway
-                   section (port, host, apiKeys, adminToken, maxBodyBytes, drainTimeoutMs,
-                   headersTimeoutMs, requestTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs,
-                   maxConnections, eventsBufferBytes), \${ENV_VAR} in values
+  --config <file>  YAML or JSON: clients and groups (as createRuntime takes them), an
+                   optional gateway section (port, host, apiKeys, adminToken, maxBodyBytes,
+                   drainTimeoutMs, eventsIntervalMs, headersTimeoutMs, requestTimeoutMs,
+                   bodyTimeoutMs, keepAliveTimeoutMs, maxConnections, eventsBufferBytes),
+                   \${ENV_VAR} in values
   --port <n>       port to listen on (overrides gateway.port; default 8787; 0 = any free port)
   --host <addr>    interface to bind (overrides gateway.host; default 127.0.0.1)
   --demo           also start the bundled testing server and export its URL as
