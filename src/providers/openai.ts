@@ -127,7 +127,7 @@ class OpenAIStreamReader extends StreamReader {
       }
     }
     const logprobs = logprobsOf(choice.logprobs);
-    if (logprobs !== undefined) this.answer.logprobs(index, logprobs);
+    if (logprobs !== undefined) this.logprobs(logprobs, index);
     if (choice.finish_reason != null) {
       if (this.states[index] === false) {
         this.states[index] = true;
