@@ -1,8 +1,8 @@
 /**
  * Streams whose events carry no text but still pile up in the answer: tool calls with a name
- * (or id) of nearly an event each — 1024 calls of 1 MiB names — and token logprobs with no
- * text, forever. Each must fail at `maxResponseBytes` with BAD_RESPONSE, in every wire format,
- * long before the upstream is done writing.
+ * (or id) of nearly an event each — 1024 calls of 1 MiB names — token logprobs with no text,
+ * and Anthropic thinking signatures, forever. Each must fail at `maxResponseBytes` with
+ * BAD_RESPONSE, in every wire format, long before the upstream is done writing.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,6 +82,18 @@ describe('what a stream holds besides text counts against maxResponseBytes', () 
       i === 0
         ? `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'c', usage: {} } })}\n\n`
         : `event: content_block_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: i - 1, content_block: { type: 'tool_use', id: 't', name: BIG, input: {} } })}\n\n`,
+    );
+    await expectBounded(await start('anthropic', url), written);
+  });
+
+  it('Anthropic signature deltas without thinking fail at the limit', async () => {
+    const head =
+      `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'c', usage: {} } })}\n\n` +
+      `event: content_block_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } })}\n\n`;
+    const [url, written] = await flooding('text/event-stream', (i) =>
+      i === 0
+        ? head
+        : `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: BIG } })}\n\n`,
     );
     await expectBounded(await start('anthropic', url), written);
   });

@@ -194,6 +194,7 @@ class AnthropicStreamReader extends StreamReader {
       this.blocks.set(index, { kind: 'thinking', part });
       if (typeof block.thinking === 'string') this.think(part, block.thinking);
       if (typeof block.signature === 'string' && block.signature !== '') {
+        this.count(block.signature);
         (part as { signature?: string }).signature = block.signature;
       }
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
@@ -233,6 +234,8 @@ class AnthropicStreamReader extends StreamReader {
       if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string') {
         this.think(open.part, delta.thinking);
       } else if (delta.type === 'signature_delta' && typeof delta.signature === 'string') {
+        // A signature is held like the text: endless signature deltas were held without bound.
+        this.count(delta.signature);
         open.part.signature = (open.part.signature ?? '') + delta.signature;
       }
     }
