@@ -20,7 +20,7 @@ import {
 } from './anthropic-wire.js';
 import { HttpProvider } from './http-provider.js';
 import type { DeltaCallback, ProviderAnswer, ProviderCall } from './provider.js';
-import { midStreamError, StreamReader } from './stream-reader.js';
+import { inBandText, midStreamError, StreamReader } from './stream-reader.js';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicUsage } from './anthropic-wire.js';
 
@@ -149,7 +149,7 @@ class AnthropicStreamReader extends StreamReader {
       case 'error': {
         const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
         const status = ERROR_STATUS[String(error.type)] ?? null;
-        const message = `${String(error.type)}: ${String(error.message)}`;
+        const message = `${inBandText(error.type)}: ${inBandText(error.message)}`;
         throw midStreamError(this.client, message, status, this.secrets);
       }
       default:

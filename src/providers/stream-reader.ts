@@ -31,6 +31,16 @@ export function midStreamError(
   });
 }
 
+/**
+ * The text of what a provider put in an in-band error's message: a string as it is, anything
+ * else as JSON (an object there read `[object Object]`, a bare string error read `unknown`).
+ */
+export function inBandText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return 'unknown';
+  return JSON.stringify(value);
+}
+
 function noop(): void {}
 
 /** The most choices a stream may have (OpenAI's `n` goes up to 128). */
