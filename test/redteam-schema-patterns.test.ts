@@ -1,8 +1,10 @@
 /**
  * Structured output checks the model's JSON against the caller's schema, so a caller's
- * `pattern` meets text the model wrote: a backtracking pattern (`^(a+)+$`) against 28 `a` and a
- * `!` held the event loop for seconds with JavaScript's RegExp (a minute at 31). Patterns run on RE2 (linear in
- * the text); one RE2 cannot run (lookaround, backreference) is refused before any call.
+ * `pattern` meets text the model wrote: a backtracking pattern (`^(a+)+$`) against 28 `a` and
+ * a `!` held the event loop for seconds with JavaScript's RegExp (a minute at 31). Patterns run
+ * on RE2 (linear in the text); one RE2 cannot run (lookaround, backreference) is refused before
+ * any call. A recursive schema against an answer nested 50 000 deep overflowed the stack and
+ * crashed the client's actor: it is a BAD_RESPONSE.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
@@ -70,5 +72,16 @@ describe('a JSON Schema pattern checked against the answer', () => {
     expect(error.message).toContain('not a valid JSON Schema');
     expect(error.message).toContain('(?=');
     expect(raw!.calls).toBe(0);
+  });
+});
+
+describe('a recursive schema checked against a deep answer', () => {
+  it('is a BAD_RESPONSE, and the client is not restarted', async () => {
+    const rt = await answering('['.repeat(50_000) + ']'.repeat(50_000));
+    const schema = { type: 'array', items: { $ref: '#' } };
+    const error = await failure(rt.request('c', hi, { responseFormat: { type: 'json', schema } }));
+    expect(error.code).toBe('BAD_RESPONSE');
+    expect(error.message).toContain('does not match the schema: could not be checked');
+    expect(rt.health('c')).toMatchObject({ status: 'running', restarts: 0 });
   });
 });

@@ -69,7 +69,13 @@ export function validatorOf(schema: object): ValidateFunction {
 /** The first way `value` does not match `schema` ("at /a/0: must be number"), or undefined. */
 export function schemaMismatch(schema: object, value: unknown): string | undefined {
   const validate = validatorOf(schema);
-  if (validate(value)) return undefined;
+  try {
+    if (validate(value)) return undefined;
+  } catch (error) {
+    // A recursive schema walks the answer as deep as it goes: an answer of 50 000 nested arrays
+    // overflowed the stack, which crashed the client's actor.
+    return `could not be checked (${(error as Error).message})`;
+  }
   const error = validate.errors?.[0];
   if (error === undefined) return 'does not match the schema';
   return `at ${error.instancePath === '' ? '/' : error.instancePath}: ${error.message ?? 'does not match'}`;
