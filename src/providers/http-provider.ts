@@ -87,7 +87,7 @@ export abstract class HttpProvider implements Provider {
       throw this.bad('the body is not JSON', cause);
     }
     if (typeof raw !== 'object' || raw === null) throw this.bad('the body is not a JSON object');
-    return { completion: this.normalize(raw as Record<string, unknown>), raw };
+    return { completion: this.readable(() => this.normalize(raw as Record<string, unknown>)), raw };
   };
 
   private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
@@ -142,6 +142,19 @@ export abstract class HttpProvider implements Provider {
       this.secrets,
       this.now(),
     );
+  }
+
+  /**
+   * What `read` returns; what it throws untyped (a stack overflow on tool arguments nested
+   * 50 000 deep) is a BAD_RESPONSE naming it, not a retried PROVIDER_ERROR.
+   */
+  private readable<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (isLlmActorsError(error)) throw error;
+      throw this.bad(`the answer could not be read (${(error as Error).message})`, error);
+    }
   }
 
   /** A BAD_RESPONSE of this client. */

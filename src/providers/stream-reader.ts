@@ -139,8 +139,16 @@ export abstract class StreamReader implements TextSink {
     try {
       this.read(text);
     } catch (error) {
-      if (!(error instanceof EventTooLongError)) throw error;
-      throw tooLarge(this.client, 'a stream event', 'maxEventBytes', error.limit);
+      if (error instanceof EventTooLongError) {
+        throw tooLarge(this.client, 'a stream event', 'maxEventBytes', error.limit);
+      }
+      if (error instanceof LlmActorsError) throw error;
+      // A stack overflow on tool arguments nested 50 000 deep was a retried PROVIDER_ERROR.
+      throw badResponse(
+        this.client,
+        `a stream event could not be read (${(error as Error).message})`,
+        error,
+      );
     }
     return this.keepUp;
   }
