@@ -75,6 +75,24 @@ describe('a JSON Schema pattern checked against the answer', () => {
   });
 });
 
+describe("a pattern in a tool's parameters (never checked against)", () => {
+  const tool = (pattern: string) => ({ name: 'f', parameters: stringAt(pattern) });
+
+  it('may use a lookahead: the call goes out', async () => {
+    const rt = await answering('sent');
+    const answer = await rt.request('c', hi, { tools: [tool('^(?=a)a$')] });
+    expect(answer.text).toBe('sent');
+  });
+
+  it('must still be a valid regular expression', async () => {
+    const rt = await answering('sent');
+    const error = await failure(rt.request('c', hi, { tools: [tool('(')] }));
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain('tools[0].parameters: not a valid JSON Schema');
+    expect(raw!.calls).toBe(0);
+  });
+});
+
 describe('a recursive schema checked against a deep answer', () => {
   it('is a BAD_RESPONSE, and the client is not restarted', async () => {
     const rt = await answering('['.repeat(50_000) + ']'.repeat(50_000));
