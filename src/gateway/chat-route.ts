@@ -127,9 +127,12 @@ export function chatRoute<R extends RouteRequest>(
     const writer = dialect.writer(request, clients.get(answering)?.model ?? request.client);
     const withIds = streamToolCallIds(request.messages);
     res.write(writer.start());
+    const settled = stream.completion.then(noop, noop);
     try {
       while (!next.done) {
-        if (!res.writableEnded) res.write(writer.chunk(withIds(next.value)));
+        if (!res.writableEnded && !res.write(writer.chunk(withIds(next.value)))) {
+          await writable(res, settled);
+        }
         next = await iterator.next();
       }
       const completion = await stream.completion;
@@ -140,6 +143,23 @@ export function chatRoute<R extends RouteRequest>(
       res.end(writer.fail(error));
     }
   };
+}
+
+function noop(): void {}
+
+/**
+ * Resolves when `res` takes more (or closed), or the stream has settled. Waiting here leaves
+ * the stream unread, which stops reading its upstream: a caller that did not read its stream
+ * had the gateway hold it all, rewritten as chunks (4 such callers: 750 MB).
+ */
+async function writable(res: ServerResponse, settled: Promise<void>): Promise<void> {
+  let done!: () => void;
+  const ready = new Promise<void>((resolve) => (done = resolve));
+  res.once('drain', done);
+  res.once('close', done);
+  await Promise.race([ready, settled]);
+  res.off('drain', done);
+  res.off('close', done);
 }
 
 /** The headers of every answer served: which client answered, and whether from its cache. */

@@ -60,10 +60,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function schemaProblem(schema: unknown): string | undefined {
+function schemaProblem(schema: unknown, checking = false): string | undefined {
   if (!isObject(schema)) return `: expected a JSON Schema object, got ${describe(schema)}`;
   try {
-    validatorOf(schema);
+    validatorOf(schema, checking);
   } catch (e) {
     return `: not a valid JSON Schema (${(e as Error).message})`;
   }
@@ -120,7 +120,7 @@ function formatProblem(format: unknown): string | undefined {
     return `.strict: expected a boolean`;
   }
   if (format.schema === undefined) return undefined;
-  const problem = schemaProblem(format.schema);
+  const problem = schemaProblem(format.schema, true);
   return problem === undefined ? undefined : `.schema${problem}`;
 }
 

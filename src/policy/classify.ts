@@ -9,6 +9,7 @@ import { containsSecret, scrub } from '../model/redact.js';
 import {
   QUOTA_CODE,
   headerValue,
+  MAX_RETRY_AFTER_MS,
   rateLimitResetMs,
   secondsOrDateMs,
 } from './rate-limit-headers.js';
@@ -112,7 +113,7 @@ export function httpError(
       status,
       retryable,
       body: excerpt,
-      retryAfterMs: wait,
+      retryAfterMs: wait === undefined ? undefined : Math.min(wait, MAX_RETRY_AFTER_MS),
       ...(fields === undefined ? {} : { providerError: fields }),
     },
   );

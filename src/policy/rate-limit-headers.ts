@@ -65,5 +65,12 @@ export function rateLimitResetMs(headers: Headers, now: number): number | undefi
   return spent ?? earliest;
 }
 
+/**
+ * The longest wait a provider's answer is believed: a 429 naming a year (`Retry-After: 1e12`, a
+ * date in 9999) parked its client for good, failing every request at once until a restart. A
+ * longer wait is taken as this long: the next request after it asks again.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
 /** OpenAI's mark of a quota spent (billing), not a rate: `insufficient_quota`. */
 export const QUOTA_CODE = 'insufficient_quota';

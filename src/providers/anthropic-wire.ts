@@ -7,7 +7,7 @@
 import type { CachedChoice, CachedCompletion } from '../model/answer.js';
 import type { ChatMessage, ImagePart, ReasoningPart, TextPart, ToolCall } from '../model/chat.js';
 import type { EffectiveParams, Usage } from '../model/request.js';
-import { makeUsage } from './provider.js';
+import { makeUsage, tokenCount } from './provider.js';
 
 type Json = Record<string, unknown>;
 
@@ -213,20 +213,16 @@ export function jsonAnswer(completion: CachedCompletion): CachedCompletion {
   return out;
 }
 
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
 /** Token usage: prompt tokens count those read from and written to the cache too. */
 export function anthropicUsage(usage: Json): Usage {
-  const read = count(usage.cache_read_input_tokens);
-  const write = count(usage.cache_creation_input_tokens);
-  const prompt = (count(usage.input_tokens) ?? 0) + (read ?? 0) + (write ?? 0);
+  const read = tokenCount(usage.cache_read_input_tokens);
+  const write = tokenCount(usage.cache_creation_input_tokens);
+  const prompt = (tokenCount(usage.input_tokens) ?? 0) + (read ?? 0) + (write ?? 0);
   const out = makeUsage(prompt, usage.output_tokens);
   if (read !== undefined) out.cachedPromptTokens = read;
   if (write !== undefined) out.cacheWriteTokens = write;
   const details = usage.output_tokens_details as Json | null | undefined;
-  const thinking = count(details?.thinking_tokens);
+  const thinking = tokenCount(details?.thinking_tokens);
   if (thinking !== undefined) out.reasoningTokens = thinking;
   return out;
 }

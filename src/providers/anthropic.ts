@@ -20,7 +20,7 @@ import {
 } from './anthropic-wire.js';
 import { HttpProvider } from './http-provider.js';
 import type { DeltaCallback, ProviderAnswer, ProviderCall } from './provider.js';
-import { midStreamError, StreamReader } from './stream-reader.js';
+import { inBandText, midStreamError, StreamReader } from './stream-reader.js';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, anthropicUsage } from './anthropic-wire.js';
 
@@ -149,7 +149,7 @@ class AnthropicStreamReader extends StreamReader {
       case 'error': {
         const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
         const status = ERROR_STATUS[String(error.type)] ?? null;
-        const message = `${String(error.type)}: ${String(error.message)}`;
+        const message = `${inBandText(error.type)}: ${inBandText(error.message)}`;
         throw midStreamError(this.client, message, status, this.secrets);
       }
       default:
@@ -194,6 +194,7 @@ class AnthropicStreamReader extends StreamReader {
       this.blocks.set(index, { kind: 'thinking', part });
       if (typeof block.thinking === 'string') this.think(part, block.thinking);
       if (typeof block.signature === 'string' && block.signature !== '') {
+        this.count(block.signature);
         (part as { signature?: string }).signature = block.signature;
       }
     } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
@@ -233,6 +234,8 @@ class AnthropicStreamReader extends StreamReader {
       if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string') {
         this.think(open.part, delta.thinking);
       } else if (delta.type === 'signature_delta' && typeof delta.signature === 'string') {
+        // A signature is held like the text: endless signature deltas were held without bound.
+        this.count(delta.signature);
         open.part.signature = (open.part.signature ?? '') + delta.signature;
       }
     }

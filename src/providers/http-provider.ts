@@ -5,12 +5,17 @@
  */
 import type { CachedCompletion } from '../model/answer.js';
 import type { ResolvedClientConfig } from '../config/types.js';
+import { isLlmActorsError } from '../model/errors.js';
 import { badResponse } from '../model/failures.js';
 import type { ChatMessage, EffectiveParams } from '../model/request.js';
 import { httpError } from '../policy/classify.js';
+import { headerValue } from '../policy/rate-limit-headers.js';
 import { HttpTransport, type HttpAnswer } from '../transport/http.js';
 import type { DeltaCallback, Provider, ProviderAnswer, ProviderCall } from './provider.js';
 import type { StreamReader } from './stream-reader.js';
+
+/** Content types that are no stream of any wire format. */
+const NOT_A_STREAM = /^\s*(application\/json|text\/html)\b/i;
 
 /** A wire format spoken over the client's pool. */
 export abstract class HttpProvider implements Provider {
@@ -82,7 +87,7 @@ export abstract class HttpProvider implements Provider {
       throw this.bad('the body is not JSON', cause);
     }
     if (typeof raw !== 'object' || raw === null) throw this.bad('the body is not a JSON object');
-    return { completion: this.normalize(raw as Record<string, unknown>), raw };
+    return { completion: this.readable(() => this.normalize(raw as Record<string, unknown>)), raw };
   };
 
   private async stream(call: ProviderCall, onDelta: DeltaCallback): Promise<ProviderAnswer> {
@@ -98,7 +103,7 @@ export abstract class HttpProvider implements Provider {
         call.watch,
       );
       if (res.status < 200 || res.status >= 300) throw this.httpFailure(res);
-      return { completion: reader.end(), raw: undefined };
+      return { completion: this.ended(reader, res), raw: undefined };
     } catch (error) {
       // Silent after its finish reason (a server that holds the connection open): whole.
       const whole = call.watch?.idled === true ? reader.complete() : undefined;
@@ -106,6 +111,23 @@ export abstract class HttpProvider implements Provider {
       // A stream cut or failed after its usage was reported was billed all the same.
       const paid = reader.paid();
       if (paid !== undefined) call.onPaid?.(paid);
+      throw error;
+    }
+  }
+
+  /**
+   * The whole answer of a stream whose body ended. A body that held no whole answer and was
+   * labelled JSON or HTML (a server that ignored `stream: true`, a proxy's login page) is a
+   * BAD_RESPONSE naming its type: as a stream cut short it was retried to the same end.
+   */
+  private ended(reader: StreamReader, res: HttpAnswer): CachedCompletion {
+    try {
+      return reader.end();
+    } catch (error) {
+      const type = headerValue(res.headers['content-type']) ?? '';
+      if (isLlmActorsError(error, 'NETWORK_ERROR') && NOT_A_STREAM.test(type)) {
+        throw this.bad(`a stream was asked for, the provider answered ${type.slice(0, 100)}`);
+      }
       throw error;
     }
   }
@@ -120,6 +142,19 @@ export abstract class HttpProvider implements Provider {
       this.secrets,
       this.now(),
     );
+  }
+
+  /**
+   * What `read` returns; what it throws untyped (a stack overflow on tool arguments nested
+   * 50 000 deep) is a BAD_RESPONSE naming it, not a retried PROVIDER_ERROR.
+   */
+  private readable<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (isLlmActorsError(error)) throw error;
+      throw this.bad(`the answer could not be read (${(error as Error).message})`, error);
+    }
   }
 
   /** A BAD_RESPONSE of this client. */

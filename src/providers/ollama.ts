@@ -12,7 +12,7 @@ import { NdjsonParser } from '../transport/sse.js';
 import { HttpProvider } from './http-provider.js';
 import { ollamaMessages, writeOllamaOptions } from './ollama-wire.js';
 import { makeUsage, type DeltaCallback } from './provider.js';
-import { midStreamError, StreamReader } from './stream-reader.js';
+import { inBandText, midStreamError, StreamReader } from './stream-reader.js';
 
 /** Maps an Ollama `done_reason` to ours. */
 export function ollamaFinishReason(reason: unknown): FinishReason {
@@ -76,7 +76,7 @@ class OllamaStreamReader extends StreamReader {
     }
     const line = value as Record<string, unknown>;
     if (line.error !== undefined) {
-      throw midStreamError(this.client, String(line.error), null, this.secrets);
+      throw midStreamError(this.client, inBandText(line.error), null, this.secrets);
     }
     if (typeof line.model === 'string') this.model = line.model;
     const message = line.message as OllamaMessage | undefined;

@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, TokenLogprob, ToolCall } from '../model/chat.js';
 import type { EffectiveParams, Usage } from '../model/request.js';
-import { makeUsage } from './provider.js';
+import { makeUsage, tokenCount } from './provider.js';
 
 type Json = Record<string, unknown>;
 
@@ -154,19 +154,15 @@ export function logprobsOf(logprobs: unknown): TokenLogprob[] | undefined {
   });
 }
 
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
 /** Usage with the provider's own total and its cached-prompt and reasoning counts. */
 export function openaiUsage(raw: unknown): Usage {
   const u = (raw ?? {}) as Json;
   const usage = makeUsage(u.prompt_tokens, u.completion_tokens, u.total_tokens);
   const cached =
-    count((u.prompt_tokens_details as Json | null | undefined)?.cached_tokens) ??
-    count(u.prompt_cache_hit_tokens);
+    tokenCount((u.prompt_tokens_details as Json | null | undefined)?.cached_tokens) ??
+    tokenCount(u.prompt_cache_hit_tokens);
   if (cached !== undefined) usage.cachedPromptTokens = cached;
-  const reasoning = count(
+  const reasoning = tokenCount(
     (u.completion_tokens_details as Json | null | undefined)?.reasoning_tokens,
   );
   if (reasoning !== undefined) usage.reasoningTokens = reasoning;

@@ -22,7 +22,7 @@ import {
   writeChatOptions,
 } from './openai-wire.js';
 import type { DeltaCallback } from './provider.js';
-import { MAX_STREAM_CHOICES, midStreamError, StreamReader } from './stream-reader.js';
+import { inBandText, MAX_STREAM_CHOICES, midStreamError, StreamReader } from './stream-reader.js';
 
 const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
@@ -79,10 +79,11 @@ class OpenAIStreamReader extends StreamReader {
     }
     const chunk = this.object(data);
     if (chunk === undefined) return;
-    const error = chunk.error as Json | undefined;
+    const error = chunk.error as Json | string | undefined;
     if (error) {
-      const message = String(error.message ?? 'unknown');
-      throw midStreamError(this.client, message, inBandStatus(error), this.secrets);
+      const message = inBandText(typeof error === 'string' ? error : (error.message ?? error));
+      const status = typeof error === 'string' ? null : inBandStatus(error);
+      throw midStreamError(this.client, message, status, this.secrets);
     }
     if (typeof chunk.model === 'string') this.model = chunk.model;
     if (chunk.usage) this.usage = chunk.usage;
@@ -127,7 +128,7 @@ class OpenAIStreamReader extends StreamReader {
       }
     }
     const logprobs = logprobsOf(choice.logprobs);
-    if (logprobs !== undefined) this.answer.logprobs(index, logprobs);
+    if (logprobs !== undefined) this.logprobs(logprobs, index);
     if (choice.finish_reason != null) {
       if (this.states[index] === false) {
         this.states[index] = true;

@@ -50,8 +50,19 @@ export interface Provider {
   destroy(): Promise<void>;
 }
 
+/**
+ * A token count a provider reported, or undefined when it is none: not a number, negative, or
+ * past 2^53 (a usage of 1e308 summed to Infinity, which broke cost, budgets, health and the
+ * gateway's /metrics for good).
+ */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER
+    ? value
+    : undefined;
+}
+
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+  return tokenCount(value) ?? 0;
 }
 
 /** Usage from whatever counts a provider gave; the total is their sum when it gave none. */

@@ -7,7 +7,7 @@ import type { ResolvedClientConfig } from '../config/types.js';
 import type { CachedCompletion } from '../model/answer.js';
 import { LlmActorsError } from '../model/errors.js';
 import { badResponse, tooLarge } from '../model/failures.js';
-import type { StreamChunk, ToolCallDelta } from '../model/chat.js';
+import type { StreamChunk, TokenLogprob, ToolCallDelta } from '../model/chat.js';
 import type { FinishReason, Usage } from '../model/request.js';
 import { scrub } from '../model/redact.js';
 import { isRetryableStatus } from '../policy/classify.js';
@@ -31,12 +31,25 @@ export function midStreamError(
   });
 }
 
+/**
+ * The text of what a provider put in an in-band error's message: a string as it is, anything
+ * else as JSON (an object there read `[object Object]`, a bare string error read `unknown`).
+ */
+export function inBandText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return 'unknown';
+  return JSON.stringify(value);
+}
+
 function noop(): void {}
 
 /** The most choices a stream may have (OpenAI's `n` goes up to 128). */
 export const MAX_STREAM_CHOICES = 128;
 /** The most tool calls one choice of a stream may make. */
 export const MAX_STREAM_TOOL_CALLS = 1024;
+
+/** What one token logprob counts besides its token: `{"token":"","logprob":0}` is 24 bytes. */
+const LOGPROB_ENTRY_BYTES = 24;
 
 /** What bounds a stream reader's memory. */
 export type StreamLimits = Pick<ResolvedClientConfig, 'maxResponseBytes' | 'maxEventBytes'>;
@@ -126,8 +139,16 @@ export abstract class StreamReader implements TextSink {
     try {
       this.read(text);
     } catch (error) {
-      if (!(error instanceof EventTooLongError)) throw error;
-      throw tooLarge(this.client, 'a stream event', 'maxEventBytes', error.limit);
+      if (error instanceof EventTooLongError) {
+        throw tooLarge(this.client, 'a stream event', 'maxEventBytes', error.limit);
+      }
+      if (error instanceof LlmActorsError) throw error;
+      // A stack overflow on tool arguments nested 50 000 deep was a retried PROVIDER_ERROR.
+      throw badResponse(
+        this.client,
+        `a stream event could not be read (${(error as Error).message})`,
+        error,
+      );
     }
     return this.keepUp;
   }
@@ -198,12 +219,32 @@ export abstract class StreamReader implements TextSink {
     this.send(tag ? { text: '', reasoning: text, choice } : { text: '', reasoning: text });
   }
 
-  /** Hands a fragment of a tool call to the consumer. */
+  /**
+   * Hands a fragment of a tool call to the consumer. Its id and name count with the text: each
+   * call keeps them, so 1024 calls named by events of a MiB each were held without bound.
+   */
   protected toolCallDelta(toolCall: ToolCallDelta, choice = 0, tag = false): void {
     this.checkIndex('tool call', toolCall.index, MAX_STREAM_TOOL_CALLS);
     this.count(toolCall.arguments);
+    if (toolCall.id !== undefined) this.count(toolCall.id);
+    if (toolCall.name !== undefined) this.count(toolCall.name);
     this.answer.toolCall(choice, toolCall);
     this.send(tag ? { text: '', toolCall, choice } : { text: '', toolCall });
+  }
+
+  /**
+   * Keeps a chunk's token logprobs, counted as their JSON would be (an entry with an empty
+   * token still costs its object): a stream of logprobs without text was held without bound.
+   */
+  protected logprobs(tokens: TokenLogprob[], choice = 0): void {
+    let bytes = 0;
+    for (const t of tokens) {
+      bytes += LOGPROB_ENTRY_BYTES + Buffer.byteLength(t.token);
+      for (const a of t.topLogprobs ?? [])
+        bytes += LOGPROB_ENTRY_BYTES + Buffer.byteLength(a.token);
+    }
+    this.countBytes(bytes);
+    this.answer.logprobs(choice, tokens);
   }
 
   /**
@@ -217,7 +258,11 @@ export abstract class StreamReader implements TextSink {
 
   /** Counts what the answer holds of `text` against `maxResponseBytes`. */
   protected count(text: string): void {
-    this.textBytes += Buffer.byteLength(text);
+    this.countBytes(Buffer.byteLength(text));
+  }
+
+  private countBytes(bytes: number): void {
+    this.textBytes += bytes;
     const max = this.limits.maxResponseBytes;
     if (this.textBytes > max)
       throw tooLarge(this.client, 'the streamed answer', 'maxResponseBytes', max);
