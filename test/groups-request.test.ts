@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLlmActorsError, type GroupHealth, type LlmActorsError } from '../src/index.js';
 import type { TestFault } from '../src/testing/index.js';
-import { groupsPerTest, hello, openaiClient } from './support/groups.js';
+import { anthropicOverflow, groupsPerTest, hello, openaiClient } from './support/groups.js';
 
 const groups = groupsPerTest();
 const pair = { chat: { members: ['primary', 'backup'] } };
@@ -241,17 +241,7 @@ describe('context overflow', () => {
         }),
       },
     );
-    servers.primary!.inject({
-      kind: 'status',
-      status: 400,
-      body: JSON.stringify({
-        type: 'error',
-        error: {
-          type: 'invalid_request_error',
-          message: 'prompt is too long: 210000 tokens > 200000 maximum',
-        },
-      }),
-    });
+    servers.primary!.inject(anthropicOverflow);
     expect((await runtime.request('chat', hello)).client).toBe('long');
   });
 });

@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { manualClock } from './support/groups.js';
+import { anthropicOverflow, manualClock } from './support/groups.js';
 import {
   asked,
   HELLO,
@@ -115,17 +115,7 @@ describe('a group behind the gateway, failing, as the openai client sees it', ()
           ? { provider: 'anthropic', baseUrl: server.origin, apiKey: 'anthropic-key' }
           : {},
     });
-    group.servers.primary!.inject({
-      kind: 'status',
-      status: 400,
-      body: JSON.stringify({
-        type: 'error',
-        error: {
-          type: 'invalid_request_error',
-          message: 'prompt is too long: 210000 tokens > 200000 maximum',
-        },
-      }),
-    });
+    group.servers.primary!.inject(anthropicOverflow);
     const error = await sdkError(
       group.sdk.chat.completions.create({ model: 'chat', messages: HELLO }),
     );

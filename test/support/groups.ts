@@ -78,6 +78,19 @@ export function groupsPerTest(): {
 /** The user message every test sends. */
 export const hello = [{ role: 'user' as const, content: 'hello' }];
 
+/** Anthropic's refusal of a prompt longer than the model's context: a 400 with no code. */
+export const anthropicOverflow = {
+  kind: 'status' as const,
+  status: 400,
+  body: JSON.stringify({
+    type: 'error',
+    error: {
+      type: 'invalid_request_error',
+      message: 'prompt is too long: 210000 tokens > 200000 maximum',
+    },
+  }),
+};
+
 /** A clock whose timers fire only when the test advances it (deadlines, fuses and hedges alike). */
 export interface ManualClock extends Clock {
   /** Moves time on by `ms`, firing the timers that come due, in order. */
