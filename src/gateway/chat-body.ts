@@ -134,7 +134,7 @@ function readToolCalls(value: unknown, at: string): Read<ToolCall[]> {
 
 /** Writes the chat options of body `b` into `options`, or returns the 400 of one. */
 export function readChatOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined {
-  const refused = readToolOptions(b, options, readTools, readToolChoice);
+  const refused = readToolOptions(b, options, readTool, readToolChoice);
   if (refused !== undefined) return refused;
   if (b.response_format !== undefined && b.response_format !== null) {
     const format = readResponseFormat(b.response_format);
@@ -154,19 +154,32 @@ export function readChatOptions(b: Json, options: RequestOptions): ErrorAnswer |
 }
 
 /**
- * Writes `tools`, `tool_choice` and `parallel_tool_calls` of body `b` into `options`, each
- * read by its wire format's reader, or returns the 400 of one.
+ * Writes `tools`, `tool_choice` and `parallel_tool_calls` of body `b` into `options`, or returns
+ * the 400 of one. Only function tools are carried; `tool` reads one in its wire format's shape.
  */
 export function readToolOptions(
   b: Json,
   options: RequestOptions,
-  tools: (value: unknown) => Read<ToolDefinition[]>,
+  tool: (tool: Json, at: string) => Read<ToolDefinition>,
   toolChoice: (value: unknown) => Read<ToolChoice>,
 ): ErrorAnswer | undefined {
   if (!absent(b.tools)) {
-    const read = tools(b.tools);
-    if (isError(read)) return read;
-    options.tools = read;
+    if (!Array.isArray(b.tools)) return invalidBody('tools: expected an array', 'tools');
+    const tools: ToolDefinition[] = [];
+    for (let i = 0; i < b.tools.length; i++) {
+      const each = b.tools[i] as Json | null;
+      if (each?.type !== 'function') {
+        const type = JSON.stringify(each?.type ?? null);
+        return invalidBody(
+          `tools[${i}].type: ${type} tools are not carried (only function tools are)`,
+          'tools',
+        );
+      }
+      const read = tool(each, `tools[${i}]`);
+      if (isError(read)) return read;
+      tools.push(read);
+    }
+    options.tools = tools;
   }
   if (b.tool_choice !== undefined && b.tool_choice !== null) {
     const choice = toolChoice(b.tool_choice);
@@ -179,17 +192,9 @@ export function readToolOptions(
   return undefined;
 }
 
-function readTools(value: unknown): Read<ToolDefinition[]> {
-  if (!Array.isArray(value)) return invalidBody('tools: expected an array', 'tools');
-  const tools: ToolDefinition[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const tool = value[i] as Json | null;
-    if (tool?.type !== 'function') {
-      return invalidBody(`tools[${i}].type: only function tools are carried`, 'tools');
-    }
-    tools.push(toolDefinition((tool.function ?? {}) as Json));
-  }
-  return tools;
+/** A Chat Completions function tool: its definition under `function`. */
+function readTool(tool: Json): ToolDefinition {
+  return toolDefinition((tool.function ?? {}) as Json);
 }
 
 /**

@@ -197,7 +197,7 @@ function refusedSetting(b: Json): ErrorAnswer | undefined {
 
 /** Writes tools, tool choice, text format and reasoning into `options`, or the 400 of one. */
 function readOptions(b: Json, options: RequestOptions): ErrorAnswer | undefined {
-  const refused = readToolOptions(b, options, readTools, readToolChoice);
+  const refused = readToolOptions(b, options, readTool, readToolChoice);
   if (refused !== undefined) return refused;
   if (b.text !== undefined && b.text !== null) {
     const format = readText(b.text as Json);
@@ -231,25 +231,13 @@ const SUMMARIES = new Set(['auto', 'concise', 'detailed']);
 
 const TOOL_KEYS = new Set(['type', 'name', 'description', 'parameters', 'strict']);
 
-function readTools(value: unknown): Read<ToolDefinition[]> {
-  if (!Array.isArray(value)) return invalidBody('tools: expected an array', 'tools');
-  const tools: ToolDefinition[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const tool = value[i] as Json | null;
-    if (tool?.type !== 'function') {
-      const type = JSON.stringify(tool?.type ?? null);
-      return invalidBody(
-        `tools[${i}].type: ${type} tools are not carried (only function tools are)`,
-        'tools',
-      );
-    }
-    const extra = Object.keys(tool).find(
-      (key) => !TOOL_KEYS.has(key) && tool[key] !== null && tool[key] !== false,
-    );
-    if (extra !== undefined) return invalidBody(`tools[${i}].${extra}: not carried`, 'tools');
-    tools.push(toolDefinition(tool));
-  }
-  return tools;
+/** A Responses function tool: its definition at the top level, nothing else carried. */
+function readTool(tool: Json, at: string): Read<ToolDefinition> {
+  const extra = Object.keys(tool).find(
+    (key) => !TOOL_KEYS.has(key) && tool[key] !== null && tool[key] !== false,
+  );
+  if (extra !== undefined) return invalidBody(`${at}.${extra}: not carried`, 'tools');
+  return toolDefinition(tool);
 }
 
 function readToolChoice(value: unknown): Read<ToolChoice> {
