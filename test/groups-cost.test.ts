@@ -169,6 +169,22 @@ describe('the cost of a group call', () => {
 });
 
 describe('a member over its budget', () => {
+  it('keeps resetAt on the BUDGET_EXCEEDED of a group whose every member spent its day', async () => {
+    const { runtime, servers } = await groups.start(
+      ['primary'],
+      { chat: { members: ['primary'] } },
+      {
+        client: (_name, server) =>
+          openaiClient(server, { pricing: gptPricing, budget: { usdPerDay: 0.001 } }),
+      },
+    );
+    servers.primary!.enqueue({ text: 'spent', usage: gptUsage });
+    await runtime.request('primary', hello, { cache: false });
+    const error = await runtime.request('chat', hello, { cache: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUDGET_EXCEEDED', route: { group: 'chat' } });
+    expect((error as { resetAt?: number }).resetAt).toBeGreaterThan(Date.now());
+  });
+
   it('fails with BUDGET_EXCEEDED and the group answers from the next member', async () => {
     const { runtime, servers } = await groups.start(
       ['primary', 'backup'],

@@ -1,7 +1,7 @@
 /**
  * The route of one group call as it is made, and how it rides on the answer or the error.
  */
-import { LlmActorsError, type ErrorCode, type Route, type RouteAttempt } from '../model/errors.js';
+import type { ErrorCode, LlmActorsError, Route, RouteAttempt } from '../model/errors.js';
 import type { Completion } from '../model/request.js';
 
 /** The members one group call tried, in order. */
@@ -57,16 +57,6 @@ export class RouteLog {
       tried.length > 1
         ? `${this.group}: tried ${tried.map((a) => `${a.client} (${a.code})`).join(', ')}; last: ${error.message}`
         : error.message;
-    return new LlmActorsError(error.code, message, {
-      client: error.client,
-      retryAt: error.retryAt,
-      status: error.status,
-      retryable: error.retryable,
-      body: error.body,
-      retryAfterMs: error.retryAfterMs,
-      providerError: error.providerError,
-      route: this.route(),
-      cause: error.cause ?? error,
-    });
+    return error.rephrased(message, { route: this.route() });
   }
 }

@@ -138,6 +138,26 @@ export class LlmActorsError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
+  /**
+   * This error with `message` and `details` in place of its own, every other field kept as it is
+   * (its cause: this error's own cause, or this error).
+   */
+  rephrased(message: string, details: LlmActorsErrorDetails): LlmActorsError {
+    return new LlmActorsError(this.code, message, {
+      client: this.client,
+      retryAt: this.retryAt,
+      status: this.status,
+      resetAt: this.resetAt,
+      retryable: this.retryable,
+      body: this.body,
+      retryAfterMs: this.retryAfterMs,
+      providerError: this.providerError,
+      route: this.route,
+      cause: this.cause ?? this,
+      ...details,
+    });
+  }
+
   /** A plain JSON view (for logs, history and HTTP bodies). */
   toJSON(): Record<string, unknown> {
     return {
