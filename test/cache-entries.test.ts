@@ -281,6 +281,8 @@ describe('ClientCache', () => {
       { ...answer, usage: { ...answer.usage, promptTokens: -1 } },
       { ...answer, usage: { ...answer.usage, completionTokens: '2' } },
       { ...answer, usage: { ...answer.usage, totalTokens: Number.NaN } },
+      // A shared cache entry whose count would make every total Infinity.
+      { ...answer, usage: { ...answer.usage, promptTokens: 1e308 } },
       { ...answer, choices: 'a' },
       { ...answer, choices: [{ text: 1, finishReason: 'stop' }] },
       { ...answer, choices: [{ text: 'a', finishReason: 'nope' }] },

@@ -22,8 +22,19 @@ export type CachedCompletion = Omit<
   'client' | 'cacheHit' | 'latencyMs' | 'raw' | 'message' | 'choices' | 'route'
 > & { choices?: CachedChoice[]; reasoningParts?: ReasoningPart[] };
 
+/**
+ * A token count a provider reported, or undefined when it is none: not a number, negative, or
+ * past 2^53 (a usage of 1e308 summed to Infinity, which broke cost, budgets, health and the
+ * gateway's /metrics for good).
+ */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER
+    ? value
+    : undefined;
+}
+
 function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  return tokenCount(v) !== undefined;
 }
 
 /** True when `value` is a well-formed cached completion. */

@@ -5,7 +5,8 @@
  */
 import type { ChatMessage, TokenLogprob, ToolCall } from '../model/chat.js';
 import type { EffectiveParams, Usage } from '../model/request.js';
-import { makeUsage, tokenCount } from './provider.js';
+import { tokenCount } from '../model/answer.js';
+import { makeUsage } from './provider.js';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  */
 import type { Cancellation } from '../policy/cancellation.js';
 import type { BodyWatch } from '../transport/http.js';
-import type { CachedCompletion } from '../model/answer.js';
+import { tokenCount, type CachedCompletion } from '../model/answer.js';
 import type { StreamChunk } from '../model/chat.js';
 import type { ChatMessage, EffectiveParams, Usage } from '../model/request.js';
 
@@ -48,17 +48,6 @@ export interface Provider {
   close(): Promise<void>;
   /** Releases connections now. */
   destroy(): Promise<void>;
-}
-
-/**
- * A token count a provider reported, or undefined when it is none: not a number, negative, or
- * past 2^53 (a usage of 1e308 summed to Infinity, which broke cost, budgets, health and the
- * gateway's /metrics for good).
- */
-export function tokenCount(value: unknown): number | undefined {
-  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER
-    ? value
-    : undefined;
 }
 
 function count(value: unknown): number {
