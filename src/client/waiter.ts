@@ -9,6 +9,7 @@ import type { ResolvedClientConfig } from '../config/types.js';
 import type { ChatMessage, RequestOptions } from '../model/request.js';
 import { effectiveParams } from './params.js';
 import type { Waiter } from './flight.js';
+import { noop } from '../model/noop.js';
 
 /** What a watched wait carries (a Waiter is one). */
 export interface Watched {
@@ -77,5 +78,3 @@ export function newWaiter(
     once,
   };
 }
-
-function noop(): void {}

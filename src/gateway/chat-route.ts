@@ -18,6 +18,7 @@ import { readBody, sendError, sendJson, simpleError } from './http.js';
 import { errorAnswer, type ErrorAnswer } from './wire.js';
 import { requestIdOf } from './request-context.js';
 import { streamToolCallIds, withToolCallIds } from './tool-ids.js';
+import { noop } from '../model/noop.js';
 
 /** What a chat route needs from its gateway. */
 export interface ChatContext {
@@ -144,8 +145,6 @@ export function chatRoute<R extends RouteRequest>(
     }
   };
 }
-
-function noop(): void {}
 
 /**
  * Resolves when `res` takes more (or closed), or the stream has settled. Waiting here leaves

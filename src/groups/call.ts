@@ -1,9 +1,8 @@
 /**
- * One group call, plain or streamed: its members in the strategy's order (those that cannot
- * answer now skipped without a request), one attempt each, failing over at once on what another
- * member could fix, a hedge when the first is slow, one deadline over it all. A stream is
- * committed to the member whose first delta reaches the caller; after that a cut goes to
- * {@link resumeStream}.
+ * One group call, plain or streamed: its members in the strategy's order (those that cannot answer
+ * now skipped without a request), one attempt each, failing over at once on what another member
+ * could fix, a hedge when the first is slow, one deadline over it all. A stream is committed to the
+ * member whose first delta reaches the caller; a cut after that goes to {@link resumeStream}.
  */
 import { Cancellation } from '../policy/cancellation.js';
 import type { LlmActorsError } from '../model/errors.js';
@@ -13,8 +12,9 @@ import type { ChatMessage, Completion, RequestOptions } from '../model/request.j
 import type { Attempt, AttemptOwner } from './attempt.js';
 import { dropAttempts, pastAttempt, startAttempt } from './attempt.js';
 import { CallTrace } from './call-trace.js';
-import { noop, onAbort, removeFrom, type GroupContext } from './context.js';
-import { Delivery } from './delivery.js';
+import { noop } from '../model/noop.js';
+import { onAbort, removeFrom, type GroupContext } from './context.js';
+import type { Delivery } from './delivery.js';
 import { HedgeTimer } from './hedge.js';
 import { moveAfter } from './failover.js';
 import { memberReady, readyMembers, soonerSkip, unreadyError } from './ready.js';

@@ -10,6 +10,7 @@ import { Cancellation } from '../policy/cancellation.js';
 import type { ChatMessage, Completion, RequestOptions } from '../model/request.js';
 import type { ClientEntry } from '../supervision/registry.js';
 import type { GroupStats } from './stats.js';
+import { noop } from '../model/noop.js';
 
 /**
  * Sends one member a request with one attempt and no retries (the group fails over instead), by
@@ -63,9 +64,6 @@ export function onAbort(signal: AbortSignal, abort: () => void): () => void {
   signal.addEventListener('abort', abort, { once: true });
   return () => signal.removeEventListener('abort', abort);
 }
-
-/** Does nothing: the default of a hook not set yet, shared rather than made per call. */
-export function noop(): void {}
 
 /** Takes `item` out of `list`, if it is there. */
 export function removeFrom<T>(list: T[], item: T): void {

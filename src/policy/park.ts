@@ -26,15 +26,20 @@ export class Park {
    * if (until !== null) skipMember(until - Date.now());
    */
   parkedUntil(): number | null {
-    const until = Math.max(this.until, this.held);
-    // Never parked (the common case): no clock read.
-    if (until === 0) return null;
+    // Not parked (the common case, again once a park has passed): no clock read.
+    if (this.until === 0 && this.held === 0) return null;
+    const paused = this.pausedUntil() ?? 0;
+    const until = Math.max(paused, this.held);
     return until > this.clock.now() ? until : null;
   }
 
   /** Until when a provider's 429 parks the client (its rate budget aside), or null. */
   pausedUntil(): number | null {
-    return this.until > 0 && this.until > this.clock.now() ? this.until : null;
+    if (this.until === 0) return null;
+    if (this.until > this.clock.now()) return this.until;
+    // Passed: forgotten, so that later requests need no clock read to know it.
+    this.until = 0;
+    return null;
   }
 
   /** The rate budget keeps requests back until `at` (0: no request waits for it any more). */

@@ -144,10 +144,14 @@ const REASONING_MODEL = /^(o\d|gpt-5)/;
 
 /** The openai provider of one client. */
 export class OpenAIProvider extends HttpProvider {
+  /** The model is one of OpenAI's reasoning models (known once: the config does not change). */
+  private readonly reasoningModel: boolean;
+
   constructor(config: ResolvedClientConfig, secrets: readonly string[], now: () => number) {
     super(config, secrets, now, 'openai', '/chat/completions', {
       ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
     });
+    this.reasoningModel = REASONING_MODEL.test(config.model);
   }
 
   protected body(
@@ -164,9 +168,7 @@ export class OpenAIProvider extends HttpProvider {
       // sets no effort, or comes through a group, still reaches them); a caller who sent it
       // through extra chose it.
       const newer =
-        params.reasoning !== undefined ||
-        'max_completion_tokens' in body ||
-        REASONING_MODEL.test(this.config.model);
+        params.reasoning !== undefined || 'max_completion_tokens' in body || this.reasoningModel;
       body[newer ? 'max_completion_tokens' : 'max_tokens'] = params.maxTokens;
     }
     writeChatOptions(body, params);

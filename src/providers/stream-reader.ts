@@ -15,6 +15,7 @@ import type { TextSink } from '../transport/http.js';
 import { EventTooLongError } from '../transport/sse.js';
 import type { DeltaCallback } from './provider.js';
 import { StreamAnswer } from './stream-answer.js';
+import { noop } from '../model/noop.js';
 
 /** The error event a provider sent in the middle of a stream. */
 export function midStreamError(
@@ -40,8 +41,6 @@ export function inBandText(value: unknown): string {
   if (value === undefined || value === null) return 'unknown';
   return JSON.stringify(value);
 }
-
-function noop(): void {}
 
 /** The most choices a stream may have (OpenAI's `n` goes up to 128). */
 export const MAX_STREAM_CHOICES = 128;
