@@ -67,12 +67,12 @@ export class GroupCall implements AttemptOwner {
     for (const a of this.running) a.cancel.abort(undefined);
   }
 
-  /** Runs the call: the answering member's Completion with its route, or the error. */
-  run(): Promise<Completion> {
+  /** Runs the call (in `order`, when drawn already): the answer with its route, or the error. */
+  run(order = orderMembers(this.ctx, this.delivery !== undefined)): Promise<Completion> {
     return this.begin(() => {
       this.ctx.stats.requests.total++;
       if (this.cancelAll.aborted) return this.fail(aborted(this.ctx.group.name));
-      this.queue = this.ready(orderMembers(this.ctx, this.delivery !== undefined));
+      this.queue = this.ready(order);
       this.fill();
     });
   }

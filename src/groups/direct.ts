@@ -18,22 +18,26 @@ import { memberReady } from './ready.js';
 import { orderMembers } from './strategies.js';
 
 /**
- * The call on the direct path, or undefined when it needs the whole machinery: a hedge, a
- * tracer, a cancelled caller, or a member that cannot answer now (skipped, and its probe
- * hastened, by the {@link GroupCall}).
+ * A call to a group: on the direct path, or through a whole {@link GroupCall} when it needs one
+ * — a hedge, a tracer, a cancelled caller, or a member that cannot answer now (skipped, and its
+ * probe hastened, by the GroupCall, in the order already drawn).
  */
-export function directCall(
+export function groupCall(
   ctx: GroupContext,
   messages: ChatMessage[],
   options: RequestOptions | undefined,
   sink: StreamSink | undefined,
-): Promise<Completion> | undefined {
+): Promise<Completion> {
   if (ctx.group.hedge !== undefined || options?.signal?.aborted === true || tracingOn()) {
-    return undefined;
+    return new GroupCall(ctx, messages, options, sink && new Delivery(sink)).run();
   }
   const now = ctx.clock.now();
   const order = orderMembers(ctx, sink !== undefined);
-  for (const client of order) if (!memberReady(ctx.entry(client), now)) return undefined;
+  for (const client of order) {
+    if (!memberReady(ctx.entry(client), now)) {
+      return new GroupCall(ctx, messages, options, sink && new Delivery(sink)).run(order);
+    }
+  }
   const client = order[0]!;
   ctx.stats.requests.total++;
   const deadline = Math.min(
@@ -121,10 +125,11 @@ function answered(
   completion: Completion,
 ): Completion {
   const { stats } = ctx;
-  const ms = ctx.clock.now() - startedAt;
+  const now = ctx.clock.now();
+  const ms = now - startedAt;
   stats.paid(completion.costUsd);
-  stats.sample(client, 'request', ms);
-  stats.succeeded(ms);
+  stats.sample(client, 'request', ms, now);
+  stats.succeeded(ms, now);
   const attempt =
     completion.costUsd === undefined ? { client, ms } : { client, ms, costUsd: completion.costUsd };
   completion.route = { group: ctx.group.name, attempts: [attempt] };

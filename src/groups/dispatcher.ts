@@ -23,9 +23,7 @@ import {
 import type { ClientHealth } from '../observe/health.js';
 import { clientHealth } from '../supervision/health.js';
 import type { ClientEntry, Registry } from '../supervision/registry.js';
-import { GroupCall } from './call.js';
-import { Delivery } from './delivery.js';
-import { directCall } from './direct.js';
+import { groupCall } from './direct.js';
 import type { GroupContext, MemberCall } from './context.js';
 import { groupHealth, type GroupHealth } from './health.js';
 import type { GroupSeriesPoints } from './series.js';
@@ -128,11 +126,7 @@ export class GroupDispatcher {
     } catch (error) {
       return Promise.reject(error);
     }
-    const ctx = this.groups.get(name)!;
-    return (
-      directCall(ctx, messages, options, sink) ??
-      new GroupCall(ctx, messages, options, sink && new Delivery(sink)).run()
-    );
+    return groupCall(this.groups.get(name)!, messages, options, sink);
   }
 
   /**

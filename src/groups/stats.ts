@@ -60,10 +60,10 @@ export class GroupStats {
   }
 
   /** A call answered after `ms`. */
-  succeeded(ms: number): void {
+  succeeded(ms: number, now = this.now()): void {
     this.requests.succeeded++;
     this.latency.record(ms);
-    this.series.count('succeeded', this.now());
+    this.series.count('succeeded', now);
   }
 
   /** A member's answer or failed stream cost `usd` (undefined: a member without prices). */
@@ -79,14 +79,13 @@ export class GroupStats {
   }
 
   /** Records a member's answer time, or its first token's for a stream. */
-  sample(client: string, kind: 'request' | 'firstToken', ms: number): void {
+  sample(client: string, kind: 'request' | 'firstToken', ms: number, now = this.now()): void {
     let recent = this.recent.get(client);
     if (recent === undefined) {
       recent = { request: undefined, firstToken: undefined, at: { request: 0, firstToken: 0 } };
       this.recent.set(client, recent);
     }
-    const now = this.now();
-    const before = this.recentLatency(client, kind, now);
+    const before = now - recent.at[kind] > RECENT_LATENCY_MS ? undefined : recent[kind];
     recent[kind] = before === undefined ? ms : before + EWMA_WEIGHT * (ms - before);
     recent.at[kind] = now;
   }
