@@ -52,14 +52,14 @@ export interface ResolvedGroupConfig {
 }
 
 /** The default deadline of a group call, ms. */
-export const DEFAULT_GROUP_TIMEOUT_MS = 60_000;
+const DEFAULT_GROUP_TIMEOUT_MS = 60_000;
 
 const MAX_TIMER_MS = 2_147_483_647;
 const ms = () => z.number().int().min(1).max(MAX_TIMER_MS);
 const clientName = z.string().min(1, { error: 'must not be empty' });
 
 /** One group's config. */
-export const groupSchema = z.strictObject({
+const groupSchema = z.strictObject({
   members: z
     .array(
       z.union(

@@ -38,7 +38,7 @@ function asset(name: string): Buffer {
 }
 
 /** Every client's and group's last minutes, by name; one removed meanwhile is left out. */
-export function seriesOfAll(runtime: Runtime): Record<string, SeriesPoints | GroupSeriesPoints> {
+function seriesOfAll(runtime: Runtime): Record<string, SeriesPoints | GroupSeriesPoints> {
   const all: Record<string, SeriesPoints | GroupSeriesPoints> = {};
   for (const name of [...runtime.clients(), ...runtime.groups()]) {
     try {

@@ -9,7 +9,7 @@ import { isRequestId } from '../model/request-id.js';
 import { tracing } from '../observe/tracing.js';
 
 /** The header a request id comes in and goes back in. */
-export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_HEADER = 'x-request-id';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 

@@ -55,7 +55,7 @@ export function responseObject(
  * Why an answer stopped short, in the Responses API's words (undefined when it did not): a
  * token limit is `max_output_tokens`, a provider's filter `content_filter`.
  */
-export function incompleteReason(finish: FinishReason): string | undefined {
+function incompleteReason(finish: FinishReason): string | undefined {
   if (finish === 'length') return 'max_output_tokens';
   return finish === 'content_filter' ? 'content_filter' : undefined;
 }

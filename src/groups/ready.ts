@@ -67,7 +67,7 @@ export function soonerSkip(
  * `resetMs` gets its probe now rather than after the backoff's growing wait: a recovered
  * provider is back in use within `resetMs`, even after repeated melts.
  */
-export function hastenProbe(entry: ClientEntry): void {
+function hastenProbe(entry: ClientEntry): void {
   entry.supervision.actor?.capFuse(entry.spec.config.fuse.resetMs);
 }
 

@@ -17,7 +17,7 @@ const EWMA_WEIGHT = 0.3;
  * member out of `fastest`'s first place for good, as it would never be asked again to show it
  * is fast.
  */
-export const RECENT_LATENCY_MS = 60_000;
+const RECENT_LATENCY_MS = 60_000;
 
 /** A member's recent latency, ms: whole answers, and first tokens of streams. */
 export interface RecentLatency {

@@ -117,7 +117,7 @@ function lastErrorOf(error: LlmActorsError, at: number): LastError {
 }
 
 /** The caller's own doing: the provider is healthy, the request was wrong. */
-export function isCallerFault(error: LlmActorsError): boolean {
+function isCallerFault(error: LlmActorsError): boolean {
   if (error.code === 'INVALID_REQUEST') return true;
   const status = error.status;
   // A 4xx a retry cannot cure (as the official SDKs see them): the request, not the provider.

@@ -246,10 +246,10 @@ export function fuseOutcome(error: LlmActorsError): FuseOutcome {
 }
 
 /** How long a spent quota parks a client at least, ms. */
-export const QUOTA_PARK_MS = 60_000;
+const QUOTA_PARK_MS = 60_000;
 
 /** A 429 for a spent quota (OpenAI `insufficient_quota`): not retried, parks the client. */
-export function isQuotaError(error: LlmActorsError): boolean {
+function isQuotaError(error: LlmActorsError): boolean {
   return isQuota(error.status, error.providerError);
 }
 

@@ -88,7 +88,7 @@ export class LocalBudget implements RateBudget {
 }
 
 /** What one image is charged, in tokens (a 512 px image at high detail on OpenAI's scale). */
-export const IMAGE_TOKENS = 765;
+const IMAGE_TOKENS = 765;
 
 /**
  * The tokens a request is charged before it is sent: a quarter of the characters of its
