@@ -3,6 +3,7 @@
  * its whole fleet through Redis.
  */
 import { z } from 'zod';
+import { sharedRedis } from './fields.js';
 
 /** Limits per UTC day; a request that would start at or past one fails with BUDGET_EXCEEDED. */
 export interface BudgetConfig {
@@ -22,11 +23,7 @@ export const budgetSchema = z
   .strictObject({
     usdPerDay: z.number({ error: 'expected a non-negative finite number' }).min(0).optional(),
     tokensPerDay: z.number().int().min(0).optional(),
-    shared: z
-      .strictObject({
-        url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
-      })
-      .optional(),
+    shared: sharedRedis(),
   })
   .refine((b) => b.usdPerDay !== undefined || b.tokensPerDay !== undefined, {
     error: 'expected usdPerDay or tokensPerDay (or both)',

@@ -3,6 +3,7 @@
  * clients around it (members exist, are clients, and no name is both).
  */
 import { z } from 'zod';
+import { ms } from './fields.js';
 import { invalidConfig } from '../model/failures.js';
 import { formatIssues } from './issues.js';
 
@@ -54,8 +55,6 @@ export interface ResolvedGroupConfig {
 /** The default deadline of a group call, ms. */
 const DEFAULT_GROUP_TIMEOUT_MS = 60_000;
 
-const MAX_TIMER_MS = 2_147_483_647;
-const ms = () => z.number().int().min(1).max(MAX_TIMER_MS);
 const clientName = z.string().min(1, { error: 'must not be empty' });
 
 /** One group's config. */

@@ -3,6 +3,7 @@
  * alone or shared with every process of a fleet through Redis.
  */
 import { z } from 'zod';
+import { sharedRedis } from './fields.js';
 
 /** The `rateLimit` of a client. */
 export interface RateLimitConfig {
@@ -28,11 +29,7 @@ export const rateLimitSchema = z
   .strictObject({
     requestsPerMinute: perMinute().optional(),
     tokensPerMinute: perMinute().optional(),
-    shared: z
-      .strictObject({
-        url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
-      })
-      .optional(),
+    shared: sharedRedis(),
   })
   .refine((c) => c.requestsPerMinute !== undefined || c.tokensPerMinute !== undefined, {
     error: 'expected requestsPerMinute or tokensPerMinute (or both)',

@@ -12,12 +12,11 @@ import { pricingSchema } from './pricing.js';
 import { traceSchema } from './trace.js';
 import { rateLimitSchema } from './rate-limit.js';
 import { timeLimitFields } from './time-limits.js';
+import { ms, redisUrl, sharedRedis } from './fields.js';
 
-const MAX_TIMER_MS = 2_147_483_647;
 /** Names that would reach into an object's prototype. */
 export const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-const ms = (min = 1) => z.number().int().min(min).max(MAX_TIMER_MS);
 // At least 1 KiB (less would refuse ordinary answers); at most 256 MiB (a V8 string stops near
 // 512 M characters, and a body is held as bytes and as text at once).
 const bytes = () =>
@@ -82,7 +81,7 @@ const cacheSchema = z
   .strictObject({
     store: z.enum(['memory', 'sqlite', 'redis']),
     path: z.string().min(1).optional(),
-    url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+    url: redisUrl().optional(),
     ttlMs: ms().optional(),
     maxEntries: z.number().int().min(1).optional(),
     frontEntries: z.number().int().min(0).optional(),
@@ -148,11 +147,7 @@ export const clientSchema = z.strictObject({
       resetMs: ms().optional(),
       backoffFactor: z.number().min(1).max(100).optional(),
       maxResetMs: ms().optional(),
-      shared: z
-        .strictObject({
-          url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
-        })
-        .optional(),
+      shared: sharedRedis(),
     })
     .optional(),
   retry: z

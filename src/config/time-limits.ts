@@ -2,7 +2,7 @@
  * A client's time limits on each attempt, besides the request's deadline: how long the provider
  * may take to start answering, and how long it may fall silent once it has.
  */
-import { z } from 'zod';
+import { ms } from './fields.js';
 
 /** The time limits of one client's attempts (both off unless set). */
 export interface ClientTimeLimits {
@@ -22,10 +22,8 @@ export interface ClientTimeLimits {
   idleTimeoutMs?: number;
 }
 
-const limit = () => z.number().int().min(1).max(2_147_483_647);
-
 /** The zod fields of {@link ClientTimeLimits}, spread into the client schema. */
 export const timeLimitFields = {
-  firstTokenTimeoutMs: limit().optional(),
-  idleTimeoutMs: limit().optional(),
+  firstTokenTimeoutMs: ms().optional(),
+  idleTimeoutMs: ms().optional(),
 };
